@@ -1,0 +1,58 @@
+"""From sample records to a suite summary: accuracy, pass@k, majority vote, breakdowns, speed."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from .results import SampleRecord, SuiteSummary
+from .scoring.extract import normalize_text
+from .stats import Estimate, majority, mean_interval, pass_at_k, ks_to_report
+from .suites.items import Item
+
+
+def summarize_suite(suite: str, kind: str, items: list[Item], records: list[SampleRecord],
+                    samples_per_item: int, prompt_set_hash: str) -> SuiteSummary:
+    by_item: dict[str, list[SampleRecord]] = defaultdict(list)
+    for record in records:
+        by_item[record.item_id].append(record)
+    ok = {item_id: [r for r in recs if r.status == "ok"] for item_id, recs in by_item.items()}
+    item_meta = {item.id: item for item in items}
+    scores = {item_id: sum(bool(r.correct) for r in recs) / len(recs) for item_id, recs in ok.items() if recs}
+
+    pass_k: dict[str, Estimate] = {}
+    if samples_per_item > 1:
+        for k in ks_to_report(samples_per_item):
+            values = [pass_at_k(len(recs), sum(bool(r.correct) for r in recs), k)
+                      for recs in ok.values() if len(recs) >= k]
+            pass_k[f"pass@{k}"] = mean_interval(values)
+    vote = None
+    if samples_per_item > 1:
+        votes = [float(majority([(_vote_key(r), bool(r.correct)) for r in recs])) for recs in ok.values() if recs]
+        vote = mean_interval(votes)
+
+    completion = sum(r.completion_tokens for r in records if r.status == "ok")
+    gen_seconds = sum(r.generation_seconds or 0.0 for r in records if r.status == "ok")
+    scored = sum(len(recs) for recs in ok.values())
+    flags = Counter(flag for r in records for flag in r.flags)
+    return SuiteSummary(
+        suite=suite, kind=kind, items=len(by_item), samples=len(records), scored=scored,
+        errors=len(records) - scored, accuracy=mean_interval(list(scores.values())), pass_at_k=pass_k,
+        majority_vote=vote,
+        by_difficulty=_grouped(scores, lambda i: item_meta[i].difficulty if i in item_meta else "?"),
+        by_category=_grouped(scores, lambda i: item_meta[i].category if i in item_meta else "?"),
+        prompt_tokens=sum(r.prompt_tokens for r in records), completion_tokens=completion,
+        mean_completion_tokens=round(completion / scored, 1) if scored else None,
+        generation_tokens_per_s=round(completion / gen_seconds, 2) if gen_seconds > 0 else None,
+        flags=dict(sorted(flags.items())), prompt_set_hash=prompt_set_hash,
+    )
+
+
+def _vote_key(record: SampleRecord) -> str | None:
+    return normalize_text(record.extracted) if record.extracted is not None else None
+
+
+def _grouped(scores: dict[str, float], key) -> dict[str, Estimate]:
+    groups: dict[str, list[float]] = defaultdict(list)
+    for item_id, value in scores.items():
+        groups[key(item_id)].append(value)
+    return {name: mean_interval(values) for name, values in sorted(groups.items())}

@@ -1,0 +1,27 @@
+"""The `orbench` command: one typer app, one small module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from . import models_cmd, pull_cmd, run_cmd, suites_cmd
+
+app = typer.Typer(
+    name="orbench",
+    help="How good is a small open-weight model on this machine? Pull GGUF models, run math, code and "
+    "reasoning suites through llama.cpp, grade them.\n\n"
+    "Quick start (works offline): orbench run --model smollm2-135m --limit 5",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("models")(models_cmd.models)
+app.command("pull")(pull_cmd.pull)
+app.command("suites")(suites_cmd.suites)
+app.command("run")(run_cmd.run)
+
+
+def main() -> None:
+    app()

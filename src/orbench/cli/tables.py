@@ -1,0 +1,45 @@
+"""Terminal tables for run summaries."""
+
+from __future__ import annotations
+
+from ..results import RunSummary
+from ..stats import Estimate
+from .common import console
+
+
+def fmt(est: Estimate | None) -> str:
+    if est is None or est.value is None:
+        return "-"
+    return f"{est.value:.1%} [{est.low:.0%}, {est.high:.0%}]"
+
+
+def print_summary(summary: RunSummary) -> None:
+    from rich.table import Table
+
+    p = summary.provenance
+    title = f"{p.model}{':' + p.quant if p.quant else ''}  ({summary.status}, seed {p.seed})"
+    table = Table(title=title, title_justify="left")
+    for col in ("suite", "items", "samples", "errors", "accuracy (pass@1, 95% CI)", "pass@k / majority",
+                "gen tok/s", "mean tokens", "flags"):
+        table.add_column(col)
+    for s in summary.suites:
+        extra = " ".join(f"{k} {fmt(v)}" for k, v in s.pass_at_k.items() if k != "pass@1")
+        if s.majority_vote is not None:
+            extra += f" maj {fmt(s.majority_vote)}"
+        table.add_row(
+            s.suite, str(s.items), str(s.samples), str(s.errors), fmt(s.accuracy), extra or "-",
+            f"{s.generation_tokens_per_s:.1f}" if s.generation_tokens_per_s else "-",
+            f"{s.mean_completion_tokens:.0f}" if s.mean_completion_tokens else "-",
+            ", ".join(f"{k} {v}" for k, v in s.flags.items()) or "-",
+        )
+    out = console()
+    out.print(table)
+    tiers = Table(title="By difficulty", title_justify="left")
+    tiers.add_column("suite")
+    for level in ("easy", "medium", "hard"):
+        tiers.add_column(level)
+    for s in summary.suites:
+        tiers.add_row(s.suite, *(fmt(s.by_difficulty.get(level)) for level in ("easy", "medium", "hard")))
+    out.print(tiers)
+    for note in summary.notes:
+        out.print(f"note: {note}")

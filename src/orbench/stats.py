@@ -1,0 +1,80 @@
+"""Statistics for small samples: intervals, the unbiased pass@k estimator, majority vote."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from statistics import NormalDist
+
+from pydantic import BaseModel
+
+Z95 = NormalDist().inv_cdf(0.975)
+
+
+class Estimate(BaseModel):
+    """A proportion-like value with a 95% interval over n items."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+
+def wilson(successes: float, n: int, z: float = Z95) -> Estimate:
+    """Wilson score interval for a binomial proportion (well-behaved at 0, 1 and small n)."""
+    if n == 0:
+        return Estimate(value=None, low=None, high=None, n=0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return Estimate(value=p, low=max(0.0, centre - half), high=min(1.0, centre + half), n=n)
+
+
+def mean_interval(values: list[float], z: float = Z95) -> Estimate:
+    """Mean of per-item scores in [0, 1] with a normal-approximation interval over items.
+
+    All-binary scores use the Wilson interval; fractional scores (pass@1 over several samples)
+    use the standard error of the item means, clipped to [0, 1].
+    """
+    n = len(values)
+    if n == 0:
+        return Estimate(value=None, low=None, high=None, n=0)
+    if all(v in (0.0, 1.0) for v in values):
+        return wilson(sum(values), n, z)
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+    half = z * math.sqrt(var / n)
+    return Estimate(value=mean, low=max(0.0, mean - half), high=min(1.0, mean + half), n=n)
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased estimate of P(at least one of k samples is correct) from n samples, c correct."""
+    if k > n:
+        raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.prod((n - c - i) / (n - i) for i in range(k))
+
+
+def ks_to_report(samples: int) -> list[int]:
+    """The k values worth reporting for K samples: 1, 2, 4, ... and K itself."""
+    ks, k = [], 1
+    while k < samples:
+        ks.append(k)
+        k *= 2
+    return ks + [samples]
+
+
+def majority(answers: list[tuple[str | None, bool]]) -> bool:
+    """Majority vote over (normalized answer, correct) pairs; ties go to the earliest answer.
+
+    Samples without an answer do not vote. No votes at all counts as wrong.
+    """
+    voted = [(a, ok) for a, ok in answers if a is not None]
+    if not voted:
+        return False
+    counts = Counter(a for a, _ in voted)
+    best = max(counts.values())
+    winner = next(a for a, _ in voted if counts[a] == best)
+    return next(ok for a, ok in voted if a == winner)

