@@ -28,7 +28,9 @@ def wilson(successes: float, n: int, z: float = Z95) -> Estimate:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Estimate(value=p, low=max(0.0, centre - half), high=min(1.0, centre + half), n=n)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Estimate(value=p, low=low, high=high, n=n)
 
 
 def mean_interval(values: list[float], z: float = Z95) -> Estimate:

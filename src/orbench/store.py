@@ -153,6 +153,15 @@ def _hub_endpoint() -> str | None:
     return os.environ.get("HF_ENDPOINT") or None
 
 
+def _hub_cache_dir() -> str | None:
+    """The HF cache, read from the environment now (huggingface_hub reads it once, at import)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.environ["HF_HOME"], "hub")
+    return None
+
+
 def _network_errors() -> tuple[type[BaseException], ...]:
     from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
 
@@ -187,6 +196,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
         lfs = siblings[filename].lfs
         path = Path(hf_hub_download(
             entry.repo, filename, revision=commit, endpoint=endpoint, etag_timeout=HUB_TIMEOUT,
+            cache_dir=_hub_cache_dir(),
             local_dir=str(target_dir) if target_dir else None,
         ))
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:

@@ -1,0 +1,31 @@
+"""Answer checks on plain strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from orbench.scoring.check import math_equal, short_answer_equal
+
+
+@pytest.mark.parametrize("gold, predicted", [
+    ("42", "42"), ("42", "42.0"), (r"\frac{3}{8}", "0.375"), (r"\frac{3}{8}", "3/8"),
+    (r"2\sqrt{5}", r"\sqrt{20}"), (r"5-2\sqrt{2}", r"-2\sqrt{2}+5"), (r"\frac{1}{2}", r"\dfrac{1}{2}"),
+])
+def test_math_equal_accepts_equivalent_forms(gold, predicted):
+    assert math_equal(gold, predicted)
+
+
+@pytest.mark.parametrize("gold, predicted", [
+    ("42", "41"), (r"\frac{3}{8}", "0.38"), (r"2\sqrt{5}", r"\sqrt{10}"), ("7", "no idea"), ("7", ""),
+])
+def test_math_equal_rejects_different_values(gold, predicted):
+    assert not math_equal(gold, predicted)
+
+
+@pytest.mark.parametrize("gold, predicted, ok", [
+    ("Tuesday", "Tuesday.", True), ("Tuesday", "**tuesday**", True), ("7", "7.0", True),
+    ("Alice", "It is Alice", True), ("Alice", "Bob", False), ("yes", "no", False),
+    ("Alice", "Alice is not the one, Bob is taller than everyone here", False),
+])
+def test_short_answer_equal(gold, predicted, ok):
+    assert short_answer_equal(gold, predicted) is ok

