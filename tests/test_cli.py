@@ -98,12 +98,20 @@ def test_samples_flag_reports_pass_at_k(cli, data_dir, tmp_path, mock_script):
     (("run", "-m", "smollm2-135m", "--max-tokens", "9999"), "does not fit in a context"),
     (("run", "-m", "/nonexistent/model.gguf"), "model file not found"),
     (("pull", "qwen2.5-0.5b-instruct"), "cannot reach the Hugging Face Hub"),
+    (("pull", "--revision", "v1", "smollm2-360m"), "cannot reach the Hugging Face Hub"),
 ])
 def test_user_mistakes_are_one_line_and_exit_2(cli, data_dir, args, message):
     result = cli(*args, "--backend", "mock") if args[0] == "run" else cli(*args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_default_model_offline_suggests_the_embedded_model(cli, data_dir, tmp_path):
+    result = cli("run", "-s", "math", "-o", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "deepseek-r1-distill-qwen-1.5b:Q4_K_M is not on disk" in result.stderr
+    assert "orbench pull smollm2-135m" in result.stderr
 
 
 def test_malformed_prompt_file_names_the_line(cli, data_dir, tmp_path):

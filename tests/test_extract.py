@@ -66,6 +66,9 @@ def test_extract_code_unclosed_and_bare():
     assert extract_code("I cannot do that.", "g") is None
 
 
+CHOICES = ["Carl", "Anna", "Ben", "Dora"]
+
+
 @pytest.mark.parametrize("text, n, expected", [
     ("Reasoning...\nAnswer: (C)", 4, "C"),
     ("B) is tempting but\nAnswer: A", 3, "A"),
@@ -75,9 +78,12 @@ def test_extract_code_unclosed_and_bare():
     ("A) 1\nB) 2\nC) 3", 3, None),  # restating all options picks none
     ("Answer: E", 3, None),  # not an offered letter
     ("I pick (B).", 3, "B"),
+    ("So the answer is:\nA) Yes\nB) No", 2, None),  # "answer is:" does not reach into the next line
+    ("Let me see.\nBen is the shortest of the three.", 3, "C"),  # the one choice named last
+    ("Anna is taller than Ben.", 3, None),  # two choices named: no answer
 ])
 def test_extract_choice(text, n, expected):
-    assert extract_choice(text, n) == expected
+    assert extract_choice(text, CHOICES[:n]) == expected
 
 
 def test_extract_short_answer():

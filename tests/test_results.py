@@ -41,3 +41,11 @@ def test_output_dir_under_a_file_is_an_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(OrbenchError, match="not writable"):
         prepare_output_dir(tmp_path / "file" / "run")
+
+
+def test_output_dir_with_results_is_refused(tmp_path):
+    prepare_output_dir(tmp_path / "run")
+    (tmp_path / "run" / "samples.jsonl").write_text("{}\n")
+    with pytest.raises(OrbenchError, match="already holds results"):
+        prepare_output_dir(tmp_path / "run")
+    assert (tmp_path / "run" / "samples.jsonl").read_text() == "{}\n"

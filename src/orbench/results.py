@@ -95,7 +95,12 @@ class RunSummary(BaseModel):
 
 
 def prepare_output_dir(path: Path) -> Path:
-    """Create the results folder and prove it is writable, before any model work starts."""
+    """Create the results folder and prove it is writable, before any model work starts.
+
+    A folder that already holds a run's samples is refused rather than appended to or overwritten.
+    """
+    if (path / "samples.jsonl").exists():
+        raise OrbenchError(f"{path} already holds results (samples.jsonl)", hint="choose another --output")
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"

@@ -36,9 +36,10 @@ def print_json(data: Any) -> None:
 
 
 def console():
+    """Rich console for tables; wide enough for the tables when output goes to a file or pipe."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def human_size(size: int | None) -> str:

@@ -37,7 +37,7 @@ def score_math(item: Item, text: str) -> Score:
 
 def score_reasoning(item: Item, text: str) -> Score:
     if item.choices:
-        letter = extract_choice(text, len(item.choices))
+        letter = extract_choice(text, item.choices)
         if letter is None:
             return Score(extracted=None, correct=False, detail="no choice letter found")
         return Score(extracted=letter, correct=letter == item.answer)

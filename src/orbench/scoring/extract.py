@@ -75,23 +75,35 @@ def extract_code(text: str, entry_point: str | None = None) -> str | None:
 
 
 def _final_line_answer(text: str) -> str | None:
-    hits = re.findall(r"(?:final answer|answer)\s*(?:is)?\s*[:：]\s*(.+)", text, flags=re.I)
+    hits = re.findall(r"(?:final answer|answer)[ \t]*(?:is)?[ \t]*[:：][ \t]*(\S.*)", text, flags=re.I)
     if hits:
         return hits[-1].strip()
-    said = re.findall(r"answer is\s+(.+)", text, flags=re.I)
+    said = re.findall(r"answer is[ \t]+(\S.*)", text, flags=re.I)
     return said[-1].strip() if said else None
 
 
-def extract_choice(text: str, n_choices: int) -> str | None:
-    """A choice letter: from 'Answer: X', a boxed letter, or a lone '(X)' stated last."""
-    letters = "".join(chr(ord("A") + i) for i in range(n_choices))
+def extract_choice(text: str, choices: list[str]) -> str | None:
+    """A choice letter: from 'Answer: X', a boxed letter, a lone '(X)' or 'X)' line, or the one
+    choice whose text the last line names."""
+    letters = "".join(chr(ord("A") + i) for i in range(len(choices)))
     pattern = rf"(?<![A-Za-z])\(?([{letters}])\)?(?![A-Za-z])"
     for candidate in (_final_line_answer(text), last_boxed(text)):
         if candidate and (m := re.search(pattern, candidate.replace("\\text{", ""))):
             return m.group(1)
     # A reply that names exactly one option, as "(B)" or as a line starting "B)" / "B." / a lone "B".
     stated = {a or b for a, b in re.findall(rf"\(([{letters}])\)|^\s*([{letters}])(?:[).:]|\s*$)", text, flags=re.M)}
-    return stated.pop() if len(stated) == 1 else None
+    if stated:
+        return stated.pop() if len(stated) == 1 else None
+    return _choice_named_last(text, choices)
+
+
+def _choice_named_last(text: str, choices: list[str]) -> str | None:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = f" {normalize_text(lines[-1])} "
+    named = [i for i, c in enumerate(choices) if normalize_text(c) and f" {normalize_text(c)} " in last]
+    return chr(ord("A") + named[0]) if len(named) == 1 else None
 
 
 def extract_short_answer(text: str) -> str | None:
