@@ -10,6 +10,7 @@ from orbench.scoring.check import math_equal, short_answer_equal
 @pytest.mark.parametrize("gold, predicted", [
     ("42", "42"), ("42", "42.0"), (r"\frac{3}{8}", "0.375"), (r"\frac{3}{8}", "3/8"),
     (r"2\sqrt{5}", r"\sqrt{20}"), (r"5-2\sqrt{2}", r"-2\sqrt{2}+5"), (r"\frac{1}{2}", r"\dfrac{1}{2}"),
+    (r"\sqrt{3}+\sqrt{2}", "sqrt(2) + sqrt(3)"), (r"\frac{\pi}{4}", "pi/4"), ("8", "2^3"),
 ])
 def test_math_equal_accepts_equivalent_forms(gold, predicted):
     assert math_equal(gold, predicted)
@@ -17,6 +18,7 @@ def test_math_equal_accepts_equivalent_forms(gold, predicted):
 
 @pytest.mark.parametrize("gold, predicted", [
     ("42", "41"), (r"\frac{3}{8}", "0.38"), (r"2\sqrt{5}", r"\sqrt{10}"), ("7", "no idea"), ("7", ""),
+    (r"\sqrt{2}", "sqrt(3)"), ("7", "__import__('os').system('true')"),
 ])
 def test_math_equal_rejects_different_values(gold, predicted):
     assert not math_equal(gold, predicted)

@@ -139,7 +139,9 @@ def test_ctrl_c_exits_130_and_keeps_valid_files(cli, data_dir, tmp_path, mock_sc
 
 def test_suites_and_models_json(cli, data_dir):
     suites = json.loads(cli("suites", "--json").stdout)
-    assert {s["name"]: s["items"] for s in suites} == {"math": 2, "code": 1, "reasoning": 2}
+    counts = {s["name"]: s["items"] for s in suites}
+    assert {k: counts[k] for k in ("math", "code", "reasoning")} == {"math": 2, "code": 1, "reasoning": 2}
+    assert counts["math-gen"] == counts["code-gen"] == counts["reasoning-gen"] == 40
     assert suites[0]["difficulties"] == {"easy": 1, "hard": 1}
     models = json.loads(cli("models", "--json").stdout)
     assert models["default_model"] == "deepseek-r1-distill-qwen-1.5b:Q4_K_M" and models["local"] == []

@@ -23,8 +23,8 @@ def items() -> list[Item]:
 CODE_ITEM = Item(id="c1", suite="code", category="lists", difficulty="easy", prompt="def total(xs): ...",
                  entry_point="total", reference="def total(xs):\n    return sum(xs)\n",
                  tests="assert total([1, 2]) == 3\nassert total([]) == 0\n")
-MATH = Suite("math", "math", "test math", items)
-CODE = Suite("code", "code", "test code", lambda: [CODE_ITEM])
+MATH = Suite("math", "math", "test math", lambda seed: items())
+CODE = Suite("code", "code", "test code", lambda seed: [CODE_ITEM])
 
 
 def run(tmp_path, script, suites=(MATH,), samples=1, generation=None):

@@ -90,7 +90,7 @@ class Run:
     def __init__(self, backend: Backend, spec: RunSpec, provenance: Provenance, progress: Progress | None = None):
         self.backend, self.spec, self.provenance = backend, spec, provenance
         self.progress = progress or NoProgress()
-        self.plans = [(s, select(s.load(), spec.limit, spec.seed)) for s in spec.suites]
+        self.plans = [(s, select(s.load(spec.seed), spec.limit, spec.seed)) for s in spec.suites]
         self.summaries: list[SuiteSummary] = []
         self.done = 0
         self.errors = 0

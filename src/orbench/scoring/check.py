@@ -16,9 +16,39 @@ def math_equal(gold: str, predicted: str) -> bool:
     configs = [LatexExtractionConfig(), ExprExtractionConfig()]
     gold_parsed = parse(f"${gold}$", extraction_config=configs)
     pred_parsed = parse(f"${predicted}$", extraction_config=configs)
-    if not gold_parsed or not pred_parsed:
+    if gold_parsed and pred_parsed and verify(gold_parsed, pred_parsed):
+        return True
+    plain = _plain_expression(predicted)
+    return bool(gold_parsed and plain is not None and _sympy_equal(gold_parsed[0], plain))
+
+
+_PLAIN = re.compile(r"(?:[0-9.+\-*/^() ]|sqrt|pi)+")
+
+
+def _plain_expression(text: str):
+    """A calculator-style answer such as `sqrt(2) + 3/4` as a sympy value, else None.
+
+    Only digits, operators, parentheses, `sqrt` and `pi` are accepted, so nothing else reaches
+    sympy's parser (which evaluates its input).
+    """
+    text = text.strip().rstrip(".")
+    if not text or len(text) > 100 or not _PLAIN.fullmatch(text):
+        return None
+    from sympy.parsing.sympy_parser import parse_expr
+
+    try:
+        return parse_expr(text.replace("^", "**"), evaluate=True)
+    except (SyntaxError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _sympy_equal(a, b) -> bool:
+    import sympy
+
+    try:
+        return bool(sympy.simplify(a - b) == 0)
+    except (TypeError, ValueError, AttributeError):
         return False
-    return bool(verify(gold_parsed, pred_parsed))
 
 
 def short_answer_equal(gold: str, predicted: str) -> bool:

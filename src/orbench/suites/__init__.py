@@ -16,6 +16,7 @@ from typing import Callable, Literal
 from ..catalog import Generation
 from ..errors import OrbenchError
 from ..paths import prompts_dir
+from .generators import DEFAULT_COUNT, code_gen, math_gen, reasoning_gen
 from .items import Item, load_items
 from .templates import render_code, render_math, render_reasoning
 
@@ -27,7 +28,7 @@ class Suite:
     name: str
     kind: Kind
     description: str
-    load: Callable[[], list[Item]]
+    load: Callable[[int], list[Item]]  # seed -> items; file suites ignore the seed
 
     def render(self, item: Item, generation: Generation) -> list[dict[str, str]]:
         return RENDERERS[self.kind](item, generation)
@@ -36,8 +37,12 @@ class Suite:
 RENDERERS = {"math": render_math, "code": render_code, "reasoning": render_reasoning}
 
 
-def _from_prompts(name: str) -> Callable[[], list[Item]]:
-    return lambda: load_items(prompts_dir() / name, suite=name)
+def _from_prompts(name: str) -> Callable[[int], list[Item]]:
+    return lambda seed: load_items(prompts_dir() / name, suite=name)
+
+
+def _from_generator(module) -> Callable[[int], list[Item]]:
+    return lambda seed: module.generate(seed, DEFAULT_COUNT)
 
 
 SUITES: dict[str, Suite] = {
@@ -45,6 +50,12 @@ SUITES: dict[str, Suite] = {
     "code": Suite("code", "code", "original function-writing tasks, graded by tests in a sandbox", _from_prompts("code")),
     "reasoning": Suite("reasoning", "reasoning", "original natural-language reasoning, exact answers",
                        _from_prompts("reasoning")),
+    "math-gen": Suite("math-gen", "math", f"{DEFAULT_COUNT} seeded items: " + ", ".join(math_gen.CATEGORIES),
+                      _from_generator(math_gen)),
+    "code-gen": Suite("code-gen", "code", f"{DEFAULT_COUNT} seeded tasks with generated tests: "
+                      + ", ".join(code_gen.CATEGORIES), _from_generator(code_gen)),
+    "reasoning-gen": Suite("reasoning-gen", "reasoning", f"{DEFAULT_COUNT} seeded puzzles with one solution: "
+                           + ", ".join(reasoning_gen.CATEGORIES), _from_generator(reasoning_gen)),
 }
 
 
@@ -78,10 +89,11 @@ def prompt_set_hash(items: list[Item]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def describe(suite: Suite) -> dict:
-    items = suite.load()
+def describe(suite: Suite, seed: int = 0) -> dict:
+    items = suite.load(seed)
     return {
         "name": suite.name, "kind": suite.kind, "description": suite.description, "items": len(items),
+        "source": "generated (seed %d)" % seed if suite.name.endswith("-gen") else "prompts/" + suite.name,
         "categories": dict(sorted(Counter(i.category for i in items).items())),
         "difficulties": dict(sorted(Counter(i.difficulty for i in items).items())),
     }
