@@ -51,3 +51,37 @@ def test_majority_vote():
     assert majority([("4", True), ("5", False)])  # tie: first answer wins
     assert not majority([(None, False), (None, False)])
     assert majority([(None, False), ("4", True)])  # no-answer samples do not vote
+
+
+def test_mcnemar_exact_against_hand_computation():
+    from orbench.stats import mcnemar_exact
+
+    # b=1, c=9: n=10, P(X<=1) = (1 + 10) / 1024, two-sided = 22/1024.
+    assert mcnemar_exact(1, 9) == pytest.approx(22 / 1024)
+    assert mcnemar_exact(9, 1) == pytest.approx(22 / 1024)
+    assert mcnemar_exact(0, 5) == pytest.approx(2 / 32)
+    assert mcnemar_exact(3, 3) == 1.0 and mcnemar_exact(0, 0) == 1.0
+
+
+def test_paired_bootstrap_covers_the_true_difference():
+    import random as rnd
+
+    from orbench.stats import paired_bootstrap
+
+    rng = rnd.Random(42)
+    true_mean, covered, sims = 0.1, 0, 150
+    for s in range(sims):
+        # per-item differences: -1 w.p. 0.1, +1 w.p. 0.2, else 0  ->  mean 0.1
+        diffs = [rng.choices([-1.0, 0.0, 1.0], weights=[0.1, 0.7, 0.2])[0] for _ in range(100)]
+        est = paired_bootstrap(diffs, n_boot=400, seed=s)
+        covered += est.low <= true_mean <= est.high
+        assert est.low <= est.value <= est.high
+    assert 0.88 <= covered / sims <= 0.99
+
+
+def test_paired_bootstrap_is_seeded():
+    from orbench.stats import paired_bootstrap
+
+    diffs = [1.0, 0.0, -1.0, 1.0, 0.0, 1.0]
+    assert paired_bootstrap(diffs, seed=3) == paired_bootstrap(diffs, seed=3)
+    assert paired_bootstrap([], seed=3).value is None

@@ -7,16 +7,17 @@ from collections import Counter, defaultdict
 from .results import SampleRecord, SuiteSummary
 from .scoring.extract import normalize_text
 from .stats import Estimate, majority, mean_interval, pass_at_k, ks_to_report
-from .suites.items import Item
 
 
-def summarize_suite(suite: str, kind: str, items: list[Item], records: list[SampleRecord],
-                    samples_per_item: int, prompt_set_hash: str) -> SuiteSummary:
+def summarize_suite(suite: str, kind: str, records: list[SampleRecord], samples_per_item: int,
+                    prompt_set_hash: str) -> SuiteSummary:
+    """Everything is derived from the records (they carry each item's category and difficulty),
+    so a resumed or merged run is summarised exactly like an uninterrupted one."""
     by_item: dict[str, list[SampleRecord]] = defaultdict(list)
     for record in records:
         by_item[record.item_id].append(record)
     ok = {item_id: [r for r in recs if r.status == "ok"] for item_id, recs in by_item.items()}
-    item_meta = {item.id: item for item in items}
+    item_meta = {r.item_id: r for r in records}
     scores = {item_id: sum(bool(r.correct) for r in recs) / len(recs) for item_id, recs in ok.items() if recs}
 
     pass_k: dict[str, Estimate] = {}
@@ -31,6 +32,8 @@ def summarize_suite(suite: str, kind: str, items: list[Item], records: list[Samp
         vote = mean_interval(votes)
 
     completion = sum(r.completion_tokens for r in records if r.status == "ok")
+    prompt_eval = sum(r.prompt_eval_tokens or 0 for r in records if r.status == "ok")
+    prompt_seconds = sum(r.prompt_seconds or 0.0 for r in records if r.status == "ok")
     gen_seconds = sum(r.generation_seconds or 0.0 for r in records if r.status == "ok")
     scored = sum(len(recs) for recs in ok.values())
     flags = Counter(flag for r in records for flag in r.flags)
@@ -38,13 +41,27 @@ def summarize_suite(suite: str, kind: str, items: list[Item], records: list[Samp
         suite=suite, kind=kind, items=len(by_item), samples=len(records), scored=scored,
         errors=len(records) - scored, accuracy=mean_interval(list(scores.values())), pass_at_k=pass_k,
         majority_vote=vote,
-        by_difficulty=_grouped(scores, lambda i: item_meta[i].difficulty if i in item_meta else "?"),
-        by_category=_grouped(scores, lambda i: item_meta[i].category if i in item_meta else "?"),
+        by_difficulty=_grouped(scores, lambda i: item_meta[i].difficulty),
+        by_category=_grouped(scores, lambda i: item_meta[i].category),
         prompt_tokens=sum(r.prompt_tokens for r in records), completion_tokens=completion,
         mean_completion_tokens=round(completion / scored, 1) if scored else None,
         generation_tokens_per_s=round(completion / gen_seconds, 2) if gen_seconds > 0 else None,
-        flags=dict(sorted(flags.items())), prompt_set_hash=prompt_set_hash,
+        prompt_tokens_per_s=round(prompt_eval / prompt_seconds, 2) if prompt_seconds > 0 else None,
+        flags=dict(sorted(flags.items())), diagnostics=_diagnostics(records, flags, scored),
+        prompt_set_hash=prompt_set_hash,
     )
+
+
+DIAGNOSTIC_FLAGS = ("truncated", "unterminated_thinking", "no_answer", "repetition_loop")
+
+
+def _diagnostics(records: list[SampleRecord], flags: Counter, scored: int) -> dict[str, float]:
+    if not scored:
+        return {}
+    ok = [r for r in records if r.status == "ok"]
+    out = {f"{flag}_rate": round(flags.get(flag, 0) / scored, 4) for flag in DIAGNOSTIC_FLAGS}
+    out["mean_thinking_tokens"] = round(sum(r.thinking_tokens for r in ok) / scored, 1)
+    return out
 
 
 def _vote_key(record: SampleRecord) -> str | None:

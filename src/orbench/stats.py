@@ -80,3 +80,26 @@ def majority(answers: list[tuple[str | None, bool]]) -> bool:
     best = max(counts.values())
     winner = next(a for a, _ in voted if counts[a] == best)
     return next(ok for a, ok in voted if a == winner)
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pairs b (lost) and c (gained)."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired_bootstrap(diffs: list[float], n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> Estimate:
+    """Mean of per-item paired differences with a percentile bootstrap interval (items resampled)."""
+    import random
+
+    n = len(diffs)
+    if n == 0:
+        return Estimate(value=None, low=None, high=None, n=0)
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(n_boot))
+    lo = means[int((1 - level) / 2 * n_boot)]
+    hi = means[min(n_boot - 1, int((1 + level) / 2 * n_boot))]
+    return Estimate(value=sum(diffs) / n, low=lo, high=hi, n=n)

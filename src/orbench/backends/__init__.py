@@ -36,6 +36,7 @@ class Completion(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
     prompt_seconds: float | None = None
+    prompt_eval_tokens: int | None = None  # prompt tokens actually evaluated (a cached prefix is not)
     generation_seconds: float | None = None
     error: str | None = None
 

@@ -44,6 +44,9 @@ class LlamaCppBackend:
 
     def _one(self, request: GenerationRequest) -> Completion:
         lib, ctx = self._lib, self.llm._ctx.ctx
+        # Start every request from an empty cache: reusing the previous prompt's prefix changes how the
+        # prompt is batched, and llama.cpp's kernels are not batch-invariant, so a resumed run could drift.
+        self.llm.reset()
         lib.llama_perf_context_reset(ctx)
         started = time.perf_counter()
         try:
@@ -62,7 +65,8 @@ class LlamaCppBackend:
             request_id=request.id, text=choice["message"].get("content") or "",
             finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
             prompt_tokens=usage.get("prompt_tokens", 0), completion_tokens=usage.get("completion_tokens", 0),
-            seconds=seconds, prompt_seconds=perf.t_p_eval_ms / 1000, generation_seconds=perf.t_eval_ms / 1000,
+            seconds=seconds, prompt_seconds=perf.t_p_eval_ms / 1000, prompt_eval_tokens=perf.n_p_eval,
+            generation_seconds=perf.t_eval_ms / 1000,
         )
 
     def info(self) -> dict[str, Any]:
@@ -79,6 +83,9 @@ class LlamaCppBackend:
             "gpu_offload_active": gpu and self.n_gpu_layers != 0,
             "chat_template": "gguf" if "tokenizer.chat_template" in meta else "llama-cpp-python default",
             "architecture": meta.get("general.architecture"),
+            "n_params": self.llm._model.n_params(),
+            "tensor_bytes": self.llm._model.size(),
+            "bits_per_weight": round(self.llm._model.size() * 8 / max(1, self.llm._model.n_params()), 3),
             "model_name": meta.get("general.name"),
             "load_seconds": round(self.load_seconds, 3),
         }

@@ -115,6 +115,21 @@ def extract_short_answer(text: str) -> str | None:
     return lines[-1].strip() if lines else None
 
 
+def repetition_loop(text: str, min_repeats: int = 4, min_span: int = 60) -> bool:
+    """True if the text ends in the same chunk repeated (a generation stuck in a loop)."""
+    tail = text[-600:].rstrip()
+    for period in range(1, 151):
+        unit = tail[-period:]
+        if len(unit) < period:
+            break
+        repeats = 1
+        while tail[: len(tail) - repeats * period].endswith(unit):
+            repeats += 1
+        if repeats >= min_repeats and repeats * period >= min_span:
+            return True
+    return False
+
+
 def normalize_text(answer: str) -> str:
     """Case-, punctuation- and article-insensitive form of a short answer."""
     text = re.sub(r"\\text\{([^}]*)\}", r"\1", answer).lower()

@@ -1,0 +1,43 @@
+"""`orbench report`: a self-contained HTML report and a Markdown summary of a quant comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..report import build, html, markdown
+from .common import JsonOpt, handled, print_json
+
+
+@handled
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder, usually a ladder from `orbench run --quant`.")],
+    reference: Annotated[Optional[str], typer.Option(help="The reference quant (default: most bits per weight).")] = None,
+    max_kld: Annotated[float, typer.Option(help="Largest mean KLD a recommended quant may have.")] = 0.05,
+    alpha: Annotated[float, typer.Option(help="Significance level for a drop in accuracy.")] = 0.05,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: RUN_DIR/report.html).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write RUN_DIR/report.html (charts inline, no network) and RUN_DIR/report.md, with a recommendation:
+    the smallest quant whose accuracy is not significantly below the reference and whose KLD stays
+    under --max-kld.
+
+    Examples:
+
+        orbench report results/20261128-120000-smollm2-135m-ladder
+
+        orbench report results/ladder --reference Q8_0 --max-kld 0.02 -o ladder.html
+    """
+    rep = build(run_dir, reference, max_kld, alpha)
+    html_path = output or run_dir / "report.html"
+    html_path.write_text(html(rep), encoding="utf-8")
+    md = markdown(rep)
+    (run_dir / "report.md").write_text(md, encoding="utf-8")
+    if json_out:
+        print_json({"html": str(html_path), "markdown": str(run_dir / "report.md"),
+                    "recommendation": rep.recommendation, "reference": rep.reference})
+        return
+    print(md)
+    print(f"report: {html_path}")

@@ -1,0 +1,95 @@
+"""End to end for quant comparison: a ladder of the embedded model (Q4_1 plus two quants derived
+from it), a small plan on each, then compare, kld and report on the real llama.cpp backend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from orbench.cli import app
+from orbench.store import LocalModel, register_local, sha256_file
+
+pytestmark = pytest.mark.e2e
+EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+
+def invoke(*args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def ladder(tmp_path_factory, embedded_model):
+    """Build the ladder once in an isolated cache (the real cache is never written)."""
+    import os
+
+    home = tmp_path_factory.mktemp("ladder-home")
+    saved = os.environ.get("ORBENCH_HOME")
+    os.environ["ORBENCH_HOME"] = str(home)
+    try:
+        register_local(LocalModel(name="smollm2-135m", quant="Q4_1", path=embedded_model, sha256=EMBEDDED_SHA256,
+                                  size=embedded_model.stat().st_size, source="pypi"))
+        made = json.loads(invoke("quantize", "smollm2-135m", "--from", "Q4_1", "--to", "Q8_0,Q4_0",
+                                 "--allow-requantize", "--dir", home / "derived", "--json").stdout)
+        out = home / "ladder"
+        invoke("run", "-m", "smollm2-135m", "--quant", "Q4_1,Q8_0,Q4_0", "-s", "math,reasoning", "--limit", "3",
+               "--max-tokens", "48", "--threads", "2", "-o", out, "-q")
+        kld = json.loads(invoke("kld", "smollm2-135m", "--quant", "Q4_1,Q8_0,Q4_0", "--reference", "Q4_1",
+                                "--chunks", "2", "--transcripts", "2", "--transcript-tokens", "24", "--threads", "2",
+                                "-o", out, "--json").stdout)
+        compare = json.loads(invoke("compare", out, "--reference", "Q4_1", "--json").stdout)
+        report = json.loads(invoke("report", out, "--reference", "Q4_1", "--max-kld", "1.0", "--json").stdout)
+        yield dict(made=made, out=out, kld=kld, compare=compare, report=report)
+    finally:
+        if saved is None:
+            os.environ.pop("ORBENCH_HOME", None)
+        else:
+            os.environ["ORBENCH_HOME"] = saved
+
+
+def test_derived_quants_are_labelled_with_their_source(ladder):
+    for m in ladder["made"]:
+        assert m["quant"] in ("Q8_0", "Q4_0") and "-from-Q4_1" in m["path"]
+        assert m["derived_from"] == f"smollm2-135m:Q4_1 (sha256 {EMBEDDED_SHA256})"
+        assert sha256_file(__import__("pathlib").Path(m["path"])) == m["sha256"]
+    sizes = {m["quant"]: m["size"] for m in ladder["made"]}
+    assert sizes["Q8_0"] > sizes["Q4_0"]
+
+
+def test_every_quant_ran_the_identical_plan(ladder):
+    out = ladder["out"]
+    runs = {q: json.loads((out / q / "summary.json").read_text()) for q in ("Q4_1", "Q8_0", "Q4_0")}
+    ids = {q: sorted(json.loads(x)["id"] + str(json.loads(x)["seed"]) for x in (out / q / "samples.jsonl").open())
+           for q in runs}
+    assert ids["Q4_1"] == ids["Q8_0"] == ids["Q4_0"] and len(ids["Q4_1"]) == 6
+    assert runs["Q8_0"]["provenance"]["derived_from"].startswith("smollm2-135m:Q4_1")
+    assert runs["Q4_1"]["provenance"]["derived_from"] is None
+    for run in runs.values():
+        perf = run["performance"]
+        assert perf["file_bytes"] > 0 and perf["bits_per_weight"] > 4 and perf["load_seconds"] > 0
+        assert perf["peak_rss_mb"] > 50 and perf["generation_tokens_per_s"] > 0
+    assert runs["Q8_0"]["performance"]["bits_per_weight"] > runs["Q4_0"]["performance"]["bits_per_weight"]
+
+
+def test_kld_of_the_reference_against_itself_is_zero(ladder):
+    for name in ("text", "transcripts"):
+        rows = {r["label"]: r for r in ladder["kld"]["results"][name]}
+        assert rows["Q4_1"]["mean_kld"] == pytest.approx(0.0, abs=1e-9)
+        assert rows["Q4_1"]["top1_agreement"] == 1.0 and rows["Q4_1"]["ln_ppl_ratio"] == pytest.approx(0.0, abs=1e-9)
+        assert rows["Q4_0"]["mean_kld"] > 0 and rows["Q8_0"]["mean_kld"] > 0
+        assert rows["Q4_0"]["positions"] == rows["Q4_1"]["positions"] > 0
+    text = {r["label"]: r for r in ladder["kld"]["results"]["text"]}
+    assert text["Q4_1"]["positions"] == 2 * 255  # two chunks of 512, positions 256..510
+
+
+def test_compare_and_report_agree(ladder):
+    rows = {r["label"]: r for r in ladder["compare"]["results"] if r["suite"] == "math"}
+    assert rows["Q4_1"]["difference"]["value"] == 0 and rows["Q4_1"]["pairs"] == 3
+    assert ladder["report"]["reference"] == "Q4_1"
+    page = (ladder["out"] / "report.html").read_text()
+    assert "Recommendation" in page and page.count("<svg") == 3
+    md = (ladder["out"] / "report.md").read_text()
+    assert "derived from smollm2-135m:Q4_1" in md
