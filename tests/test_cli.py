@@ -131,7 +131,7 @@ def test_ctrl_c_exits_130_and_keeps_valid_files(cli, data_dir, tmp_path, mock_sc
     mock_script({"m1": "\\boxed{4}", "m2": "!interrupt"})
     out = tmp_path / "o"
     result = cli("run", "--backend", "mock", "-m", "smollm2-135m", "-s", "math", "-o", str(out))
-    assert result.exit_code == 130 and "partial results kept" in result.stderr
+    assert result.exit_code == 130 and "finished samples are kept" in result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["samples_done"] == 1
     assert len((out / "samples.jsonl").read_text().splitlines()) == 1

@@ -43,9 +43,21 @@ def test_output_dir_under_a_file_is_an_error(tmp_path):
         prepare_output_dir(tmp_path / "file" / "run")
 
 
-def test_output_dir_with_results_is_refused(tmp_path):
-    prepare_output_dir(tmp_path / "run")
-    (tmp_path / "run" / "samples.jsonl").write_text("{}\n")
-    with pytest.raises(OrbenchError, match="already holds results"):
-        prepare_output_dir(tmp_path / "run")
-    assert (tmp_path / "run" / "samples.jsonl").read_text() == "{}\n"
+def test_resume_load_repairs_a_half_written_last_line(tmp_path):
+    from orbench.results import load_for_resume
+
+    path = tmp_path / "samples.jsonl"
+    path.write_text(record(1).model_dump_json() + "\n" + record(2).model_dump_json()[:40])
+    records, warning = load_for_resume(path)
+    assert [r.item_id for r in records] == ["m1"] and "half-written" in warning
+    assert path.read_text() == record(1).model_dump_json() + "\n"
+    assert load_for_resume(path) == (records, None)
+
+
+def test_resume_load_rejects_corruption_in_the_middle(tmp_path):
+    from orbench.results import load_for_resume
+
+    path = tmp_path / "samples.jsonl"
+    path.write_text(record(1).model_dump_json() + "\n{broken\n" + record(2).model_dump_json() + "\n")
+    with pytest.raises(OrbenchError, match=r"samples.jsonl:2: corrupt"):
+        load_for_resume(path)

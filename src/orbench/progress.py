@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Protocol, TextIO
 
 
@@ -73,8 +74,36 @@ class NoProgress:
         pass
 
 
-def make_progress(stream: TextIO | None = None, quiet: bool = False) -> Progress:
+class Tee:
+    """Report to several progress sinks at once (the terminal and the run's log file)."""
+
+    def __init__(self, *sinks: Progress):
+        self.sinks = sinks
+
+    def start(self, label: str, total: int) -> None:
+        for s in self.sinks:
+            s.start(label, total)
+
+    def update(self, done: int, correct: int, scored: int, tokens_per_s: float | None, last: str) -> None:
+        for s in self.sinks:
+            s.update(done, correct, scored, tokens_per_s, last)
+
+    def stop(self) -> None:
+        for s in self.sinks:
+            s.stop()
+
+
+class LogFile(PlainProgress):
+    """Plain progress lines appended to a file (`run.log`), kept across resumed runs."""
+
+    def __init__(self, path: Path):
+        super().__init__(open(path, "a", encoding="utf-8"))
+
+    def stop(self) -> None:
+        self.stream.close()
+
+
+def make_progress(stream: TextIO | None = None, quiet: bool = False, log_file: Path | None = None) -> Progress:
     stream = stream or sys.stderr
-    if quiet:
-        return NoProgress()
-    return RichProgress(stream) if stream.isatty() else PlainProgress(stream)
+    screen: Progress = NoProgress() if quiet else RichProgress(stream) if stream.isatty() else PlainProgress(stream)
+    return Tee(screen, LogFile(log_file)) if log_file else screen

@@ -37,7 +37,10 @@ class SampleRecord(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    prompt_seconds: float | None = None
+    prompt_eval_tokens: int | None = None
     generation_seconds: float | None = None
+    thinking_tokens: int = 0
     isolation: str | None = None
 
 
@@ -57,7 +60,10 @@ class SuiteSummary(BaseModel):
     completion_tokens: int = 0
     mean_completion_tokens: float | None = None
     generation_tokens_per_s: float | None = None
+    prompt_tokens_per_s: float | None = None
     flags: dict[str, int] = {}
+    diagnostics: dict[str, float] = Field(default={}, description="rates of each flag over scored samples, "
+                                          "and mean_thinking_tokens (estimated from the thinking text's share)")
     prompt_set_hash: str
 
 
@@ -72,6 +78,7 @@ class Provenance(BaseModel):
     repo: str | None
     revision: str | None
     derived_from: str | None = None
+    locked: bool = False
     backend: dict[str, Any]
     sampler: dict[str, Any]
     seed: int
@@ -83,6 +90,19 @@ class Provenance(BaseModel):
     finished_at: str | None = None
 
 
+class Performance(BaseModel):
+    """Speed and size of one model file, measured in the run that produced the accuracy."""
+
+    file_bytes: int | None = None
+    n_params: int | None = None
+    bits_per_weight: float | None = None
+    load_seconds: float | None = None
+    peak_rss_mb: float | None = None
+    prompt_tokens_per_s: float | None = None
+    generation_tokens_per_s: float | None = None
+    wall_seconds: float | None = None
+
+
 class RunSummary(BaseModel):
     schema_version: int = SCHEMA_VERSION
     status: Literal["running", "complete", "interrupted"]
@@ -91,16 +111,12 @@ class RunSummary(BaseModel):
     samples_done: int
     samples_planned: int
     errors: int
+    performance: Performance | None = None
     notes: list[str] = []
 
 
 def prepare_output_dir(path: Path) -> Path:
-    """Create the results folder and prove it is writable, before any model work starts.
-
-    A folder that already holds a run's samples is refused rather than appended to or overwritten.
-    """
-    if (path / "samples.jsonl").exists():
-        raise OrbenchError(f"{path} already holds results (samples.jsonl)", hint="choose another --output")
+    """Create the results folder and prove it is writable, before any model work starts."""
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -138,6 +154,36 @@ def write_json_atomic(path: Path, data: BaseModel | dict) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def load_for_resume(path: Path) -> tuple[list[SampleRecord], str | None]:
+    """The samples already in `path`, repairing a half-written last line (the mark of a run killed
+    mid-write). Returns the records and a warning when something was repaired."""
+    if not path.exists():
+        return [], None
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    records: list[SampleRecord] = []
+    for lineno, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(SampleRecord.model_validate_json(line))
+        except ValueError:
+            if lineno == len(complete) and not tail:
+                tail = line  # the last line was cut right after a newline-less write: treat as the tail
+                complete = complete[:-1]
+                break
+            raise OrbenchError(f"{path}:{lineno}: corrupt sample record; move the file away to start over") from None
+    if not tail.strip():
+        return records, None
+    keep = b"".join(line + b"\n" for line in complete)
+    with open(path, "wb") as fh:
+        fh.write(keep)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return records, f"{path}: dropped a half-written last line ({len(tail)} bytes); that sample will run again"
 
 
 def read_samples(path: Path) -> list[SampleRecord]:

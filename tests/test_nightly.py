@@ -1,0 +1,228 @@
+"""Unattended runs with the mock backend: resume, shards and merge, config, lock, gate, schema."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO_ROOT
+from orbench.catalog import load_catalog
+from orbench.cli import app
+from orbench.errors import OrbenchError
+from orbench.evaluate import RunOptions, resolve_file
+from orbench.store import LocalModel, register_local
+
+MATH = [{"id": f"m{i}", "suite": "math", "category": "arithmetic", "difficulty": "easy", "prompt": f"{i}+{i}?",
+         "answer": str(2 * i)} for i in range(1, 9)]
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "models", root / "models")
+    (root / "prompts" / "math").mkdir(parents=True)
+    (root / "prompts" / "math" / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in MATH))
+    monkeypatch.setenv("ORBENCH_DATA_DIR", str(root))
+    return root
+
+
+def cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def answers(wrong=(), interrupt_at=None, error=()):
+    script = {}
+    for i in range(1, 9):
+        script[f"m{i}"] = "!interrupt" if i == interrupt_at else "!error" if i in error else (
+            f"\\boxed{{{2 * i + 1}}}" if i in wrong else f"\\boxed{{{2 * i}}}")
+    return script
+
+
+def run_mock(out, *extra):
+    return cli("run", "--backend", "mock", "-m", "smollm2-135m", "-s", "math", "-o", out, "-q", *extra)
+
+
+def ids(out):
+    return [json.loads(line)["id"] for line in (out / "samples.jsonl").open()]
+
+
+def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, mock_script):
+    full = tmp_path / "full"
+    mock_script(answers(wrong={2, 5}))
+    assert run_mock(full).exit_code == 0
+    part = tmp_path / "part"
+    mock_script(answers(wrong={2, 5}, interrupt_at=4))
+    assert run_mock(part).exit_code == 130
+    assert ids(part) == ["math/m1#0", "math/m2#0", "math/m3#0"]
+    mock_script(answers(wrong={2, 5}))
+    result = run_mock(part, "--json")
+    assert result.exit_code == 0
+    assert sorted(ids(part)) == sorted(ids(full)) and len(set(ids(part))) == 8
+    resumed, complete = json.loads(result.stdout), json.loads((full / "summary.json").read_text())
+    assert resumed["suites"][0]["accuracy"] == complete["suites"][0]["accuracy"]
+    assert any("resumed: 3 sample(s)" in n for n in resumed["notes"])
+    assert (part / "run.log").read_text().count("m1 correct") == 1
+
+
+def test_half_written_tail_is_repaired_on_resume(tmp_path, mock_script):
+    out = tmp_path / "run"
+    mock_script(answers(interrupt_at=5))
+    run_mock(out)
+    with open(out / "samples.jsonl", "a") as fh:
+        fh.write('{"schema_version": 1, "id": "math/m5#0", "sui')  # killed mid-write
+    mock_script(answers())
+    result = run_mock(out)
+    assert result.exit_code == 0 and "half-written last line" in result.stderr
+    assert len(ids(out)) == 8 == len(set(ids(out)))
+
+
+def test_a_different_plan_in_the_same_folder_is_refused(tmp_path, mock_script):
+    out = tmp_path / "run"
+    mock_script(answers())
+    assert run_mock(out).exit_code == 0
+    result = run_mock(out, "--seed", "3")
+    assert result.exit_code == 2 and "holds a different plan (changed: seed)" in result.stderr
+
+
+def test_shards_merge_into_the_unsharded_result(tmp_path, mock_script):
+    mock_script(answers(wrong={1, 6}))
+    assert run_mock(tmp_path / "all").exit_code == 0
+    assert run_mock(tmp_path / "s1", "--shard", "1/2").exit_code == 0
+    assert run_mock(tmp_path / "s2", "--shard", "2/2").exit_code == 0
+    assert len(ids(tmp_path / "s1")) == 4 and not set(ids(tmp_path / "s1")) & set(ids(tmp_path / "s2"))
+    result = cli("merge", tmp_path / "merged", tmp_path / "s1", tmp_path / "s2", "--json")
+    assert result.exit_code == 0, result.output
+    merged, full = json.loads(result.stdout), json.loads((tmp_path / "all" / "summary.json").read_text())
+    assert merged["suites"][0]["accuracy"] == full["suites"][0]["accuracy"]
+    assert sorted(ids(tmp_path / "merged")) == sorted(ids(tmp_path / "all"))
+
+
+def test_merge_refuses_bad_shard_sets(tmp_path, mock_script):
+    mock_script(answers())
+    for name, shard, seed in (("s1", "1/2", "0"), ("s2", "2/2", "0"), ("other", "2/2", "9")):
+        assert run_mock(tmp_path / name, "--shard", shard, "--seed", seed).exit_code == 0
+    assert "exactly once" in cli("merge", tmp_path / "m1", tmp_path / "s1", tmp_path / "s1").stderr
+    assert "exactly once" in cli("merge", tmp_path / "m2", tmp_path / "s1").stderr
+    assert "different plan" in cli("merge", tmp_path / "m3", tmp_path / "s1", tmp_path / "other").stderr
+    assert cli("run", "--backend", "mock", "--shard", "3/2").exit_code == 2
+
+
+def test_config_errors_name_file_line_and_key(tmp_path):
+    cases = {
+        "[run]\nsamples = 2\nlimt = 3\n[[models]]\nname = \"smollm2-135m\"\n": ":3: run.limt: Extra inputs",
+        "[run]\nseed = \"seven\"\n[[models]]\nname = \"smollm2-135m\"\n": ":2: run.seed: Input should be a valid integer",
+        "[[models]]\nname = \"smollm2-135m\"\n[[models]]\nname = \"gpt-9\"\n": ":4: models[1].name: unknown model",
+        "[run]\nsuites = [\"math\", \"poems\"]\n[[models]]\nname = \"smollm2-135m\"\n": ":2: run.suites[1]: unknown suite",
+        "[run]\nseed = \n": "orbench.toml: Invalid value (at line 2",
+    }
+    for text, message in cases.items():
+        path = tmp_path / "orbench.toml"
+        path.write_text(text)
+        result = cli("run", "--config", path)
+        assert result.exit_code == 2, text
+        assert message in result.stderr and str(path) in result.stderr, (text, result.stderr)
+
+
+def test_init_then_config_matrix_run_with_gate(tmp_path, mock_script):
+    config = tmp_path / "orbench.toml"
+    assert cli("init", config).exit_code == 0 and cli("init", config).exit_code == 2
+    text = config.read_text().replace('"math", "code", "reasoning", "reasoning-gen"', '"math"')
+    text = text.replace('quants = ["Q4_1"]', 'quants = ["Q4_1", "Q8_0"]')
+    config.write_text(text)
+    mock_script(answers())
+    assert cli("run", "--config", config, "--backend", "mock", "-q").exit_code == 0
+    out = tmp_path / "results" / "nightly"
+    index = json.loads((out / "index.json").read_text())
+    assert index["kind"] == "matrix" and set(index["completed"]) == {"smollm2-135m:Q4_1", "smollm2-135m:Q8_0"}
+    assert (out / "smollm2-135m" / "Q8_0" / "summary.json").is_file()
+    # tonight: the same matrix, gated against last night, and every answer now wrong
+    shutil.copytree(out, tmp_path / "baseline")
+    gated = text.replace('# baseline = "results/baseline"', 'baseline = "baseline"')
+    config.write_text(gated.replace('output = "results/nightly"', 'output = "tonight"'))
+    mock_script(answers(wrong={1, 2, 3, 4, 5, 6, 7, 8}))
+    result = cli("run", "--config", config, "--backend", "mock", "-q")
+    assert result.exit_code == 1, result.output
+    junit = (tmp_path / "tonight" / "junit.xml").read_text()
+    assert junit.count("<testcase") == 2 and junit.count("<failure") == 2
+    assert 'classname="smollm2-135m:Q8_0"' in junit
+    assert "REGRESSION" in (tmp_path / "tonight" / "summary.md").read_text()
+
+
+def _two_runs(tmp_path, mock_script, baseline_wrong, current_wrong, current_errors=()):
+    mock_script(answers(wrong=baseline_wrong))
+    run_mock(tmp_path / "base")
+    mock_script(answers(wrong=current_wrong, error=current_errors))
+    run_mock(tmp_path / "now")
+    return tmp_path / "now", tmp_path / "base"
+
+
+def test_gate_significant_drop_fails(tmp_path, mock_script):
+    # 8 items, all right before and all wrong now: McNemar p = 2/2^8 < 0.05
+    now, base = _two_runs(tmp_path, mock_script, set(), set(range(1, 9)))
+    result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json",
+                 "--junit", tmp_path / "j.xml")
+    assert result.exit_code == 1
+    finding = json.loads(result.stdout)["findings"][0]
+    assert finding["regression"] and finding["change"] == pytest.approx(-100.0) and finding["p_value"] < 0.05
+    assert 'type="regression"' in (tmp_path / "j.xml").read_text()
+
+
+def test_gate_insignificant_drop_passes(tmp_path, mock_script):
+    now, base = _two_runs(tmp_path, mock_script, set(), {3, 7})  # -25pp but p = 0.5
+    result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json")
+    assert result.exit_code == 0
+    finding = json.loads(result.stdout)["findings"][0]
+    assert finding["change"] == pytest.approx(-25.0) and not finding["significant"] and not finding["regression"]
+
+
+def test_gate_infrastructure_errors_exit_3(tmp_path, mock_script):
+    now, base = _two_runs(tmp_path, mock_script, set(), set(), current_errors={1, 2})
+    assert cli("compare", now, "--baseline", base, "--max-error-rate", "0.1").exit_code == 3
+    assert cli("compare", now, "--baseline", base, "--max-error-rate", "0.5").exit_code == 0
+
+
+def test_gate_reports_a_changed_model_file_without_lock(tmp_path, mock_script):
+    now, base = _two_runs(tmp_path, mock_script, set(), set())
+    summary = json.loads((base / "summary.json").read_text())
+    summary["provenance"]["sha256"] = "f" * 64
+    (base / "summary.json").write_text(json.dumps(summary))
+    result = cli("compare", now, "--baseline", base, "--json")
+    assert result.exit_code == 0
+    assert any("model file changed without a lock file" in n for n in json.loads(result.stdout)["notes"])
+
+
+def test_gate_rule_syntax_errors_exit_2(tmp_path, mock_script):
+    now, base = _two_runs(tmp_path, mock_script, set(), set())
+    for bad in ("accuracy<2", "speed<-10%", "tokens_per_s<-3pp"):
+        result = cli("compare", now, "--baseline", base, "--fail-on", bad)
+        assert result.exit_code == 2 and "cannot read --fail-on" in result.stderr
+
+
+def test_lock_pins_the_file_and_a_different_file_is_refused(tmp_path):
+    fake = tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    fake.write_bytes(b"GGUF" + b"\0" * 64)
+    from orbench.store import sha256_file
+
+    register_local(LocalModel(name="smollm2-135m", quant="Q4_1", path=fake, sha256=sha256_file(fake),
+                              size=fake.stat().st_size, source="pypi", revision="0.1.2"))
+    config = tmp_path / "orbench.toml"
+    config.write_text('[[models]]\nname = "smollm2-135m"\nquants = ["Q4_1"]\n')
+    result = cli("lock", "--config", config, "--json")
+    assert result.exit_code == 0, result.output
+    locked = json.loads((tmp_path / "orbench.lock").read_text())["files"]
+    assert locked["smollm2-135m:Q4_1"]["sha256"] == sha256_file(fake)
+    ref = load_catalog().resolve("smollm2-135m:Q4_1")
+    assert resolve_file(ref, RunOptions(lock=locked)).path == fake
+    locked["smollm2-135m:Q4_1"]["sha256"] = "0" * 64
+    with pytest.raises(OrbenchError, match="differs from the lock"):
+        resolve_file(ref, RunOptions(lock=locked))
+
+
+def test_schema_describes_summary_json():
+    result = cli("schema")
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "RunSummary" and list(schema["properties"])[0] == "schema_version"
+    assert {"provenance", "suites", "performance"} <= set(schema["properties"])
