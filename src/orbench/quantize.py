@@ -46,6 +46,8 @@ def derive(source: LocalModel, quant: str, allow_requantize: bool = False, out_d
     folder = out_dir or source.path.parent
     folder.mkdir(parents=True, exist_ok=True)
     stem = source.path.name[:-5] if source.path.name.endswith(".gguf") else source.path.name
+    for sep in ".-":  # drop the source's quant from the name: Model.Q4_1 -> Model.Q8_0-from-Q4_1
+        stem = stem.replace(f"{sep}{source.quant}", "")
     target = folder / f"{stem}.{quant}-from-{source.quant}.gguf"
     part = target.with_suffix(".gguf.part")
     params = llama_cpp.llama_model_quantize_default_params()

@@ -30,7 +30,7 @@ def kld(
     transcript_tokens: Annotated[int, typer.Option(help="Longest reply per transcript.", min=8)] = 128,
     ctx: Annotated[int, typer.Option(help="Chunk size in tokens (llama-perplexity's -c).", min=64)] = 512,
     chunks: Annotated[Optional[int], typer.Option(help="Use at most N chunks of the text.", min=1)] = None,
-    top_k: Annotated[int, typer.Option(help="Reference log-probabilities kept per position.", min=1)] = 64,
+    top_k: Annotated[int, typer.Option(help="Reference log-probabilities kept per position.", min=1)] = 256,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).", min=1)] = None,
     seed: Annotated[int, typer.Option(help="Seed for picking the transcript prompts.")] = 0,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write kld.json into (e.g. a ladder run, for `orbench report`).")] = None,

@@ -22,6 +22,7 @@ from .common import JsonOpt, handled, print_json
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("orbench.toml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write a commented example orbench.toml.
 
@@ -35,6 +36,9 @@ def init(
         raise OrbenchError(f"{path} already exists", hint="pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(EXAMPLE, encoding="utf-8")
+    if json_out:
+        print_json({"config": str(path)})
+        return
     print(f"wrote {path}; run it with: orbench run --config {path}")
 
 

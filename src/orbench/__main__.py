@@ -1,0 +1,5 @@
+"""`python -m orbench` runs the CLI."""
+
+from .cli import main
+
+main()
