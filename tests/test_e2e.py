@@ -38,7 +38,7 @@ def test_run_all_suites_on_the_embedded_model(real_cache, tmp_path):
     prov = summary["provenance"]
     assert prov["sha256"] == EMBEDDED_SHA256 and prov["quant"] == "Q4_1" and prov["model"] == "smollm2-135m"
     backend = prov["backend"]
-    assert backend["backend"] == "llama.cpp" and backend["llama_cpp_python"]
+    assert backend["backend"] == "llama.cpp-batched" and backend["parallel"] == "auto" and backend["llama_cpp_python"]
     assert "CPU" in backend["system_info"] and backend["gpu_offload_active"] is False
     assert backend["architecture"] == "llama" and backend["chat_template"] == "gguf"
     for suite in summary["suites"]:

@@ -59,6 +59,7 @@ class RunSection(Strict):
     max_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0)
     ctx: int | None = Field(default=None, ge=256)
+    parallel: int | None = Field(default=None, ge=1)
 
 
 class ModelSection(Strict):

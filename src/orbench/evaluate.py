@@ -29,6 +29,7 @@ class RunOptions:
     ctx: int | None = None
     threads: int | None = None
     n_gpu_layers: int = 0
+    parallel: int | None = None  # sequences decoded together; None: chosen from context and request sizes
     backend: str = "llama.cpp"
     quiet: bool = False
     shard: tuple[int, int] = (1, 1)
@@ -66,7 +67,7 @@ def run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions) -
     reset_peak_rss()
     engine = create_backend(opts.backend, **({} if local is None else dict(
         model_path=local.path, n_ctx=generation.context, n_threads=opts.threads, n_gpu_layers=opts.n_gpu_layers,
-        seed=opts.seed)))
+        seed=opts.seed, parallel=opts.parallel)))
     info = engine.info()
     provenance = base_provenance(ref.name, ref.quant, spec, info)
     provenance.locked = bool(opts.lock and ref.label in opts.lock)

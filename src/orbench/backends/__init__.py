@@ -57,9 +57,14 @@ BACKENDS = ("llama.cpp", "mock")
 def create_backend(name: str, **options: Any) -> Backend:
     """Build a backend by name; heavy libraries are imported only here, when one is used."""
     if name == "llama.cpp":
-        from .llamacpp import LlamaCppBackend
+        parallel = options.pop("parallel", None)
+        if parallel == 1:
+            from .llamacpp import LlamaCppBackend
 
-        return LlamaCppBackend(**options)
+            return LlamaCppBackend(**options)
+        from .batched import BatchedBackend
+
+        return BatchedBackend(parallel=parallel, **options)
     if name == "mock":
         from .mock import MockBackend
 

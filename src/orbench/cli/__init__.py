@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import compare_cmd, kld_cmd, models_cmd, nightly_cmds, pull_cmd, quantize_cmd, report_cmd, run_cmd, suites_cmd
+from . import bench_cmd, compare_cmd, kld_cmd, models_cmd, nightly_cmds, pull_cmd, quantize_cmd, report_cmd, run_cmd, suites_cmd
 
 app = typer.Typer(
     name="orbench",
@@ -29,6 +29,7 @@ app.command("init")(nightly_cmds.init)
 app.command("lock")(nightly_cmds.lock)
 app.command("merge")(nightly_cmds.merge)
 app.command("schema")(nightly_cmds.schema)
+app.command("bench")(bench_cmd.bench)
 
 
 def main() -> None:

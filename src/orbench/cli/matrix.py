@@ -20,7 +20,8 @@ def run_config(path: Path, cli: RunOptions, output: Path | None, json_out: bool)
     config = load_config(path)
     r = config.run
     opts = replace(cli, seed=r.seed, samples=r.samples, limit=r.limit, threads=r.threads, n_gpu_layers=r.n_gpu_layers,
-                   max_tokens=r.max_tokens, temperature=r.temperature, ctx=r.ctx, lock=_lock(config.lock_path))
+                   max_tokens=r.max_tokens, temperature=r.temperature, ctx=r.ctx, parallel=r.parallel or cli.parallel,
+                   lock=_lock(config.lock_path))
     base = output or r.output
     suites = parse_suites(",".join(r.suites))
     catalog = load_catalog()

@@ -32,7 +32,8 @@ def run(
     temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default: the model's).", min=0.0)] = None,
     n_gpu_layers: Annotated[int, typer.Option(help="Layers to offload to the GPU; -1 offloads all.")] = 0,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).", min=1)] = None,
-    ctx: Annotated[Optional[int], typer.Option(help="Context size in tokens (default: the model's).", min=256)] = None,
+    ctx: Annotated[Optional[int], typer.Option(help="Context size per sequence in tokens (default: the model's).", min=256)] = None,
+    parallel: Annotated[Optional[int], typer.Option(help="Sequences decoded together (default: chosen from --ctx and the requests); 1: the sequential reference backend.", min=1)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/<time>-<model>). Running again into the same folder resumes.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")] = None,
     shard: Annotated[Optional[str], typer.Option(help="Run only slice I of N of the plan, as I/N (combine with `orbench merge`).")] = None,
@@ -60,7 +61,7 @@ def run(
         orbench run -m smollm2-135m -o results/part1 --shard 1/2
     """
     opts = RunOptions(seed=seed, samples=samples, limit=limit, temperature=temperature, max_tokens=max_tokens,
-                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, backend=backend, quiet=quiet,
+                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel, backend=backend, quiet=quiet,
                       shard=parse_shard(shard))
     try:
         if config is not None:

@@ -1,0 +1,276 @@
+"""Continuous batching on llama.cpp's low-level API: many sequences decode together in one context.
+
+Up to N sequences decode in one `llama_decode` call per step; a finished sequence frees its slot
+and the next request is admitted at once. The K samples of one item share their prompt: it is
+prefilled once and its KV cache copied to the other sequences (`llama_memory_seq_cp`). Sampling
+stays in llama.cpp's C sampler chains, one per sequence, built exactly like llama-cpp-python's
+(`Llama._init_sampler`) and seeded per request. Scheduling is deterministic: requests are
+admitted in order into the lowest free slots. A request whose prompt plus max tokens does not fit
+a sequence's share of the context is an error for that sample, never a crash.
+
+With N = 1 and the same context settings, every decode call is the same as the sequential
+backend's, so the tokens are the same; with N > 1 llama.cpp's kernels are not batch-invariant
+and sequences may drift (benchmarks/engine.py measures how much).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ..errors import OrbenchError
+from . import Completion, GenerationRequest, error_completion
+from .llamacpp import LlamaCppBackend
+
+MAX_AUTO_PARALLEL = 16
+PENALTY_LAST_N = 64  # llama-cpp-python's default last_n_tokens_size
+
+
+def fill_batch(batch, entries: list[tuple[int, int, int, bool]]) -> None:
+    """Put (token, position, sequence, wants-logits) entries into a llama_batch."""
+    batch.n_tokens = len(entries)
+    for i, (token, pos, seq, logits) in enumerate(entries):
+        batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
+        batch.seq_id[i][0] = seq
+        batch.logits[i] = logits
+
+
+def auto_parallel(n_ctx: int, need: int, requests: int) -> int:
+    """Sequences to run at once: as many as fit four sequence-contexts of KV cells, at most 16."""
+    return max(1, min(MAX_AUTO_PARALLEL, requests, (4 * n_ctx) // max(1, need)))
+
+
+@dataclass
+class Slot:
+    request: GenerationRequest
+    seq: int
+    prompt: list[int]
+    sampler: Any
+    stop: list[str]
+    tokens: list[int] = field(default_factory=list)
+    started: float = 0.0
+    prompt_seconds: float = 0.0
+    gen_seconds: float = 0.0  # this sequence's share of each decode step it took part in
+    n_past: int = 0
+
+
+class BatchedBackend(LlamaCppBackend):
+    name = "llama.cpp-batched"
+
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None, n_gpu_layers: int = 0,
+                 seed: int = 0, parallel: int | None = None):
+        super().__init__(model_path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, seed=seed)
+        self.n_ctx = n_ctx
+        self.parallel = parallel
+        self._contexts: dict[int, Any] = {}
+        self._formatter = self._make_formatter()
+        self.last_parallel = 1
+
+    def close(self) -> None:
+        for ctx in self._contexts.values():
+            ctx.close()
+        self._contexts.clear()
+        super().close()
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "backend": self.name, "engine": "continuous batching",
+                "parallel": self.parallel or "auto"}
+
+    # ------------------------------------------------------------ setup
+
+    def _make_formatter(self):
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
+        model = self.llm._model
+        eos, bos = self.llm.token_eos(), self.llm.token_bos()
+        return Jinja2ChatFormatter(template=template, eos_token=model.token_get_text(eos) if eos != -1 else "",
+                                   bos_token=model.token_get_text(bos) if bos != -1 else "", stop_token_ids=[eos])
+
+    def _prompt(self, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
+        """Prompt tokens and stop strings, exactly as llama-cpp-python's chat handler makes them."""
+        if self._formatter is None:
+            raise OrbenchError(f"{self.model_path.name} has no chat template; use --parallel 1")
+        result = self._formatter(messages=messages)
+        tokens = self.llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        return tokens, stop
+
+    def _context(self, n: int, need: int):
+        """A context for n sequences sharing one KV cache of n x `need` cells (n = 1: the sequential
+        backend's own context, so that N = 1 reproduces it exactly)."""
+        if n == 1:
+            return self.llm._ctx
+        cells = n * min(self.n_ctx, -(-need // 256) * 256)
+        key = (n, cells)
+        if key not in self._contexts:
+            from llama_cpp import _internals
+            from llama_cpp._utils import suppress_stdout_stderr
+
+            params = type(self.llm.context_params).from_buffer_copy(self.llm.context_params)
+            params.n_ctx = cells
+            params.n_seq_max = n
+            params.kv_unified = False  # one KV stream per sequence: attention cost stays per sequence
+            params.n_batch = max(params.n_batch, n)
+            params.n_ubatch = max(params.n_ubatch, n)
+            for old in list(self._contexts):  # keep one extra context alive at a time
+                self._contexts.pop(old).close()
+            with suppress_stdout_stderr(disable=False):
+                self._contexts[key] = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
+        return self._contexts[key]
+
+    def _sampler(self, r: GenerationRequest):
+        from llama_cpp import _internals
+
+        s = _internals.LlamaSampler()
+        s.add_penalties(n_vocab=self.llm.n_vocab(), penalty_last_n=PENALTY_LAST_N, penalty_repeat=r.repeat_penalty,
+                        penalty_freq=0.0, penalty_present=0.0)
+        if r.temperature == 0.0:
+            s.add_greedy()
+        else:
+            s.add_top_k(r.top_k)
+            s.add_typical(1.0, 1)
+            s.add_top_p(r.top_p, 1)
+            s.add_min_p(r.min_p, 1)
+            s.add_temp(r.temperature)
+            s.add_dist(r.seed)
+        return s
+
+    # ------------------------------------------------------------ generation
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[Completion]:
+        prepared = []
+        for r in requests:
+            try:
+                prompt, stop = self._prompt(r.messages)
+            except (ValueError, RuntimeError) as exc:
+                yield error_completion(r, f"chat template: {exc}")
+                continue
+            if len(prompt) + r.max_tokens > self.n_ctx:
+                yield error_completion(r, f"prompt ({len(prompt)} tokens) + max_tokens ({r.max_tokens}) exceeds the "
+                                          f"context of {self.n_ctx} tokens per sequence")
+                continue
+            prepared.append((r, prompt, stop))
+        if not prepared:
+            return
+        need = max(len(p) + r.max_tokens for r, p, _ in prepared)
+        n = self.parallel or auto_parallel(self.n_ctx, need, len(prepared))
+        self.last_parallel = n = max(1, min(n, len(prepared)))
+        yield from _Engine(self, self._context(n, need), n, prepared).run()
+
+
+class _Engine:
+    """One pass over a list of prepared requests with N slots."""
+
+    def __init__(self, backend: BatchedBackend, ctx, n: int, prepared: list):
+        import llama_cpp
+
+        self.lib, self.backend, self.ctx, self.n = llama_cpp, backend, ctx, n
+        self.vocab = backend.llm._model.vocab
+        self.queue = deque(prepared)
+        self.slots: list[Slot | None] = [None] * n
+        self.batch_size = max(ctx.params.n_batch if hasattr(ctx, "params") else 512, n)
+        self.batch = llama_cpp.llama_batch_init(self.batch_size, 0, 1)
+        self.memory = llama_cpp.llama_get_memory(ctx.ctx)
+
+    def run(self) -> Iterator[Completion]:
+        lib = self.lib
+        lib.llama_memory_clear(self.memory, True)
+        try:
+            while self.queue or any(self.slots):
+                yield from self._admit()
+                active = [s for s in self.slots if s is not None]
+                if not active:
+                    continue
+                self._fill([(s.tokens[-1], s.n_past, s.seq, True) for s in active])
+                step = time.perf_counter()
+                if lib.llama_decode(self.ctx.ctx, self.batch) != 0:
+                    for s in active:
+                        yield self._finish(s, error="llama_decode failed")
+                    continue
+                share = (time.perf_counter() - step) / len(active)
+                for i, s in enumerate(active):
+                    s.n_past += 1
+                    s.gen_seconds += share
+                    done = self._sample(s, i)
+                    if done:
+                        yield self._finish(s)
+        finally:
+            for s in self.slots:
+                if s is not None:
+                    s.sampler.close()
+            lib.llama_batch_free(self.batch)
+
+    def _admit(self) -> Iterator[Completion]:
+        """Fill free slots in order; the samples of one item that enter together share one prefill."""
+        while self.queue and None in self.slots:
+            free = [i for i, s in enumerate(self.slots) if s is None]
+            r0, prompt, stop = self.queue[0]
+            group = []
+            while self.queue and len(group) < len(free) and self.queue[0][1] == prompt:
+                group.append(self.queue.popleft())
+            started = time.perf_counter()
+            slots = []
+            for (r, p, st), seq in zip(group, free):
+                slot = Slot(request=r, seq=seq, prompt=p, sampler=self.backend._sampler(r), stop=st, started=started)
+                self.slots[seq] = slot
+                slots.append(slot)
+            lead = slots[0]
+            last_index = self._prefill(lead)
+            if last_index is None:
+                for s in slots:
+                    yield self._finish(s, error="llama_decode failed during prefill")
+                continue
+            for s in slots[1:]:
+                self.lib.llama_memory_seq_cp(self.memory, lead.seq, s.seq, -1, -1)
+            prefill_seconds = time.perf_counter() - started
+            for s in slots:
+                s.n_past, s.prompt_seconds = len(prompt), prefill_seconds
+                if self._sample(s, last_index):
+                    yield self._finish(s)
+
+    def _prefill(self, slot: Slot) -> int | None:
+        """Evaluate the prompt on the slot's sequence in chunks of n_batch; logits for the last token only."""
+        tokens = slot.prompt
+        for start in range(0, len(tokens), self.batch_size):
+            chunk = tokens[start:start + self.batch_size]
+            last = start + len(chunk) == len(tokens)
+            self._fill([(t, start + j, slot.seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
+            if self.lib.llama_decode(self.ctx.ctx, self.batch) != 0:
+                return None
+        return len(tokens[start:start + self.batch_size]) - 1
+
+    def _fill(self, entries: list[tuple[int, int, int, bool]]) -> None:
+        fill_batch(self.batch, entries)
+
+    def _sample(self, slot: Slot, index: int) -> bool:
+        """Sample the slot's next token from batch row `index`; True when the sequence is done."""
+        token = slot.sampler.sample(self.ctx, index)
+        if self.lib.llama_vocab_is_eog(self.vocab, token):
+            return True
+        slot.tokens.append(token)
+        return len(slot.tokens) >= slot.request.max_tokens or slot.n_past + 1 >= self.backend.n_ctx
+
+    def _finish(self, slot: Slot, error: str | None = None) -> Completion:
+        self.lib.llama_memory_seq_rm(self.memory, slot.seq, -1, -1)
+        slot.sampler.close()
+        self.slots[slot.seq] = None
+        seconds = time.perf_counter() - slot.started
+        if error:
+            return error_completion(slot.request, error, seconds)
+        text = self.backend.llm.detokenize(slot.tokens, prev_tokens=slot.prompt).decode("utf-8", errors="ignore")
+        cut = min((text.find(s) for s in slot.stop if s and s in text), default=-1)
+        if cut >= 0:
+            text = text[:cut]
+        length = len(slot.tokens) >= slot.request.max_tokens
+        return Completion(
+            request_id=slot.request.id, text=text, finish_reason="length" if length else "stop",
+            prompt_tokens=len(slot.prompt), completion_tokens=len(slot.tokens), seconds=seconds,
+            prompt_seconds=slot.prompt_seconds, prompt_eval_tokens=len(slot.prompt),
+            generation_seconds=slot.gen_seconds or None,
+        )
