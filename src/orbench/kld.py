@@ -137,29 +137,19 @@ def compare_pass(llm, chunks: list[Chunk], reference: list[ReferenceChunk], labe
     )
 
 
-def chat_tokens(llm, messages: list[dict[str, str]]) -> list[int]:
-    """The GGUF chat template applied to `messages`, with the assistant turn opened, as tokens."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    template = llm.metadata.get("tokenizer.chat_template")
-    if not template:
-        raise OrbenchError("the model has no chat template; transcripts need one", hint="use --transcripts 0")
-    model = llm._model
-    formatter = Jinja2ChatFormatter(template=template, eos_token=model.token_get_text(model.token_eos()),
-                                    bos_token=model.token_get_text(model.token_bos()))
-    prompt = formatter(messages=messages).prompt
-    return llm.tokenize(prompt.encode("utf-8"), add_bos=not prompt.startswith(model.token_get_text(model.token_bos())),
-                        special=True)
-
-
 def transcript_chunks(llm, conversations: list[list[dict[str, str]]], max_tokens: int, n_ctx: int) -> list[Chunk]:
     """The reference model's own greedy replies to benchmark prompts; the reply tokens are scored."""
     import llama_cpp
 
+    from .backends.llamacpp import chat_formatter, chat_prompt
+
+    formatter = chat_formatter(llm)
+    if formatter is None:
+        raise OrbenchError("the model has no chat template; transcripts need one", hint="use --transcripts 0")
     vocab = llm._model.vocab
     chunks = []
     for messages in conversations:
-        prompt = chat_tokens(llm, messages)[: n_ctx - max_tokens - 1]
+        prompt = chat_prompt(llm, formatter, messages)[0][: n_ctx - max_tokens - 1]
         reply: list[int] = []
         for token in llm.generate(prompt, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0):
             if llama_cpp.llama_vocab_is_eog(vocab, token) or len(reply) >= max_tokens:

@@ -193,6 +193,8 @@ class Run:
         self.done += len(records)
         self.errors += sum(r.status == "error" for r in records)
         self.progress.start(suite.name, len(requests))
+        scored = sum(r.status == "ok" for r in records)
+        correct = sum(bool(r.correct) for r in records if r.status == "ok")
         try:
             for completion in self.backend.generate(todo) if todo else ():
                 request = by_id[completion.request_id]
@@ -202,10 +204,11 @@ class Run:
                 self._count(record)
                 self.done += 1
                 self.errors += record.status == "error"
-                ok = [r for r in records if r.status == "ok"]
+                scored += record.status == "ok"
+                correct += record.status == "ok" and bool(record.correct)
                 t = self._totals
                 verdict = "error" if record.status == "error" else ("correct" if record.correct else "wrong")
-                self.progress.update(len(records), sum(bool(r.correct) for r in ok), len(ok),
+                self.progress.update(len(records), correct, scored,
                                      t["completion"] / t["gen_s"] if t["gen_s"] else None, f"{record.item_id} {verdict}")
         finally:
             if records:

@@ -23,7 +23,7 @@ from typing import Any, Iterator, Sequence
 
 from ..errors import OrbenchError
 from . import Completion, GenerationRequest, error_completion
-from .llamacpp import LlamaCppBackend
+from .llamacpp import LlamaCppBackend, chat_formatter, chat_prompt
 
 MAX_AUTO_PARALLEL = 16
 PENALTY_LAST_N = 64  # llama-cpp-python's default last_n_tokens_size
@@ -66,7 +66,7 @@ class BatchedBackend(LlamaCppBackend):
         self.n_ctx = n_ctx
         self.parallel = parallel
         self._contexts: dict[int, Any] = {}
-        self._formatter = self._make_formatter()
+        self._formatter = chat_formatter(self.llm)
         self.last_parallel = 1
 
     def close(self) -> None:
@@ -81,25 +81,10 @@ class BatchedBackend(LlamaCppBackend):
 
     # ------------------------------------------------------------ setup
 
-    def _make_formatter(self):
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            return None
-        model = self.llm._model
-        eos, bos = self.llm.token_eos(), self.llm.token_bos()
-        return Jinja2ChatFormatter(template=template, eos_token=model.token_get_text(eos) if eos != -1 else "",
-                                   bos_token=model.token_get_text(bos) if bos != -1 else "", stop_token_ids=[eos])
-
     def _prompt(self, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
-        """Prompt tokens and stop strings, exactly as llama-cpp-python's chat handler makes them."""
         if self._formatter is None:
             raise OrbenchError(f"{self.model_path.name} has no chat template; use --parallel 1")
-        result = self._formatter(messages=messages)
-        tokens = self.llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
-        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
-        return tokens, stop
+        return chat_prompt(self.llm, self._formatter, messages)
 
     def _context(self, n: int, need: int):
         """A context for n sequences sharing one KV cache of n x `need` cells (n = 1: the sequential

@@ -15,6 +15,27 @@ from ..errors import OrbenchError
 from . import Completion, GenerationRequest, error_completion
 
 
+def chat_formatter(llm):
+    """The GGUF's chat template as llama-cpp-python's own chat handler builds it (None if absent)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    model = llm._model
+    eos, bos = llm.token_eos(), llm.token_bos()
+    return Jinja2ChatFormatter(template=template, eos_token=model.token_get_text(eos) if eos != -1 else "",
+                               bos_token=model.token_get_text(bos) if bos != -1 else "", stop_token_ids=[eos])
+
+
+def chat_prompt(llm, formatter, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
+    """Prompt tokens (assistant turn opened) and stop strings, exactly as `create_chat_completion` makes them."""
+    result = formatter(messages=messages)
+    tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+    stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+    return tokens, stop
+
+
 class LlamaCppBackend:
     name = "llama.cpp"
 
