@@ -3,6 +3,7 @@ architecture), quantized like the real files, for speed measurements where the r
 be downloaded. Speed depends on shapes and quant type, not on the weights' values; the text it
 generates is noise. A byte-fallback SentencePiece-style vocabulary of the right size makes it load.
 
+    .venv/bin/pip install gguf
     .venv/bin/python benchmarks/random_gguf.py --quant Q4_K_M      # -> .cache/random-r1-1.5b.Q4_K_M.gguf
 """
 
