@@ -44,7 +44,7 @@ def run_bench(path: Path, parallel: list[int], prompt_tokens: int, gen_tokens: i
     try:
         token = backend.llm.tokenize(b" the", add_bos=False, special=False)[0]
         for n in parallel:
-            ctx = backend._context(n, need) if n > 1 else backend.llm._ctx
+            ctx = backend._context(n, need)
             memory = llama_cpp.llama_get_memory(ctx.ctx)
             llama_cpp.llama_memory_clear(memory, True)
             batch = llama_cpp.llama_batch_init(max(prompt_tokens, n), 0, 1)

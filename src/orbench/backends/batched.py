@@ -159,7 +159,7 @@ class _Engine:
         self.vocab = backend.llm._model.vocab
         self.queue = deque(prepared)
         self.slots: list[Slot | None] = [None] * n
-        self.batch_size = max(ctx.params.n_batch if hasattr(ctx, "params") else 512, n)
+        self.batch_size = max(ctx.params.n_batch, n)
         self.batch = llama_cpp.llama_batch_init(self.batch_size, 0, 1)
         self.memory = llama_cpp.llama_get_memory(ctx.ctx)
 

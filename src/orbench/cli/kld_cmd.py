@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import kld as K
 from ..catalog import load_catalog
 from ..errors import OrbenchError
 from ..paths import prompts_dir
@@ -46,6 +45,8 @@ def kld(
 
         orbench kld deepseek-r1-distill-qwen-1.5b --quant Q2_K,Q4_K_M --reference Q8_0 -o results/ladder
     """
+    from .. import kld as K  # numpy and llama.cpp load only when the command runs
+
     catalog = load_catalog()
     text_path = text or prompts_dir() / DEFAULT_TEXT
     try:
@@ -65,7 +66,7 @@ def kld(
     _say(f"reference {reference}: {sum(len(c) for c in sets.values())} chunks")
     refs = {name: K.reference_pass(llm, cs, top_k) for name, cs in sets.items() if cs}
     llm.close()
-    results: dict[str, list[K.KldStats]] = {name: [] for name in refs}
+    results: dict[str, list] = {name: [] for name in refs}
     for q in quants:
         _say(f"measuring {q}")
         qllm = K.load_model(local[q].path, ctx, threads)
@@ -100,7 +101,7 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _table(results: dict[str, list[K.KldStats]], reference: str) -> None:
+def _table(results: dict[str, list], reference: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"KL divergence from {reference}", title_justify="left")
