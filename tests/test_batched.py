@@ -57,9 +57,9 @@ def test_samples_of_one_item_share_one_prefill(embedded_model, monkeypatch):
     calls = []
     original = _Engine._prefill
 
-    def counting(self, slot):
+    def counting(self, slot, start=0):
         calls.append(slot.request.item_id)
-        return original(self, slot)
+        return original(self, slot, start)
 
     monkeypatch.setattr(_Engine, "_prefill", counting)
     reqs = requests(samples=4, max_tokens=8)
@@ -88,3 +88,58 @@ def test_auto_parallel_follows_context_and_request_sizes():
     assert auto_parallel(8192, 4400, 100) == 7
     assert auto_parallel(2048, 512, 3) == 3
     assert auto_parallel(1024, 5000, 50) == 1
+
+
+def decode_spy(monkeypatch):
+    """Record the sequence ids of every generation step (a batch whose rows all want logits)."""
+    import llama_cpp
+
+    steps, original = [], llama_cpp.llama_decode
+
+    def spy(ctx, batch):
+        rows = range(batch.n_tokens)
+        if all(batch.logits[i] for i in rows):
+            steps.append([batch.seq_id[i][0] for i in rows])
+        return original(ctx, batch)
+
+    monkeypatch.setattr(llama_cpp, "llama_decode", spy)
+    return steps
+
+
+def test_finished_sequences_leave_no_gaps_and_moved_ones_continue_unchanged(embedded_model, monkeypatch):
+    # greedy, so each text depends only on its prompt; short and long requests alternate, so the
+    # short ones finish first and the long ones behind them must move down into the gaps
+    reqs = [r.model_copy(update={"max_tokens": 3 if i % 2 == 0 else 24}) for i, r in
+            enumerate(requests(samples=1, temperature=0.0))]
+    alone = texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=1), reqs)
+    steps = decode_spy(monkeypatch)
+    import llama_cpp
+
+    moves, copy = [], llama_cpp.llama_memory_seq_cp
+    monkeypatch.setattr(llama_cpp, "llama_memory_seq_cp",
+                        lambda mem, src, dst, p0, p1: (moves.append((src, dst)), copy(mem, src, dst, p0, p1))[1])
+    together = texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=6), reqs)
+    assert any(src < 6 and dst < src for src, dst in moves), "no sequence was moved into a gap"
+    assert steps and all(sorted(ids) == list(range(len(ids))) for ids in steps)
+    assert {len(ids) for ids in steps} >= {6, 3}
+    assert together == alone
+
+
+def test_the_template_opening_is_prefilled_once_and_copied(embedded_model, monkeypatch):
+    calls = []
+    original = _Engine._decode_tokens
+
+    def spy(self, tokens, pos, seq):
+        calls.append((seq, pos, len(tokens)))
+        return original(self, tokens, pos, seq)
+
+    monkeypatch.setattr(_Engine, "_decode_tokens", spy)
+    reqs = requests(samples=1, temperature=0.0, max_tokens=12)
+    backend = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=3)
+    opening = backend._opening(reqs[0].messages)
+    together = texts(backend, reqs)
+    spare = [c for c in calls if c[0] == 3]
+    assert spare == [(3, 0, len(opening))] and len(opening) >= 16
+    prompts = [c for c in calls if c[0] != 3]
+    assert len(prompts) == len(reqs) and all(pos == len(opening) for _, pos, _ in prompts)
+    assert together == texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=1), reqs)

@@ -5,8 +5,10 @@ and the next request is admitted at once. The K samples of one item share their 
 prefilled once and its KV cache copied to the other sequences (`llama_memory_seq_cp`). Sampling
 stays in llama.cpp's C sampler chains, one per sequence, built exactly like llama-cpp-python's
 (`Llama._init_sampler`) and seeded per request. Scheduling is deterministic: requests are
-admitted in order into the lowest free slots. A request whose prompt plus max tokens does not fit
-a sequence's share of the context is an error for that sample, never a crash.
+admitted in order into the lowest free slots, and active sequences are kept on consecutive ids (see
+`_Engine._compact`). The chat template's fixed opening (system turn, user header), the same for every
+item, is prefilled once into a spare sequence and copied into each new one. A request whose prompt plus
+max tokens does not fit a sequence's share of the context is an error for that sample, never a crash.
 
 With N = 1 and the same context settings, every decode call is the same as the sequential
 backend's, so the tokens are the same; with N > 1 llama.cpp's kernels are not batch-invariant
@@ -15,6 +17,7 @@ and sequences may drift (benchmarks/engine.py measures how much).
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from .llamacpp import LlamaCppBackend, chat_formatter, chat_prompt
 
 MAX_AUTO_PARALLEL = 16
 PENALTY_LAST_N = 64  # llama-cpp-python's default last_n_tokens_size
+MIN_SHARED_PREFIX = 16  # shorter template openings are cheaper to prefill than to copy
 
 
 def fill_batch(batch, entries: list[tuple[int, int, int, bool]]) -> None:
@@ -38,9 +42,27 @@ def fill_batch(batch, entries: list[tuple[int, int, int, bool]]) -> None:
         batch.logits[i] = logits
 
 
+def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def auto_parallel(n_ctx: int, need: int, requests: int) -> int:
     """Sequences to run at once: as many as fit four sequence-contexts of KV cells, at most 16."""
     return max(1, min(MAX_AUTO_PARALLEL, requests, (4 * n_ctx) // max(1, need)))
+
+
+@dataclass
+class Prepared:
+    request: GenerationRequest
+    prompt: list[int]
+    stop: list[str]
+    opening: tuple[int, ...] = ()  # the template's fixed opening for these messages
+    shared: int = 0  # how many of the prompt's first tokens come from `opening`
 
 
 @dataclass
@@ -67,6 +89,7 @@ class BatchedBackend(LlamaCppBackend):
         self.parallel = parallel
         self._contexts: dict[int, Any] = {}
         self._formatter = chat_formatter(self.llm)
+        self._openings: dict[str, tuple[int, ...]] = {}
         self.last_parallel = 1
 
     def close(self) -> None:
@@ -86,20 +109,33 @@ class BatchedBackend(LlamaCppBackend):
             raise OrbenchError(f"{self.model_path.name} has no chat template; use --parallel 1")
         return chat_prompt(self.llm, self._formatter, messages)
 
-    def _context(self, n: int, need: int):
-        """A context for n sequences sharing one KV cache of n x `need` cells (n = 1: the sequential
-        backend's own context, so that N = 1 reproduces it exactly)."""
+    def _opening(self, messages: list[dict[str, str]]) -> tuple[int, ...]:
+        """The tokens every prompt with these earlier messages starts with, whatever the last message
+        says: the common start of the template rendered around two different texts."""
+        key = json.dumps([messages[:-1], messages[-1]["role"]])
+        if key not in self._openings:
+            role = messages[-1]["role"]
+            a = self._prompt([*messages[:-1], {"role": role, "content": "\u00a7 one"}])[0]
+            b = self._prompt([*messages[:-1], {"role": role, "content": "\u00b6 two"}])[0]
+            self._openings[key] = tuple(a[:common_prefix_len(a, b)])
+        return self._openings[key]
+
+    def _context(self, n: int, need: int, spare: bool = False):
+        """A context for n sequences (plus a spare one holding the shared opening) with `need` KV cells
+        each, one KV stream per sequence (n = 1: the sequential backend's own context, so that N = 1
+        reproduces it exactly)."""
         if n == 1:
             return self.llm._ctx
-        cells = n * min(self.n_ctx, -(-need // 256) * 256)
-        key = (n, cells)
+        streams = n + 1 if spare else n
+        cells = streams * min(self.n_ctx, -(-need // 256) * 256)
+        key = (streams, cells)
         if key not in self._contexts:
             from llama_cpp import _internals
             from llama_cpp._utils import suppress_stdout_stderr
 
             params = type(self.llm.context_params).from_buffer_copy(self.llm.context_params)
             params.n_ctx = cells
-            params.n_seq_max = n
+            params.n_seq_max = streams
             params.kv_unified = False  # one KV stream per sequence: attention cost stays per sequence
             params.n_batch = max(params.n_batch, n)
             params.n_ubatch = max(params.n_ubatch, n)
@@ -140,22 +176,30 @@ class BatchedBackend(LlamaCppBackend):
                 yield error_completion(r, f"prompt ({len(prompt)} tokens) + max_tokens ({r.max_tokens}) exceeds the "
                                           f"context of {self.n_ctx} tokens per sequence")
                 continue
-            prepared.append((r, prompt, stop))
+            prepared.append(Prepared(r, prompt, stop))
         if not prepared:
             return
-        need = max(len(p) + r.max_tokens for r, p, _ in prepared)
+        need = max(len(p.prompt) + p.request.max_tokens for p in prepared)
         n = self.parallel or auto_parallel(self.n_ctx, need, len(prepared))
         self.last_parallel = n = max(1, min(n, len(prepared)))
-        yield from _Engine(self, self._context(n, need), n, prepared).run()
+        if n > 1:  # N = 1 stays the exact reference: whole prompts, like the sequential backend
+            for p in prepared:
+                p.opening = self._opening(p.request.messages)
+                shared = min(common_prefix_len(p.opening, p.prompt), len(p.prompt) - 1)
+                p.shared = shared if shared >= MIN_SHARED_PREFIX else 0
+        spare = any(p.shared for p in prepared)
+        yield from _Engine(self, self._context(n, need, spare), n, prepared, spare).run()
 
 
 class _Engine:
     """One pass over a list of prepared requests with N slots."""
 
-    def __init__(self, backend: BatchedBackend, ctx, n: int, prepared: list):
+    def __init__(self, backend: BatchedBackend, ctx, n: int, prepared: list[Prepared], spare: bool = False):
         import llama_cpp
 
         self.lib, self.backend, self.ctx, self.n = llama_cpp, backend, ctx, n
+        self.spare = n if spare else None  # the sequence id holding the shared template opening
+        self.cached: tuple[int, ...] = ()  # what it holds
         self.vocab = backend.llm._model.vocab
         self.queue = deque(prepared)
         self.slots: list[Slot | None] = [None] * n
@@ -169,6 +213,7 @@ class _Engine:
         try:
             while self.queue or any(self.slots):
                 yield from self._admit()
+                self._compact()
                 active = [s for s in self.slots if s is not None]
                 if not active:
                     continue
@@ -195,18 +240,19 @@ class _Engine:
         """Fill free slots in order; the samples of one item that enter together share one prefill."""
         while self.queue and None in self.slots:
             free = [i for i, s in enumerate(self.slots) if s is None]
-            r0, prompt, stop = self.queue[0]
-            group = []
-            while self.queue and len(group) < len(free) and self.queue[0][1] == prompt:
+            head = self.queue[0]
+            group: list[Prepared] = []
+            while self.queue and len(group) < len(free) and self.queue[0].prompt == head.prompt:
                 group.append(self.queue.popleft())
             started = time.perf_counter()
             slots = []
-            for (r, p, st), seq in zip(group, free):
-                slot = Slot(request=r, seq=seq, prompt=p, sampler=self.backend._sampler(r), stop=st, started=started)
+            for p, seq in zip(group, free):
+                slot = Slot(request=p.request, seq=seq, prompt=p.prompt, sampler=self.backend._sampler(p.request),
+                            stop=p.stop, started=started)
                 self.slots[seq] = slot
                 slots.append(slot)
             lead = slots[0]
-            last_index = self._prefill(lead)
+            last_index = self._prefill(lead, self._reuse_opening(head, lead.seq))
             if last_index is None:
                 for s in slots:
                     yield self._finish(s, error="llama_decode failed during prefill")
@@ -215,20 +261,58 @@ class _Engine:
                 self.lib.llama_memory_seq_cp(self.memory, lead.seq, s.seq, -1, -1)
             prefill_seconds = time.perf_counter() - started
             for s in slots:
-                s.n_past, s.prompt_seconds = len(prompt), prefill_seconds
+                s.n_past, s.prompt_seconds = len(s.prompt), prefill_seconds
                 if self._sample(s, last_index):
                     yield self._finish(s)
 
-    def _prefill(self, slot: Slot) -> int | None:
-        """Evaluate the prompt on the slot's sequence in chunks of n_batch; logits for the last token only."""
-        tokens = slot.prompt
+    def _reuse_opening(self, p: Prepared, seq: int) -> int:
+        """Copy the shared template opening into `seq` (prefilling it first if the spare sequence holds
+        another one); returns how many prompt tokens are already in place."""
+        if not p.shared or self.spare is None:
+            return 0
+        lib = self.lib
+        if self.cached != p.opening:
+            lib.llama_memory_seq_rm(self.memory, self.spare, -1, -1)
+            self.cached = ()
+            if not self._decode_tokens(list(p.opening), 0, self.spare):
+                return 0
+            self.cached = p.opening
+        lib.llama_memory_seq_cp(self.memory, self.spare, seq, -1, -1)  # a copy of the whole KV stream
+        if p.shared < len(p.opening):
+            lib.llama_memory_seq_rm(self.memory, seq, p.shared, -1)
+        return p.shared
+
+    def _compact(self) -> None:
+        """Keep the active sequences on consecutive ids 0..k-1. With one KV stream per sequence,
+        llama.cpp puts only consecutive sequence ids into one micro-batch, so a gap left by a finished
+        sequence would split every later step into several decodes (each reading all the weights).
+        The highest active sequence moves into the lowest gap: a copy of its KV stream."""
+        while True:
+            free = next((i for i, s in enumerate(self.slots) if s is None), None)
+            last = next((i for i in range(len(self.slots) - 1, -1, -1) if self.slots[i] is not None), None)
+            if free is None or last is None or last < free:
+                return
+            slot = self.slots[last]
+            self.lib.llama_memory_seq_cp(self.memory, last, free, -1, -1)
+            self.lib.llama_memory_seq_rm(self.memory, last, -1, -1)
+            self.slots[free], self.slots[last], slot.seq = slot, None, free
+
+    def _prefill(self, slot: Slot, start: int = 0) -> int | None:
+        """Evaluate the prompt from `start` on the slot's sequence; the batch row of the last token's
+        logits, or None if llama_decode failed."""
+        return self._decode_tokens(slot.prompt[start:], start, slot.seq)
+
+    def _decode_tokens(self, tokens: list[int], pos: int, seq: int) -> int | None:
+        """Decode `tokens` at positions pos.. on one sequence in chunks of n_batch, logits for the last only."""
+        index = None
         for start in range(0, len(tokens), self.batch_size):
             chunk = tokens[start:start + self.batch_size]
             last = start + len(chunk) == len(tokens)
-            self._fill([(t, start + j, slot.seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
+            self._fill([(t, pos + start + j, seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
             if self.lib.llama_decode(self.ctx.ctx, self.batch) != 0:
                 return None
-        return len(tokens[start:start + self.batch_size]) - 1
+            index = len(chunk) - 1
+        return index
 
     def _fill(self, entries: list[tuple[int, int, int, bool]]) -> None:
         fill_batch(self.batch, entries)
