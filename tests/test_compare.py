@@ -62,8 +62,12 @@ def test_report_recommends_smallest_quant_without_significant_drop(ladder):
     assert rep.recommendation.startswith("Q4_0 (90.0 MB)")
     assert "accuracy only" in rep.kld_note
     page = html(rep)
-    # accuracy chart drawn; the mock measured no speed and there is no kld.json yet
-    assert page.count("<svg") == 1 and page.count("(no data)") == 2
+    # accuracy and correct-per-hour charts drawn; the mock measured no speed and there is no kld.json yet
+    assert page.count("<svg") == 2 and page.count("(no data)") == 2
+    assert "Correct answers per hour of machine time" in page
+    wall = json.loads((ladder / "Q8_0" / "summary.json").read_text())["suites"][0]["wall_seconds"]
+    assert wall > 0 and rep.per_hour[("Q8_0", "math")] == pytest.approx(54 / (wall / 3600))
+    assert rep.per_hour[("Q8_0", "all")] == pytest.approx(rep.per_hour[("Q8_0", "math")])
     assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "| Q2_K | 60.0 |" in markdown(rep)
 
@@ -74,7 +78,7 @@ def test_kld_threshold_changes_the_recommendation(ladder):
         "results": {"text": [{"label": "Q4_0", "mean_kld": 0.2, "top1_agreement": 0.8},
                              {"label": "Q2_K", "mean_kld": 0.9, "top1_agreement": 0.5}]}}))
     assert build(ladder, max_kld=0.5).recommendation.startswith("Q4_0")
-    assert html(build(ladder)).count("<svg") == 2  # the KLD chart appears
+    assert html(build(ladder)).count("<svg") == 3  # the KLD chart appears
     assert build(ladder, max_kld=0.1).recommendation.startswith("Q8_0")
 
 

@@ -45,6 +45,11 @@ def test_run_all_suites_on_the_embedded_model(real_cache, tmp_path):
         assert suite["samples"] == 3 and suite["errors"] == 0
         assert 0.0 <= suite["accuracy"]["value"] <= 1.0
         assert suite["completion_tokens"] > 0 and suite["generation_tokens_per_s"] > 0
+        assert suite["wall_seconds"] > 0
+    perf = summary["performance"]
+    # auto N: as many as there are requests in a suite (3), well inside the context
+    assert perf["engine"] == "llama.cpp-batched" and perf["parallel"] == 3
+    assert perf["generation_tokens_per_s"] > 0 and perf["wall_seconds"] >= max(s["wall_seconds"] for s in summary["suites"])
     records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(records) == 9 and all(r["output"] and r["completion_tokens"] > 0 for r in records)
     code = [r for r in records if r["suite"] == "code"]

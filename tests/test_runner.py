@@ -101,3 +101,27 @@ def test_interrupt_leaves_valid_files(tmp_path):
     assert summary["status"] == "interrupted" and summary["samples_done"] == 2
     assert summary["suites"][0]["accuracy"]["value"] == 1.0
     assert [r.item_id for r in read_samples(tmp_path / "samples.jsonl")] == ["m1", "m2"]
+
+
+def test_machine_time_adds_up_over_resumed_sessions(tmp_path):
+    from orbench.results import Performance
+
+    script = {"m1": "\\boxed{2}", "m2": "\\boxed{4}", "m3": "!interrupt", "m4": "\\boxed{8}"}
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, script)
+    first = json.loads((tmp_path / "summary.json").read_text())
+    assert first["suites"][0]["wall_seconds"] is not None
+    first["suites"][0]["wall_seconds"] = 100.0  # as if the first session had taken 100 s
+    first["performance"] = {"wall_seconds": 120.0}
+    (tmp_path / "summary.json").write_text(json.dumps(first))
+
+    script["m3"] = "\\boxed{6}"
+    spec = RunSpec(suites=[MATH], generation=Generation(max_tokens=64, context=256), output=tmp_path)
+    backend = MockBackend(script)
+    job = Run(backend, spec, base_provenance("mock", None, spec, backend.info()))
+    job.performance = Performance()
+    summary = job.execute()
+    assert summary.samples_done == 4 and summary.suites[0].accuracy.value == 1.0
+    assert 100.0 <= summary.suites[0].wall_seconds < 160.0
+    assert 120.0 <= summary.performance.wall_seconds < 180.0
+    assert summary.performance.engine == "mock" and summary.performance.parallel == 1

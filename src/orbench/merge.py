@@ -47,10 +47,14 @@ def merge_shards(output: Path, shards: list[Path]) -> RunSummary:
         log.append(record)
     log.close()
     write_json_atomic(output / "plan.json", {**plans[0], "shard": [1, 1], "requests": len(records)})
-    base = RunSummary.model_validate_json((shards[0] / "summary.json").read_text(encoding="utf-8"))
+    parts = [RunSummary.model_validate_json((s / "summary.json").read_text(encoding="utf-8")) for s in shards]
+    base = parts[0]
     suites = [summarize_suite(name, SUITES[name].kind if name in SUITES else name,
                               [r for r in records if r.suite == name], plans[0]["samples"], digest)
               for name, digest in plans[0]["suites"].items() if any(r.suite == name for r in records)]
+    for suite in suites:  # machine time adds up over the shards
+        walls = [s.wall_seconds for part in parts for s in part.suites if s.suite == suite.suite]
+        suite.wall_seconds = round(sum(walls), 2) if walls and None not in walls else None
     summary = base.model_copy(update=dict(
         status="complete", suites=suites, samples_done=len(records), samples_planned=len(records),
         errors=sum(r.status == "error" for r in records), performance=None,

@@ -24,6 +24,15 @@ class QuantRow:
     kld: float | None
     top1: float | None
     diagnostics: dict[str, float]
+    engine: str | None = None
+    wall_s: float | None = None
+
+
+def correct_per_hour(suite) -> float | None:
+    """Correct answers per hour of machine time on one suite (pass@1 x scored samples / hours)."""
+    if not suite.wall_seconds or suite.accuracy.value is None:
+        return None
+    return suite.accuracy.value * suite.scored / (suite.wall_seconds / 3600)
 
 
 @dataclass
@@ -34,6 +43,7 @@ class Report:
     paired: list[PairedResult]
     recommendation: str
     kld_note: str
+    per_hour: dict[tuple[str, str], float | None]  # (quant label, suite) -> correct answers per machine-hour
 
 
 def _rows(runs: list[LoadedRun], kld: dict[str, dict]) -> list[QuantRow]:
@@ -53,6 +63,8 @@ def _rows(runs: list[LoadedRun], kld: dict[str, dict]) -> list[QuantRow]:
             pp_tps=perf.prompt_tokens_per_s if perf else None, peak_rss_mb=perf.peak_rss_mb if perf else None,
             load_s=perf.load_seconds if perf else None, kld=k.get("mean_kld"), top1=k.get("top1_agreement"),
             diagnostics={k2: round(v, 4) for k2, v in diag.items()},
+            engine=(f"{perf.engine} N={perf.parallel}" if perf.parallel else perf.engine) if perf and perf.engine else None,
+            wall_s=perf.wall_seconds if perf else None,
         ))
     return rows
 
@@ -90,8 +102,14 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
     paired = compare_all(runs, ref)
     kld, note = _kld_by_quant(folder, ref.label)
     rows = _rows(runs, kld)
+    per_hour = {(run.label, s.suite): correct_per_hour(s) for run in runs for s in run.summary.suites}
+    for run in runs:  # all suites together
+        timed = [s for s in run.summary.suites if s.wall_seconds and s.accuracy.value is not None]
+        if timed:
+            per_hour[(run.label, "all")] = (sum(s.accuracy.value * s.scored for s in timed)
+                                            / (sum(s.wall_seconds for s in timed) / 3600))
     return Report(model=ref.summary.provenance.model, reference=ref.label, rows=rows, paired=paired,
-                  recommendation=recommend(rows, paired, ref.label, max_kld, alpha), kld_note=note)
+                  recommendation=recommend(rows, paired, ref.label, max_kld, alpha), kld_note=note, per_hour=per_hour)
 
 
 def _pct(v: float | None) -> str:
@@ -100,6 +118,13 @@ def _pct(v: float | None) -> str:
 
 def _num(v: float | None, f: str = ".1f") -> str:
     return "-" if v is None else format(v, f)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, sec = divmod(round(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{sec:02d}s"
 
 
 def _label(row: QuantRow) -> str:
@@ -114,16 +139,19 @@ def _delta(r: PairedResult) -> str:
 def markdown(rep: Report) -> str:
     lines = [f"# orbench quant comparison: {rep.model}", "", f"**Recommendation:** {rep.recommendation}", "",
              f"Reference: {rep.reference}. {rep.kld_note}.", "",
-             "| quant | file MB | bits/weight | gen tok/s | prompt tok/s | peak RSS MB | mean KLD | top-1 agree |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| quant | file MB | bits/weight | gen tok/s | prompt tok/s | peak RSS MB | mean KLD | top-1 agree | "
+             "engine | machine time |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rep.rows:
         lines.append(f"| {_label(r)} | {_num(r.file_mb)} | {_num(r.bpw, '.2f')} | {_num(r.gen_tps)} | {_num(r.pp_tps)} | "
-                     f"{_num(r.peak_rss_mb, '.0f')} | {_num(r.kld, '.5f')} | {_pct(r.top1)} |")
-    lines += ["", "| suite | quant | accuracy | Δ vs reference (95% CI) | McNemar p | lost | gained |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+                     f"{_num(r.peak_rss_mb, '.0f')} | {_num(r.kld, '.5f')} | {_pct(r.top1)} | {r.engine or '-'} | "
+                     f"{_duration(r.wall_s)} |")
+    lines += ["", "| suite | quant | accuracy | correct / machine-hour | Δ vs reference (95% CI) | McNemar p | lost | gained |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for p in rep.paired:
         acc = p.accuracy
-        lines.append(f"| {p.suite} | {p.label} | {_pct(acc.value)} [{_pct(acc.low)}, {_pct(acc.high)}] | {_delta(p)} | "
+        lines.append(f"| {p.suite} | {p.label} | {_pct(acc.value)} [{_pct(acc.low)}, {_pct(acc.high)}] | "
+                     f"{_num(rep.per_hour.get((p.label, p.suite)))} | {_delta(p)} | "
                      f"{p.p_value:.3g} | {len(p.lost)} | {len(p.gained)} |")
     lines += ["", "| quant | truncated | unterminated thinking | no answer | repetition loops | mean thinking tokens |",
               "| --- | --- | --- | --- | --- | --- |"]
@@ -141,6 +169,7 @@ def html(rep: Report) -> str:
                   for p in rep.paired if size.get(p.label) is not None and p.accuracy.value is not None]
     kld_points = [Point(r.bpw, r.kld, r.label) for r in rep.rows if r.bpw is not None and r.kld is not None]
     speed = [(r.label, r.gen_tps) for r in rep.rows if r.gen_tps]
+    hourly = [(r.label, rep.per_hour[(r.label, "all")]) for r in rep.rows if rep.per_hour.get((r.label, "all"))]
     body = [
         f"<h1>orbench quant comparison: {escape(rep.model)}</h1>",
         f"<p class='rec'><b>Recommendation:</b> {escape(rep.recommendation)}</p>",
@@ -148,6 +177,8 @@ def html(rep: Report) -> str:
         "<h2>Accuracy versus file size</h2><p>Dots: pass@1; whiskers: 95% interval.</p>",
         scatter(acc_points, "file size (MB)", "accuracy", fmt_y=lambda v: f"{v:.0%}"),
         "<h2>Generation speed</h2>", bars(speed, "tokens/s"),
+        *(["<h2>Correct answers per hour of machine time</h2><p>All suites; machine time as measured by the run "
+           "(engine and N in the first table).</p>", bars(hourly, "correct / hour")] if hourly else []),
         "<h2>KL divergence versus bits per weight</h2>", scatter(kld_points, "bits per weight", "mean KLD"),
         "<h2>Tables</h2>", _md_tables_to_html(markdown(rep)),
     ]

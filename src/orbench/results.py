@@ -65,6 +65,8 @@ class SuiteSummary(BaseModel):
     diagnostics: dict[str, float] = Field(default={}, description="rates of each flag over scored samples, "
                                           "and mean_thinking_tokens (estimated from the thinking text's share)")
     prompt_set_hash: str
+    wall_seconds: float | None = Field(default=None, description="machine time spent generating and grading this "
+                                       "suite, summed over resumed sessions and over merged shards")
 
 
 class Provenance(BaseModel):
@@ -100,7 +102,9 @@ class Performance(BaseModel):
     peak_rss_mb: float | None = None
     prompt_tokens_per_s: float | None = None
     generation_tokens_per_s: float | None = None
-    wall_seconds: float | None = None
+    wall_seconds: float | None = Field(default=None, description="machine time of the run, summed over resumed sessions")
+    engine: str | None = Field(default=None, description="the backend that generated, e.g. llama.cpp-batched")
+    parallel: int | None = Field(default=None, description="the most sequences decoded together (N)")
 
 
 class RunSummary(BaseModel):

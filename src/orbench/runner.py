@@ -125,6 +125,9 @@ class Run:
         self.warnings: list[str] = []
         self.performance: Performance | None = None  # file and load figures, completed as the run goes
         self._started = time.perf_counter()
+        self._wall_before = 0.0  # machine time of earlier sessions of this run (resume)
+        self._suite_wall_before: dict[str, float] = {}
+        self._parallel = 0
         self._totals: dict[str, float] = {"completion": 0, "gen_s": 0.0, "prompt": 0, "prompt_s": 0.0}
 
     @property
@@ -166,6 +169,7 @@ class Run:
                 changed = sorted(k for k in signature if on_disk.get(k) != signature[k])
                 raise OrbenchError(f"{self.spec.output} holds a different plan (changed: {', '.join(changed)})",
                                    hint="use another --output, or the same settings to resume")
+            self._time_before()
         elif (self.spec.output / "samples.jsonl").exists():
             raise OrbenchError(f"{self.spec.output} holds samples of an unknown plan (no plan.json)",
                                hint="use another --output")
@@ -182,7 +186,25 @@ class Run:
         self.resumed = len(kept)
         return kept
 
+    def _time_before(self) -> None:
+        """Machine time already spent by earlier sessions of this plan, from their last summary.json
+        (a hard kill loses the time since that summary was written)."""
+        try:
+            before = RunSummary.model_validate_json((self.spec.output / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        self._wall_before = (before.performance.wall_seconds or 0.0) if before.performance else 0.0
+        self._suite_wall_before = {s.suite: s.wall_seconds for s in before.suites if s.wall_seconds}
+
     def _run_suite(self, suite: Suite, items: list[Item], log: SampleLog, existing: dict[str, SampleRecord]) -> None:
+        started = time.perf_counter()
+        try:
+            self._generate_suite(suite, items, log, existing, started)
+        finally:
+            self._parallel = max(self._parallel, getattr(self.backend, "last_parallel", 1))
+
+    def _generate_suite(self, suite: Suite, items: list[Item], log: SampleLog, existing: dict[str, SampleRecord],
+                        started: float) -> None:
         requests = self.requests[suite.name]
         by_id = {r.id: r for r in requests}
         item_by_id = {i.id: i for i in items}
@@ -212,10 +234,12 @@ class Run:
                                      t["completion"] / t["gen_s"] if t["gen_s"] else None, f"{record.item_id} {verdict}")
         finally:
             if records:
-                self._add_summary(suite, items, records)
+                wall = self._suite_wall_before.get(suite.name, 0.0) + time.perf_counter() - started
+                self._add_summary(suite, items, records, wall)
 
-    def _add_summary(self, suite: Suite, items: list[Item], records: list[SampleRecord]) -> None:
+    def _add_summary(self, suite: Suite, items: list[Item], records: list[SampleRecord], wall: float) -> None:
         summary = summarize_suite(suite.name, suite.kind, records, self.spec.samples, prompt_set_hash(items))
+        summary.wall_seconds = round(wall, 3)
         self.summaries = [s for s in self.summaries if s.suite != suite.name] + [summary]
 
     def _write(self, status: str) -> RunSummary:
@@ -239,7 +263,8 @@ class Run:
             return None
         t = self._totals
         return self.performance.model_copy(update=dict(
-            peak_rss_mb=peak_rss_mb(), wall_seconds=round(time.perf_counter() - self._started, 2),
+            peak_rss_mb=peak_rss_mb(), wall_seconds=round(self._wall_before + time.perf_counter() - self._started, 2),
+            engine=getattr(self.backend, "name", None), parallel=self._parallel or None,
             generation_tokens_per_s=round(t["completion"] / t["gen_s"], 2) if t["gen_s"] else None,
             prompt_tokens_per_s=round(t["prompt"] / t["prompt_s"], 2) if t["prompt_s"] else None,
         ))

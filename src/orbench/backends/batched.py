@@ -75,6 +75,7 @@ class Slot:
     tokens: list[int] = field(default_factory=list)
     started: float = 0.0
     prompt_seconds: float = 0.0
+    prompt_eval: int = 0  # prompt tokens this sequence evaluated itself (0 when its KV was copied)
     gen_seconds: float = 0.0  # this sequence's share of each decode step it took part in
     n_past: int = 0
 
@@ -252,16 +253,17 @@ class _Engine:
                 self.slots[seq] = slot
                 slots.append(slot)
             lead = slots[0]
-            last_index = self._prefill(lead, self._reuse_opening(head, lead.seq))
+            reused = self._reuse_opening(head, lead.seq)
+            last_index = self._prefill(lead, reused)
             if last_index is None:
                 for s in slots:
                     yield self._finish(s, error="llama_decode failed during prefill")
                 continue
             for s in slots[1:]:
                 self.lib.llama_memory_seq_cp(self.memory, lead.seq, s.seq, -1, -1)
-            prefill_seconds = time.perf_counter() - started
+            lead.prompt_seconds, lead.prompt_eval = time.perf_counter() - started, len(lead.prompt) - reused
             for s in slots:
-                s.n_past, s.prompt_seconds = len(s.prompt), prefill_seconds
+                s.n_past = len(s.prompt)
                 if self._sample(s, last_index):
                     yield self._finish(s)
 
@@ -340,6 +342,6 @@ class _Engine:
         return Completion(
             request_id=slot.request.id, text=text, finish_reason="length" if length else "stop",
             prompt_tokens=len(slot.prompt), completion_tokens=len(slot.tokens), seconds=seconds,
-            prompt_seconds=slot.prompt_seconds, prompt_eval_tokens=len(slot.prompt),
+            prompt_seconds=slot.prompt_seconds, prompt_eval_tokens=slot.prompt_eval,
             generation_seconds=slot.gen_seconds or None,
         )
