@@ -1,7 +1,10 @@
 """Write a random-weight GGUF with the exact tensor shapes of DeepSeek-R1-Distill-Qwen-1.5B (qwen2
 architecture), quantized like the real files, for speed measurements where the real weights cannot
 be downloaded. Speed depends on shapes and quant type, not on the weights' values; the text it
-generates is noise. A byte-fallback SentencePiece-style vocabulary of the right size makes it load.
+generates is noise. Prompt lengths do depend on the tokenizer, so it borrows the embedded model's
+byte-level BPE tokenizer and chat template (SmolLM2's, 49,152 tokens; about as dense on English as
+Qwen2's), padded with unused tokens to the real vocabulary size: a prompt is about as many tokens
+as it would be for the real model.
 
     .venv/bin/pip install gguf
     .venv/bin/python benchmarks/random_gguf.py --quant Q4_K_M      # -> .cache/random-r1-1.5b.Q4_K_M.gguf
@@ -18,7 +21,7 @@ import numpy as np
 SHAPES = dict(vocab=151936, hidden=1536, layers=28, heads=12, kv_heads=2, ffn=8960, ctx=131072)
 
 
-def write_f16(path: Path, seed: int) -> None:
+def write_f16(path: Path, seed: int, tokenizer: Path) -> None:
     import gguf
 
     s = SHAPES
@@ -34,7 +37,7 @@ def write_f16(path: Path, seed: int) -> None:
     w.add_rope_freq_base(10000.0)
     w.add_layer_norm_rms_eps(1e-6)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
-    _vocab(w, s["vocab"])
+    _vocab(w, s["vocab"], tokenizer)
 
     def tensor(name: str, *shape: int, scale: float = 0.02) -> None:
         data = (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float16)
@@ -64,25 +67,37 @@ def write_f16(path: Path, seed: int) -> None:
     w.close()
 
 
-def _vocab(w, size: int) -> None:
-    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
-    types = [2, 3, 3] + [6] * 256  # unknown, control, control, byte
-    tokens += [f"\u2581t{i}" for i in range(size - len(tokens))]
-    types += [1] * (size - len(types))
-    w.add_tokenizer_model("llama")
+def _vocab(w, size: int, source: Path) -> None:
+    """Copy the tokenizer of `source` (a GGUF with a BPE tokenizer), padded to `size` tokens."""
+    import gguf
+
+    fields = gguf.GGUFReader(str(source)).fields
+
+    def value(key: str):
+        return fields[key].contents()
+
+    tokens, types = list(value("tokenizer.ggml.tokens")), list(value("tokenizer.ggml.token_type"))
+    if value("tokenizer.ggml.model") != "gpt2" or len(tokens) > size:
+        raise SystemExit(f"{source.name}: need a BPE (gpt2) tokenizer of at most {size} tokens")
+    tokens += [f"[PAD{i}]" for i in range(len(tokens), size)]
+    types += [gguf.TokenType.UNUSED] * (size - len(types))
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(value("tokenizer.ggml.pre"))
     w.add_token_list(tokens)
-    w.add_token_scores([0.0] * size)
     w.add_token_types(types)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
-    w.add_chat_template("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-                        "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    w.add_token_merges(list(value("tokenizer.ggml.merges")))
+    w.add_bos_token_id(value("tokenizer.ggml.bos_token_id"))
+    w.add_eos_token_id(value("tokenizer.ggml.eos_token_id"))
+    w.add_add_bos_token(bool(value("tokenizer.ggml.add_bos_token")))
+    w.add_chat_template(value("tokenizer.chat_template"))
 
 
 def main() -> None:
     import llama_cpp
 
+    from orbench.catalog import load_catalog
     from orbench.quantize import ftype_for
+    from orbench.store import pull
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quant", default="Q4_K_M")
@@ -93,7 +108,8 @@ def main() -> None:
     f16 = args.out / "random-r1-1.5b.F16.gguf"
     target = args.out / f"random-r1-1.5b.{args.quant}.gguf"
     if not f16.exists():
-        write_f16(f16, args.seed)
+        catalog = load_catalog()
+        write_f16(f16, args.seed, pull(catalog.resolve(catalog.embedded_model)).path)
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = ftype_for(args.quant)
     params.nthread = os.cpu_count() or 1
