@@ -2,18 +2,23 @@
 
 - the naive llama-cpp-python loop (`create_chat_completion`, one prompt after another),
 - orbench's engine at N = 1, 4, 8, 16 (continuous batching, sampling in llama.cpp's C samplers),
-- native `llama-batched-bench` at the same batch sizes, when benchmarks/build_llama_tools.sh built it.
+- native `llama-batched-bench` at the same batch sizes (same mean prompt length, same number of
+  generated tokens) and `llama-bench` tg for one stream, when benchmarks/build_llama_tools.sh built them.
 
+End to end (all tokens generated / wall time) includes prefill and the tail of a run, where fewer
+sequences are left than N; "decode" is the generation phase alone (generated tokens / time in
+generation steps), the figure that compares with llama-batched-bench's S_TG and llama-bench's tg.
 It also reports, for N > 1, how many sequences stay identical to N = 1 and where the first ones
 diverge (llama.cpp's kernels are not batch-invariant). Prints a table; nothing is asserted.
 
     .venv/bin/python benchmarks/engine.py                      # the embedded model
-    .venv/bin/python benchmarks/engine.py -m path/to/model.gguf --prompts 32 --max-tokens 128
+    .venv/bin/python benchmarks/engine.py -m .cache/random-r1-1.5b.Q4_K_M.gguf --prompts 16   # R1 shapes
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -24,15 +29,18 @@ from orbench.catalog import load_catalog
 from orbench.store import pull
 from orbench.suites import SUITES, select
 
-TOOL = Path(".cache/llama-tools/bin/llama-batched-bench")
+TOOLS = Path(".cache/llama-tools/bin")
 
 
-def make_requests(count: int, max_tokens: int, suites: list[str]) -> list[GenerationRequest]:
+def make_requests(count: int, max_tokens: int, suites: list[str], samples: int = 1) -> list[GenerationRequest]:
+    """`count` prompts taken in turn from each suite, each asked `samples` times (seeded per sample)."""
     g = load_catalog().get("smollm2-135m").generation
-    items = [(s, i) for name in suites for s in [SUITES[name]] for i in select(s.load(0), count, 1)]
-    return [GenerationRequest(id=f"r{n}", item_id=i.id, sample=0, messages=s.render(i, g), max_tokens=max_tokens,
-                              temperature=0.7, top_p=0.9, top_k=40, min_p=0.0, repeat_penalty=1.0, seed=1000 + n)
-            for n, (s, i) in enumerate(items[:count])]
+    per_suite = [[(SUITES[name], i) for i in select(SUITES[name].load(0), count, 1)] for name in suites]
+    items = [pair for row in zip(*per_suite) for pair in row][:count]
+    return [GenerationRequest(id=f"r{n}#{k}", item_id=i.id, sample=k, messages=s.render(i, g), max_tokens=max_tokens,
+                              temperature=0.7, top_p=0.9, top_k=40, min_p=0.0, repeat_penalty=1.0,
+                              seed=1000 + n * samples + k)
+            for n, (s, i) in enumerate(items) for k in range(samples)]
 
 
 def naive(path: Path, requests, threads: int, n_ctx: int) -> tuple[float, int, dict]:
@@ -50,27 +58,46 @@ def naive(path: Path, requests, threads: int, n_ctx: int) -> tuple[float, int, d
     return seconds, tokens, texts
 
 
-def engine(path: Path, requests, threads: int, n_ctx: int, parallel: int) -> tuple[float, int, dict]:
+def engine(path: Path, requests, threads: int, n_ctx: int, parallel: int) -> tuple[float, int, dict, float]:
     backend = BatchedBackend(path, n_ctx=n_ctx, n_threads=threads, parallel=parallel)
     started = time.perf_counter()
     done = list(backend.generate(requests))
     seconds = time.perf_counter() - started
     backend.close()
-    return seconds, sum(c.completion_tokens for c in done), {c.request_id: c.text for c in done}
+    decode = sum(c.generation_seconds or 0.0 for c in done)  # each step's time, shared among its sequences
+    return seconds, sum(c.completion_tokens for c in done), {c.request_id: c.text for c in done}, decode
 
 
-def batched_bench(path: Path, threads: int, sizes: list[int], max_tokens: int) -> dict[int, float]:
-    if not TOOL.exists():
+def mean_prompt_tokens(path: Path, requests) -> int:
+    backend = BatchedBackend(path, n_ctx=512)
+    try:
+        return round(sum(len(backend._prompt(r.messages)[0]) for r in requests) / len(requests))
+    finally:
+        backend.close()
+
+
+def batched_bench(path: Path, threads: int, sizes: list[int], prompt: int, max_tokens: int) -> dict[int, float]:
+    tool = TOOLS / "llama-batched-bench"
+    if not tool.exists():
         return {}
-    out = subprocess.run([TOOL, "-m", path, "-c", str(max(sizes) * (max_tokens + 256)), "-b", "2048", "-ub", "512",
-                          "-npp", "128", "-ntg", str(max_tokens), "-npl", ",".join(map(str, sizes)), "-t", str(threads)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([tool, "-m", path, "-c", str(max(sizes) * (prompt + max_tokens + 8)), "-b", "2048",
+                          "-ub", "512", "-npp", str(prompt), "-ntg", str(max_tokens), "-npl", ",".join(map(str, sizes)),
+                          "-t", str(threads)], capture_output=True, text=True, check=True)
     rows = {}
     for line in out.stdout.splitlines() + out.stderr.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 10 and cells[2].isdigit():
             rows[int(cells[2])] = float(cells[7])  # B -> S_TG t/s
     return rows
+
+
+def llama_bench_tg(path: Path, threads: int, max_tokens: int) -> float | None:
+    tool = TOOLS / "llama-bench"
+    if not tool.exists():
+        return None
+    out = subprocess.run([tool, "-m", path, "-p", "0", "-n", str(max_tokens), "-t", str(threads), "-o", "json"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)[0]["avg_ts"]
 
 
 def first_divergence(a: str, b: str) -> int | None:
@@ -82,27 +109,31 @@ def first_divergence(a: str, b: str) -> int | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-m", "--model", default=None, help="MODEL[:QUANT] or .gguf (default: embedded)")
-    parser.add_argument("--prompts", type=int, default=32)
-    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--prompts", type=int, default=48)
+    parser.add_argument("--samples", type=int, default=1, help="samples per prompt (they share one prefill)")
+    parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx", type=int, default=1024)
     parser.add_argument("--parallel", default="1,4,8,16")
-    parser.add_argument("--suites", default="code,math,reasoning",
-                        help="where the prompts come from (code replies are the longest)")
+    parser.add_argument("--suites", default="code,math,reasoning", help="where the prompts come from, taken in turn")
     args = parser.parse_args()
     catalog = load_catalog()
-    path = pull(catalog.resolve(args.model or catalog.embedded_model)).path
+    path = Path(args.model) if args.model and args.model.endswith(".gguf") else \
+        pull(catalog.resolve(args.model or catalog.embedded_model)).path
     sizes = [int(x) for x in args.parallel.split(",")]
-    requests = make_requests(args.prompts, args.max_tokens, args.suites.split(","))
+    requests = make_requests(args.prompts, args.max_tokens, args.suites.split(","), args.samples)
+    prompt = mean_prompt_tokens(path, requests)
 
     rows = []
     seconds, tokens, _ = naive(path, requests, args.threads, args.ctx)
     base = tokens / seconds
-    rows.append(("naive create_chat_completion loop", tokens, seconds, base, "", ""))
+    rows.append(("naive create_chat_completion loop", tokens, seconds, base, "", "", ""))
     reference = None
+    decode_rates = {}
     for n in sizes:
-        seconds, tokens, texts = engine(path, requests, args.threads, args.ctx, n)
+        seconds, tokens, texts, decode = engine(path, requests, args.threads, args.ctx, n)
         rate = tokens / seconds
+        decode_rates[n] = tokens / decode if decode else None
         same = ""
         if reference is None:
             reference = texts
@@ -110,17 +141,21 @@ def main() -> None:
             diverged = [d for k in texts if (d := first_divergence(texts[k], reference[k])) is not None]
             same = f"{len(texts) - len(diverged)}/{len(texts)} identical" + (
                 f", first divergence at char {min(diverged)} (median {sorted(diverged)[len(diverged) // 2]})" if diverged else "")
-        rows.append((f"orbench engine N={n}", tokens, seconds, rate, f"{rate / base:.2f}x", same))
-    native = batched_bench(path, args.threads, sizes, args.max_tokens)
-    print(f"model {path.name}, {len(requests)} prompts from {args.suites}, max {args.max_tokens} tokens, "
-          f"{args.threads} threads, temperature 0.7")
-    print(f"{'':36}{'tokens':>8}{'seconds':>9}{'tok/s':>9}{'vs naive':>10}  vs N=1")
-    for name, tokens, seconds, rate, ratio, same in rows:
-        print(f"{name:36}{tokens:>8}{seconds:>9.1f}{rate:>9.1f}{ratio:>10}  {same}")
+        rows.append((f"orbench engine N={n}", tokens, seconds, rate, f"{rate / base:.2f}x",
+                     f"{decode_rates[n]:.1f}" if decode_rates[n] else "", same))
+    native = batched_bench(path, args.threads, sizes, prompt, args.max_tokens)
+    tg1 = llama_bench_tg(path, args.threads, args.max_tokens)
+    print(f"model {path.name}; {args.prompts} prompts x {args.samples} sample(s) from {args.suites} "
+          f"(mean {prompt} prompt tokens); max {args.max_tokens} tokens; {args.threads} threads; temperature 0.7")
+    print(f"{'':36}{'tokens':>8}{'seconds':>9}{'tok/s':>9}{'vs naive':>10}{'decode tok/s':>14}  vs N=1")
+    for name, tokens, seconds, rate, ratio, decode, same in rows:
+        print(f"{name:36}{tokens:>8}{seconds:>9.1f}{rate:>9.1f}{ratio:>10}{decode:>14}  {same}")
     for n, tg in native.items():
-        ours = next((r[3] for r in rows if r[0] == f"orbench engine N={n}"), None)
-        share = f"{ours / tg:.0%} of native" if ours else ""
-        print(f"{'llama-batched-bench B=' + str(n) + ' (S_TG)':36}{'':>8}{'':>9}{tg:>9.1f}{'':>10}  {share}")
+        share = f"engine decode = {decode_rates[n] / tg:.0%} of it" if decode_rates.get(n) else ""
+        print(f"{f'llama-batched-bench B={n} S_TG (npp {prompt})':46}{tg:>9.1f}{'':>24}  {share}")
+    if tg1:
+        share = f"engine N=1 decode = {decode_rates[1] / tg1:.0%} of it" if decode_rates.get(1) else ""
+        print(f"{f'llama-bench tg{args.max_tokens}':46}{tg1:>9.1f}{'':>24}  {share}")
 
 
 if __name__ == "__main__":
