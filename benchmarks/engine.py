@@ -6,8 +6,9 @@
   generated tokens) and `llama-bench` tg for one stream, when benchmarks/build_llama_tools.sh built them.
 
 End to end (all tokens generated / wall time) includes prefill and the tail of a run, where fewer
-sequences are left than N; "decode" is the generation phase alone (generated tokens / time in
-generation steps), the figure that compares with llama-batched-bench's S_TG and llama-bench's tg.
+sequences are left than N; "decode" is the generation phase alone (sequences x steps / time in
+generation steps) and "full-batch" the same over the steps that had all N sequences: the figures
+that compare with llama-batched-bench's S_TG at B = N and llama-bench's tg.
 It also reports, for N > 1, how many sequences stay identical to N = 1 and where the first ones
 diverge (llama.cpp's kernels are not batch-invariant). Prints a table; nothing is asserted.
 
@@ -58,14 +59,20 @@ def naive(path: Path, requests, threads: int, n_ctx: int) -> tuple[float, int, d
     return seconds, tokens, texts
 
 
-def engine(path: Path, requests, threads: int, n_ctx: int, parallel: int) -> tuple[float, int, dict, float]:
+def engine(path: Path, requests, threads: int, n_ctx: int, parallel: int):
+    """Wall seconds, generated tokens, texts, generation-phase tok/s, and tok/s of the steps that
+    had all N sequences (the figure comparable with llama-batched-bench at B = N)."""
     backend = BatchedBackend(path, n_ctx=n_ctx, n_threads=threads, parallel=parallel)
     started = time.perf_counter()
     done = list(backend.generate(requests))
     seconds = time.perf_counter() - started
     backend.close()
-    decode = sum(c.generation_seconds or 0.0 for c in done)  # each step's time, shared among its sequences
-    return seconds, sum(c.completion_tokens for c in done), {c.request_id: c.text for c in done}, decode
+    tokens = sum(c.completion_tokens for c in done)
+    steps = backend.step_seconds
+    # sequences x steps / seconds: the forward passes' rate, as llama-batched-bench counts S_TG
+    decode = sum(n * k for n, (k, _) in steps.items()) / sum(t for _, t in steps.values()) if steps else None
+    full = parallel * steps[parallel][0] / steps[parallel][1] if parallel in steps else None
+    return seconds, tokens, {c.request_id: c.text for c in done}, decode, full
 
 
 def mean_prompt_tokens(path: Path, requests) -> int:
@@ -91,11 +98,13 @@ def batched_bench(path: Path, threads: int, sizes: list[int], prompt: int, max_t
     return rows
 
 
-def llama_bench_tg(path: Path, threads: int, max_tokens: int) -> float | None:
+def llama_bench_tg(path: Path, threads: int, prompt: int, max_tokens: int) -> float | None:
+    """llama-bench tg at the depth of a mean prompt (-d), one stream."""
     tool = TOOLS / "llama-bench"
     if not tool.exists():
         return None
-    out = subprocess.run([tool, "-m", path, "-p", "0", "-n", str(max_tokens), "-t", str(threads), "-o", "json"],
+    out = subprocess.run([tool, "-m", path, "-p", "0", "-n", str(max_tokens), "-d", str(prompt), "-t", str(threads),
+                          "-fa", "0", "-o", "json"],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)[0]["avg_ts"]
 
@@ -127,13 +136,12 @@ def main() -> None:
     rows = []
     seconds, tokens, _ = naive(path, requests, args.threads, args.ctx)
     base = tokens / seconds
-    rows.append(("naive create_chat_completion loop", tokens, seconds, base, "", "", ""))
+    rows.append(("naive create_chat_completion loop", tokens, seconds, base, "", "", "", ""))
     reference = None
-    decode_rates = {}
+    full_rates, decode_rates = {}, {}
     for n in sizes:
-        seconds, tokens, texts, decode = engine(path, requests, args.threads, args.ctx, n)
+        seconds, tokens, texts, decode_rates[n], full_rates[n] = engine(path, requests, args.threads, args.ctx, n)
         rate = tokens / seconds
-        decode_rates[n] = tokens / decode if decode else None
         same = ""
         if reference is None:
             reference = texts
@@ -142,20 +150,26 @@ def main() -> None:
             same = f"{len(texts) - len(diverged)}/{len(texts)} identical" + (
                 f", first divergence at char {min(diverged)} (median {sorted(diverged)[len(diverged) // 2]})" if diverged else "")
         rows.append((f"orbench engine N={n}", tokens, seconds, rate, f"{rate / base:.2f}x",
-                     f"{decode_rates[n]:.1f}" if decode_rates[n] else "", same))
+                     _num(decode_rates[n]), _num(full_rates[n]), same))
     native = batched_bench(path, args.threads, sizes, prompt, args.max_tokens)
-    tg1 = llama_bench_tg(path, args.threads, args.max_tokens)
+    tg1 = llama_bench_tg(path, args.threads, prompt, args.max_tokens)
     print(f"model {path.name}; {args.prompts} prompts x {args.samples} sample(s) from {args.suites} "
           f"(mean {prompt} prompt tokens); max {args.max_tokens} tokens; {args.threads} threads; temperature 0.7")
-    print(f"{'':36}{'tokens':>8}{'seconds':>9}{'tok/s':>9}{'vs naive':>10}{'decode tok/s':>14}  vs N=1")
-    for name, tokens, seconds, rate, ratio, decode, same in rows:
-        print(f"{name:36}{tokens:>8}{seconds:>9.1f}{rate:>9.1f}{ratio:>10}{decode:>14}  {same}")
+    print("end to end = generated tokens / wall time; decode = sequences x generation steps / their time; "
+          "full-batch = the same over the steps with all N sequences")
+    print(f"{'':36}{'tokens':>8}{'seconds':>9}{'tok/s':>9}{'vs naive':>10}{'decode':>9}{'full-batch':>12}  vs N=1")
+    for name, tokens, seconds, rate, ratio, decode, full, same in rows:
+        print(f"{name:36}{tokens:>8}{seconds:>9.1f}{rate:>9.1f}{ratio:>10}{decode:>9}{full:>12}  {same}")
     for n, tg in native.items():
-        share = f"engine decode = {decode_rates[n] / tg:.0%} of it" if decode_rates.get(n) else ""
-        print(f"{f'llama-batched-bench B={n} S_TG (npp {prompt})':46}{tg:>9.1f}{'':>24}  {share}")
+        share = f"engine full-batch decode = {full_rates[n] / tg:.0%} of it" if full_rates.get(n) else ""
+        print(f"{f'llama-batched-bench B={n} S_TG (npp {prompt})':53}{tg:>9.1f}{'':>29}  {share}")
     if tg1:
         share = f"engine N=1 decode = {decode_rates[1] / tg1:.0%} of it" if decode_rates.get(1) else ""
-        print(f"{f'llama-bench tg{args.max_tokens}':46}{tg1:>9.1f}{'':>24}  {share}")
+        print(f"{f'llama-bench tg{args.max_tokens} at depth {prompt}':53}{tg1:>9.1f}{'':>29}  {share}")
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
 
 
 if __name__ == "__main__":

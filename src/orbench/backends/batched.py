@@ -92,6 +92,7 @@ class BatchedBackend(LlamaCppBackend):
         self._formatter = chat_formatter(self.llm)
         self._openings: dict[str, tuple[int, ...]] = {}
         self.last_parallel = 1
+        self.step_seconds: dict[int, list[float]] = {}  # sequences in a step -> [steps, seconds] (last generate)
 
     def close(self) -> None:
         for ctx in self._contexts.values():
@@ -183,6 +184,7 @@ class BatchedBackend(LlamaCppBackend):
         need = max(len(p.prompt) + p.request.max_tokens for p in prepared)
         n = self.parallel or auto_parallel(self.n_ctx, need, len(prepared))
         self.last_parallel = n = max(1, min(n, len(prepared)))
+        self.step_seconds = {}
         if n > 1:  # N = 1 stays the exact reference: whole prompts, like the sequential backend
             for p in prepared:
                 p.opening = self._opening(p.request.messages)
@@ -224,7 +226,11 @@ class _Engine:
                     for s in active:
                         yield self._finish(s, error="llama_decode failed")
                     continue
-                share = (time.perf_counter() - step) / len(active)
+                elapsed = time.perf_counter() - step
+                share = elapsed / len(active)
+                tally = self.backend.step_seconds.setdefault(len(active), [0, 0.0])
+                tally[0] += 1
+                tally[1] += elapsed
                 for i, s in enumerate(active):
                     s.n_past += 1
                     s.gen_seconds += share
