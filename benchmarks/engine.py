@@ -72,7 +72,8 @@ def engine(path: Path, requests, threads: int, n_ctx: int, parallel: int):
     # sequences x steps / seconds: the forward passes' rate, as llama-batched-bench counts S_TG
     decode = sum(n * k for n, (k, _) in steps.items()) / sum(t for _, t in steps.values()) if steps else None
     full = parallel * steps[parallel][0] / steps[parallel][1] if parallel in steps else None
-    return seconds, tokens, {c.request_id: c.text for c in done}, decode, full
+    evaluated = sum(c.prompt_eval_tokens or 0 for c in done)
+    return seconds, tokens, {c.request_id: c.text for c in done}, decode, full, evaluated
 
 
 def mean_prompt_tokens(path: Path, requests) -> int:
@@ -83,7 +84,7 @@ def mean_prompt_tokens(path: Path, requests) -> int:
         backend.close()
 
 
-def batched_bench(path: Path, threads: int, sizes: list[int], prompt: int, max_tokens: int) -> dict[int, float]:
+def batched_bench(path: Path, threads: int, sizes: list[int], prompt: int, max_tokens: int) -> dict[int, tuple]:
     tool = TOOLS / "llama-batched-bench"
     if not tool.exists():
         return {}
@@ -94,7 +95,7 @@ def batched_bench(path: Path, threads: int, sizes: list[int], prompt: int, max_t
     for line in out.stdout.splitlines() + out.stderr.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 10 and cells[2].isdigit():
-            rows[int(cells[2])] = float(cells[7])  # B -> S_TG t/s
+            rows[int(cells[2])] = (float(cells[5]), float(cells[7]))  # B -> (S_PP, S_TG) t/s
     return rows
 
 
@@ -138,9 +139,11 @@ def main() -> None:
     base = tokens / seconds
     rows.append(("naive create_chat_completion loop", tokens, seconds, base, "", "", "", ""))
     reference = None
-    full_rates, decode_rates = {}, {}
+    full_rates, decode_rates, measured = {}, {}, {}
     for n in sizes:
-        seconds, tokens, texts, decode_rates[n], full_rates[n] = engine(path, requests, args.threads, args.ctx, n)
+        seconds, tokens, texts, decode_rates[n], full_rates[n], evaluated = engine(path, requests, args.threads,
+                                                                                  args.ctx, n)
+        measured[n] = (seconds, tokens, evaluated)
         rate = tokens / seconds
         same = ""
         if reference is None:
@@ -160,9 +163,17 @@ def main() -> None:
     print(f"{'':36}{'tokens':>8}{'seconds':>9}{'tok/s':>9}{'vs naive':>10}{'decode':>9}{'full-batch':>12}  vs N=1")
     for name, tokens, seconds, rate, ratio, decode, full, same in rows:
         print(f"{name:36}{tokens:>8}{seconds:>9.1f}{rate:>9.1f}{ratio:>10}{decode:>9}{full:>12}  {same}")
-    for n, tg in native.items():
+    for n, (_, tg) in native.items():
         share = f"engine full-batch decode = {full_rates[n] / tg:.0%} of it" if full_rates.get(n) else ""
         print(f"{f'llama-batched-bench B={n} S_TG (npp {prompt})':53}{tg:>9.1f}{'':>29}  {share}")
+    # the best any engine could do with these kernels: the prompt tokens the engine evaluated at the
+    # native prefill rate plus every generated token at the native rate of a full batch of N
+    for n, (pp, tg) in native.items():
+        if n in measured:
+            seconds, tokens, evaluated = measured[n]
+            bound = evaluated / pp + tokens / tg
+            print(f"{f'ceiling N={n}: native prefill + native S_TG':36}{tokens:>8}{bound:>9.1f}{tokens / bound:>9.1f}"
+                  f"{f'{tokens / bound / base:.2f}x':>10}{'':>21}  engine end to end = {bound / seconds:.0%} of it")
     if tg1:
         share = f"engine N=1 decode = {decode_rates[1] / tg1:.0%} of it" if decode_rates.get(1) else ""
         print(f"{f'llama-bench tg{args.max_tokens} at depth {prompt}':53}{tg1:>9.1f}{'':>29}  {share}")
