@@ -28,11 +28,12 @@ class QuantRow:
     wall_s: float | None = None
 
 
-def correct_per_hour(suite) -> float | None:
-    """Correct answers per hour of machine time on one suite (pass@1 x scored samples / hours)."""
-    if not suite.wall_seconds or suite.accuracy.value is None:
+def correct_per_hour(suites: list) -> float | None:
+    """Correct answers per hour of machine time over suites that recorded it (pass@1 x scored samples)."""
+    timed = [s for s in suites if s.wall_seconds and s.accuracy.value is not None]
+    if not timed:
         return None
-    return suite.accuracy.value * suite.scored / (suite.wall_seconds / 3600)
+    return sum(s.accuracy.value * s.scored for s in timed) / (sum(s.wall_seconds for s in timed) / 3600)
 
 
 @dataclass
@@ -102,12 +103,8 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
     paired = compare_all(runs, ref)
     kld, note = _kld_by_quant(folder, ref.label)
     rows = _rows(runs, kld)
-    per_hour = {(run.label, s.suite): correct_per_hour(s) for run in runs for s in run.summary.suites}
-    for run in runs:  # all suites together
-        timed = [s for s in run.summary.suites if s.wall_seconds and s.accuracy.value is not None]
-        if timed:
-            per_hour[(run.label, "all")] = (sum(s.accuracy.value * s.scored for s in timed)
-                                            / (sum(s.wall_seconds for s in timed) / 3600))
+    per_hour = {(run.label, s.suite): correct_per_hour([s]) for run in runs for s in run.summary.suites}
+    per_hour.update({(run.label, "all"): correct_per_hour(run.summary.suites) for run in runs})
     return Report(model=ref.summary.provenance.model, reference=ref.label, rows=rows, paired=paired,
                   recommendation=recommend(rows, paired, ref.label, max_kld, alpha), kld_note=note, per_hour=per_hour)
 

@@ -198,13 +198,6 @@ class Run:
 
     def _run_suite(self, suite: Suite, items: list[Item], log: SampleLog, existing: dict[str, SampleRecord]) -> None:
         started = time.perf_counter()
-        try:
-            self._generate_suite(suite, items, log, existing, started)
-        finally:
-            self._parallel = max(self._parallel, getattr(self.backend, "last_parallel", 1))
-
-    def _generate_suite(self, suite: Suite, items: list[Item], log: SampleLog, existing: dict[str, SampleRecord],
-                        started: float) -> None:
         requests = self.requests[suite.name]
         by_id = {r.id: r for r in requests}
         item_by_id = {i.id: i for i in items}
@@ -233,6 +226,7 @@ class Run:
                 self.progress.update(len(records), correct, scored,
                                      t["completion"] / t["gen_s"] if t["gen_s"] else None, f"{record.item_id} {verdict}")
         finally:
+            self._parallel = max(self._parallel, getattr(self.backend, "last_parallel", 1))
             if records:
                 wall = self._suite_wall_before.get(suite.name, 0.0) + time.perf_counter() - started
                 self._add_summary(suite, items, records, wall)

@@ -282,7 +282,7 @@ class _Engine:
         if self.cached != p.opening:
             lib.llama_memory_seq_rm(self.memory, self.spare, -1, -1)
             self.cached = ()
-            if not self._decode_tokens(list(p.opening), 0, self.spare):
+            if self._decode_tokens(list(p.opening), 0, self.spare) is None:
                 return 0
             self.cached = p.opening
         lib.llama_memory_seq_cp(self.memory, self.spare, seq, -1, -1)  # a copy of the whole KV stream
