@@ -3,7 +3,8 @@
 - the naive llama-cpp-python loop (`create_chat_completion`, one prompt after another),
 - orbench's engine at N = 1, 4, 8, 16 (continuous batching, sampling in llama.cpp's C samplers),
 - native `llama-batched-bench` at the same batch sizes (same mean prompt length, same number of
-  generated tokens) and `llama-bench` tg for one stream, when benchmarks/build_llama_tools.sh built them.
+  generated tokens) and `llama-bench` tg for one stream, when benchmarks/build_llama_tools.sh built them;
+  both without flash attention, like orbench (their default turns it on where the device has it).
 
 End to end (all tokens generated / wall time) includes prefill and the tail of a run, where fewer
 sequences are left than N; "decode" is the generation phase alone (sequences x steps / time in
@@ -90,7 +91,7 @@ def batched_bench(path: Path, threads: int, sizes: list[int], prompt: int, max_t
         return {}
     out = subprocess.run([tool, "-m", path, "-c", str(max(sizes) * (prompt + max_tokens + 8)), "-b", "2048",
                           "-ub", "512", "-npp", str(prompt), "-ntg", str(max_tokens), "-npl", ",".join(map(str, sizes)),
-                          "-t", str(threads)], capture_output=True, text=True, check=True)
+                          "-t", str(threads), "-fa", "off"], capture_output=True, text=True, check=True)
     rows = {}
     for line in out.stdout.splitlines() + out.stderr.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
