@@ -81,3 +81,10 @@ def test_non_gguf_file_is_a_clear_error(tmp_path):
     fake.write_bytes(b"not a model at all")
     result = invoke("run", "-m", str(fake), "-s", "math", "--limit", "1", "-o", str(tmp_path / "o"))
     assert result.exit_code == 2 and "not a GGUF file" in result.stderr
+
+
+def test_the_run_table_names_engine_n_and_machine_time(embedded_model, tmp_path):
+    result = invoke("run", "-m", str(embedded_model), "-s", "reasoning", "--limit", "2", "--max-tokens", "16",
+                    "--parallel", "2", "-o", str(tmp_path / "o"), "-q")
+    assert result.exit_code == 0, result.output
+    assert "engine llama.cpp-batched, N=2; machine time 0m" in result.output

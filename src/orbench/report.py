@@ -117,7 +117,8 @@ def _num(v: float | None, f: str = ".1f") -> str:
     return "-" if v is None else format(v, f)
 
 
-def _duration(seconds: float | None) -> str:
+def duration(seconds: float | None) -> str:
+    """3m05s, 2h07m, or - when not measured."""
     if seconds is None:
         return "-"
     minutes, sec = divmod(round(seconds), 60)
@@ -142,7 +143,7 @@ def markdown(rep: Report) -> str:
     for r in rep.rows:
         lines.append(f"| {_label(r)} | {_num(r.file_mb)} | {_num(r.bpw, '.2f')} | {_num(r.gen_tps)} | {_num(r.pp_tps)} | "
                      f"{_num(r.peak_rss_mb, '.0f')} | {_num(r.kld, '.5f')} | {_pct(r.top1)} | {r.engine or '-'} | "
-                     f"{_duration(r.wall_s)} |")
+                     f"{duration(r.wall_s)} |")
     lines += ["", "| suite | quant | accuracy | correct / machine-hour | Δ vs reference (95% CI) | McNemar p | lost | gained |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for p in rep.paired:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..report import duration
 from ..results import RunSummary
 from ..stats import Estimate
 from .common import console
@@ -20,7 +21,7 @@ def print_summary(summary: RunSummary) -> None:
     title = f"{p.model}{':' + p.quant if p.quant else ''}  ({summary.status}, seed {p.seed})"
     table = Table(title=title, title_justify="left")
     for col in ("suite", "items", "samples", "errors", "accuracy (pass@1, 95% CI)", "pass@k / majority",
-                "gen tok/s", "mean tokens", "flags"):
+                "gen tok/s", "mean tokens", "time", "flags"):
         table.add_column(col)
     for s in summary.suites:
         extra = " ".join(f"{k} {fmt(v)}" for k, v in s.pass_at_k.items() if k != "pass@1")
@@ -30,6 +31,7 @@ def print_summary(summary: RunSummary) -> None:
             s.suite, str(s.items), str(s.samples), str(s.errors), fmt(s.accuracy), extra or "-",
             f"{s.generation_tokens_per_s:.1f}" if s.generation_tokens_per_s else "-",
             f"{s.mean_completion_tokens:.0f}" if s.mean_completion_tokens else "-",
+            duration(s.wall_seconds),
             ", ".join(f"{k} {v}" for k, v in s.flags.items()) or "-",
         )
     out = console()
@@ -41,5 +43,12 @@ def print_summary(summary: RunSummary) -> None:
     for s in summary.suites:
         tiers.add_row(s.suite, *(fmt(s.by_difficulty.get(level)) for level in ("easy", "medium", "hard")))
     out.print(tiers)
+    perf = summary.performance
+    if perf and perf.engine:
+        parts = [f"engine {perf.engine}" + (f", N={perf.parallel}" if perf.parallel else ""),
+                 f"machine time {duration(perf.wall_seconds)}"]
+        if perf.peak_rss_mb:
+            parts.append(f"peak RSS {perf.peak_rss_mb:.0f} MB")
+        out.print("; ".join(parts))
     for note in summary.notes:
         out.print(f"note: {note}")
