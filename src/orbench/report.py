@@ -134,30 +134,29 @@ def _delta(r: PairedResult) -> str:
     return "-" if d.value is None else f"{d.value:+.1%} [{d.low:+.1%}, {d.high:+.1%}]"
 
 
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
 def markdown(rep: Report) -> str:
     lines = [f"# orbench quant comparison: {rep.model}", "", f"**Recommendation:** {rep.recommendation}", "",
-             f"Reference: {rep.reference}. {rep.kld_note}.", "",
-             "| quant | file MB | bits/weight | gen tok/s | prompt tok/s | peak RSS MB | mean KLD | top-1 agree | "
-             "engine | machine time |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for r in rep.rows:
-        lines.append(f"| {_label(r)} | {_num(r.file_mb)} | {_num(r.bpw, '.2f')} | {_num(r.gen_tps)} | {_num(r.pp_tps)} | "
-                     f"{_num(r.peak_rss_mb, '.0f')} | {_num(r.kld, '.5f')} | {_pct(r.top1)} | {r.engine or '-'} | "
-                     f"{duration(r.wall_s)} |")
-    lines += ["", "| suite | quant | accuracy | correct / machine-hour | Δ vs reference (95% CI) | McNemar p | lost | gained |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for p in rep.paired:
-        acc = p.accuracy
-        lines.append(f"| {p.suite} | {p.label} | {_pct(acc.value)} [{_pct(acc.low)}, {_pct(acc.high)}] | "
-                     f"{_num(rep.per_hour.get((p.label, p.suite)))} | {_delta(p)} | "
-                     f"{p.p_value:.3g} | {len(p.lost)} | {len(p.gained)} |")
-    lines += ["", "| quant | truncated | unterminated thinking | no answer | repetition loops | mean thinking tokens |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for r in rep.rows:
-        d = r.diagnostics
-        lines.append(f"| {r.label} | {_pct(d.get('truncated_rate'))} | {_pct(d.get('unterminated_thinking_rate'))} | "
-                     f"{_pct(d.get('no_answer_rate'))} | {_pct(d.get('repetition_loop_rate'))} | "
-                     f"{_num(d.get('mean_thinking_tokens'))} |")
+             f"Reference: {rep.reference}. {rep.kld_note}.", ""]
+    lines += _md_table(
+        ["quant", "file MB", "bits/weight", "gen tok/s", "prompt tok/s", "peak RSS MB", "mean KLD", "top-1 agree",
+         "engine", "machine time"],
+        [[_label(r), _num(r.file_mb), _num(r.bpw, ".2f"), _num(r.gen_tps), _num(r.pp_tps), _num(r.peak_rss_mb, ".0f"),
+          _num(r.kld, ".5f"), _pct(r.top1), r.engine or "-", duration(r.wall_s)] for r in rep.rows])
+    lines += [""] + _md_table(
+        ["suite", "quant", "accuracy", "correct / machine-hour", "Δ vs reference (95% CI)", "McNemar p", "lost", "gained"],
+        [[p.suite, p.label, f"{_pct(p.accuracy.value)} [{_pct(p.accuracy.low)}, {_pct(p.accuracy.high)}]",
+          _num(rep.per_hour.get((p.label, p.suite))), _delta(p), f"{p.p_value:.3g}", str(len(p.lost)),
+          str(len(p.gained))] for p in rep.paired])
+    lines += [""] + _md_table(
+        ["quant", "truncated", "unterminated thinking", "no answer", "repetition loops", "mean thinking tokens"],
+        [[r.label, _pct(r.diagnostics.get("truncated_rate")), _pct(r.diagnostics.get("unterminated_thinking_rate")),
+          _pct(r.diagnostics.get("no_answer_rate")), _pct(r.diagnostics.get("repetition_loop_rate")),
+          _num(r.diagnostics.get("mean_thinking_tokens"))] for r in rep.rows])
     return "\n".join(lines) + "\n"
 
 
