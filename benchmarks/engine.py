@@ -29,7 +29,7 @@ from orbench.backends import GenerationRequest
 from orbench.backends.batched import BatchedBackend
 from orbench.catalog import load_catalog
 from orbench.store import pull
-from orbench.suites import SUITES, select
+from orbench.suites import get_suite, select
 
 TOOLS = Path(".cache/llama-tools/bin")
 
@@ -37,7 +37,7 @@ TOOLS = Path(".cache/llama-tools/bin")
 def make_requests(count: int, max_tokens: int, suites: list[str], samples: int = 1) -> list[GenerationRequest]:
     """`count` prompts taken in turn from each suite, each asked `samples` times (seeded per sample)."""
     g = load_catalog().get("smollm2-135m").generation
-    per_suite = [[(SUITES[name], i) for i in select(SUITES[name].load(0), count, 1)] for name in suites]
+    per_suite = [[(get_suite(name), i) for i in select(get_suite(name).load(0), count, 1)] for name in suites]
     items = [pair for row in zip(*per_suite) for pair in row][:count]
     return [GenerationRequest(id=f"r{n}#{k}", item_id=i.id, sample=k, messages=s.render(i, g), max_tokens=max_tokens,
                               temperature=0.7, top_p=0.9, top_k=40, min_p=0.0, repeat_penalty=1.0,

@@ -93,10 +93,8 @@ def _vocab(w, size: int, source: Path) -> None:
 
 
 def main() -> None:
-    import llama_cpp
-
+    from orbench import llama
     from orbench.catalog import load_catalog
-    from orbench.quantize import ftype_for
     from orbench.store import pull
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -110,10 +108,7 @@ def main() -> None:
     if not f16.exists():
         catalog = load_catalog()
         write_f16(f16, args.seed, pull(catalog.resolve(catalog.embedded_model)).path)
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype_for(args.quant)
-    params.nthread = os.cpu_count() or 1
-    if llama_cpp.llama_model_quantize(str(f16).encode(), str(target).encode(), params) != 0:
+    if llama.quantize(f16, target, args.quant, allow_requantize=False, threads=os.cpu_count()) != 0:
         raise SystemExit("quantization failed")
     f16.unlink()
     print(f"{target} ({target.stat().st_size / 1e9:.2f} GB)")

@@ -9,7 +9,7 @@ from orbench.backends import GenerationRequest, create_backend
 from orbench.backends import batched
 from orbench.backends.batched import BatchedBackend, _Engine, auto_parallel
 from orbench.catalog import load_catalog
-from orbench.suites import SUITES, select
+from orbench.suites import get_suite, select
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ def requests(samples=2, max_tokens=40, temperature=0.7):
     g = load_catalog().get("smollm2-135m").generation
     out = []
     for name in ("math", "reasoning"):
-        suite = SUITES[name]
+        suite = get_suite(name)
         for item in select(suite.load(0), 3, 0):
             for k in range(samples):
                 out.append(GenerationRequest(
@@ -161,16 +161,17 @@ def test_a_copied_opening_gives_the_logits_of_a_whole_prompt(embedded_model):
             opening = backend._opening(r.messages)
             prepared.append(batched.Prepared(r, prompt, stop, opening, batched.common_prefix_len(opening, prompt)))
         assert all(p.shared >= 16 for p in prepared)
-        engine = _Engine(backend, backend._context(2, 512, spare=True), 2, prepared, spare=True)
-        n_vocab = backend.llm.n_vocab()
+        engine = _Engine(backend, backend.context(2, 512, spare=True), 2, prepared, spare=True)
+        llm = backend.model.llm
+        n_vocab = llm.n_vocab()
         got = []
         for seq, p in enumerate(prepared):
             index = engine._prefill(batched.Slot(p.request, seq, p.prompt, None, []), engine._reuse_opening(p, seq))
-            got.append(np.ctypeslib.as_array(engine.ctx.get_logits_ith(index), shape=(n_vocab,)).copy())
+            got.append(engine.ctx.logits(index, n_vocab))
         for p, logits in zip(prepared, got):
-            backend.llm.reset()
-            backend.llm.eval(p.prompt)
-            whole = np.ctypeslib.as_array(backend.llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+            llm.reset()
+            llm.eval(p.prompt)
+            whole = backend.model.base_context().logits(-1, n_vocab)
             assert int(np.argmax(logits)) == int(np.argmax(whole))
             assert np.max(np.abs(logits - whole)) < 1e-3, np.max(np.abs(logits - whole))
     finally:

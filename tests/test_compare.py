@@ -13,23 +13,26 @@ from orbench.cli import app
 from orbench.compare import compare_all, load_runs, pick_reference, significant_drop
 from orbench.report import build, html, markdown
 from orbench.results import Performance
-from orbench.runner import Run, RunSpec, base_provenance
+from orbench.files import write_json_atomic
+from orbench.grading.graders import grade_math
+from orbench.kld import KldReport, KldStats
+from orbench.plan import RunSpec
+from orbench.runner import Run, base_provenance
+from orbench.suites.templates import render_math
 from orbench.suites import Suite
 from orbench.suites.items import Item
 
 ITEMS = [Item(id=f"m{i:02d}", suite="math", category="c", difficulty="easy", prompt=f"{i}+{i}?", answer=str(2 * i))
          for i in range(60)]
-MATH = Suite("math", "math", "test", lambda seed: ITEMS)
+MATH = Suite("math", "math", "test", lambda seed: ITEMS, render_math, grade_math, source="test")
 
 
 def make_run(folder, quant, wrong: set[int], mb: float, bpw: float):
     script = {f"m{i:02d}": (f"\\boxed{{{2 * i + 1}}}" if i in wrong else f"\\boxed{{{2 * i}}}") for i in range(60)}
     spec = RunSpec(suites=[MATH], generation=Generation(max_tokens=32, context=256), output=folder)
     backend = MockBackend(script)
-    job = Run(backend, spec, base_provenance("toy", quant, spec, backend.info()))
-    job.performance = Performance(file_bytes=int(mb * 1e6), bits_per_weight=bpw, load_seconds=0.1)
-    folder.mkdir(parents=True)
-    job.execute()
+    performance = Performance(file_bytes=int(mb * 1e6), bits_per_weight=bpw, load_seconds=0.1)
+    Run(backend, spec, base_provenance("toy", quant, spec, backend.info()), performance=performance).execute()
 
 
 @pytest.fixture
@@ -38,7 +41,8 @@ def ladder(tmp_path):
     make_run(base / "Q8_0", "Q8_0", wrong=set(range(0, 6)), mb=140, bpw=8.5)
     make_run(base / "Q4_0", "Q4_0", wrong=set(range(0, 8)), mb=90, bpw=4.5)  # 2 more wrong: not significant
     make_run(base / "Q2_K", "Q2_K", wrong=set(range(0, 30)), mb=60, bpw=2.6)  # 24 more wrong: significant
-    (base / "index.json").write_text(json.dumps({"runs": {"Q8_0": "Q8_0", "Q4_0": "Q4_0", "Q2_K": "Q2_K"}}))
+    (base / "index.json").write_text(json.dumps({"kind": "ladder", "runs": {"Q8_0": "Q8_0", "Q4_0": "Q4_0", "Q2_K": "Q2_K"},
+                                                "completed": ["Q8_0", "Q4_0", "Q2_K"]}))
     return base
 
 
@@ -72,11 +76,16 @@ def test_report_recommends_smallest_quant_without_significant_drop(ladder):
     assert "| Q2_K | 60.0 |" in markdown(rep)
 
 
+def kld_row(label: str, mean_kld: float, top1: float) -> KldStats:
+    return KldStats(label=label, reference="Q8_0", positions=100, top_k=64, mean_kld=mean_kld, kld_stderr=0.01,
+                    median_kld=mean_kld, p99_kld=mean_kld * 3, max_kld=mean_kld * 5, top1_agreement=top1,
+                    mean_delta_p=-0.01, rms_delta_p=0.05, ppl=10.0, ppl_reference=9.0, ln_ppl_ratio=0.1)
+
+
 def test_kld_threshold_changes_the_recommendation(ladder):
-    (ladder / "kld.json").write_text(json.dumps({
-        "reference": "Q8_0", "text": "corpus.txt", "n_ctx": 512, "top_k": 64,
-        "results": {"text": [{"label": "Q4_0", "mean_kld": 0.2, "top1_agreement": 0.8},
-                             {"label": "Q2_K", "mean_kld": 0.9, "top1_agreement": 0.5}]}}))
+    write_json_atomic(ladder / "kld.json", KldReport(
+        model="toy", reference="Q8_0", reference_sha256="0" * 64, files={}, text="corpus.txt", n_ctx=512, top_k=64,
+        transcripts=0, results={"text": [kld_row("Q4_0", 0.2, 0.8), kld_row("Q2_K", 0.9, 0.5)]}))
     assert build(ladder, max_kld=0.5).recommendation.startswith("Q4_0")
     assert html(build(ladder)).count("<svg") == 3  # the KLD chart appears
     assert build(ladder, max_kld=0.1).recommendation.startswith("Q8_0")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orbench.scoring.extract import (
+from orbench.grading.extract import (
     extract_choice, extract_code, extract_math_answer, extract_short_answer, last_boxed, normalize_text,
     split_thinking,
 )

@@ -13,6 +13,7 @@ from orbench.catalog import load_catalog
 from orbench.cli import app
 from orbench.errors import OrbenchError
 from orbench.evaluate import RunOptions, resolve_file
+from orbench.lockfile import read_lock
 from orbench.store import LocalModel, register_local
 
 MATH = [{"id": f"m{i}", "suite": "math", "category": "arithmetic", "difficulty": "easy", "prompt": f"{i}+{i}?",
@@ -212,11 +213,11 @@ def test_lock_pins_the_file_and_a_different_file_is_refused(tmp_path):
     config.write_text('[[models]]\nname = "smollm2-135m"\nquants = ["Q4_1"]\n')
     result = cli("lock", "--config", config, "--json")
     assert result.exit_code == 0, result.output
-    locked = json.loads((tmp_path / "orbench.lock").read_text())["files"]
-    assert locked["smollm2-135m:Q4_1"]["sha256"] == sha256_file(fake)
+    assert json.loads((tmp_path / "orbench.lock").read_text())["files"]["smollm2-135m:Q4_1"]["sha256"] == sha256_file(fake)
+    locked = read_lock(tmp_path / "orbench.lock").files
     ref = load_catalog().resolve("smollm2-135m:Q4_1")
     assert resolve_file(ref, RunOptions(lock=locked)).path == fake
-    locked["smollm2-135m:Q4_1"]["sha256"] = "0" * 64
+    locked["smollm2-135m:Q4_1"] = locked["smollm2-135m:Q4_1"].model_copy(update={"sha256": "0" * 64})
     with pytest.raises(OrbenchError, match="differs from the lock"):
         resolve_file(ref, RunOptions(lock=locked))
 

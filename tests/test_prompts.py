@@ -6,13 +6,15 @@ import re
 
 import pytest
 
-from orbench.sandbox import Limits, run_python
-from orbench.scoring import score_code, score_math, score_reasoning
-from orbench.scoring.check import math_equal
-from orbench.suites import SUITES
+from codecheck import accepted_constants
+from orbench.grading.sandbox import Limits
+from orbench.grading.graders import grade_code, grade_math as score_math, grade_reasoning as score_reasoning
+from orbench.grading import GradeContext
+from orbench.grading.check import math_equal
+from orbench.suites import get_suite
 
 FILE_SUITES = ("math", "code", "reasoning")
-ITEMS = {name: SUITES[name].load(0) for name in FILE_SUITES}
+ITEMS = {name: get_suite(name).load(0) for name in FILE_SUITES}
 LIMITS = Limits(wall_seconds=10, cpu_seconds=5)
 
 
@@ -42,13 +44,9 @@ def test_code_reference_passes_and_a_wrong_solution_fails(item):
     assert item.tests.count("assert") >= 5
     assert re.search(rf"def\s+{item.entry_point}\s*\(", item.reference)
     assert f"def {item.entry_point}" in item.prompt
-    good = run_python(f"{item.reference}\n\n{item.tests}\n", LIMITS)
-    assert good.passed, good.reason
-    assert score_code(item, f"```python\n{item.reference}\n```", LIMITS).correct
-    params = re.search(rf"def\s+{item.entry_point}\s*\(([^)]*)\)", item.reference).group(1)
-    for constant in ("None", "0", "[]", "''"):
-        wrong = f"def {item.entry_point}({params}):\n    return {constant}\n"
-        assert not run_python(f"{wrong}\n{item.tests}\n", LIMITS).passed, f"tests accept `return {constant}`"
+    good = grade_code(item, f"```python\n{item.reference}\n```", GradeContext(sandbox=LIMITS))
+    assert good.correct, good.detail
+    assert accepted_constants(item.entry_point, item.tests, LIMITS) == []
 
 
 @pytest.mark.parametrize("item", ITEMS["reasoning"], ids=lambda i: i.id)

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from orbench.errors import OrbenchError
-from orbench.results import SampleLog, SampleRecord, prepare_output_dir, read_samples, write_json_atomic
+from orbench.files import write_json_atomic
+from orbench.results import SampleLog, SampleRecord, read_samples
+from orbench.rundir import load_for_resume, prepare_output_dir
 
 
 def record(i: int) -> SampleRecord:
@@ -44,7 +46,6 @@ def test_output_dir_under_a_file_is_an_error(tmp_path):
 
 
 def test_resume_load_repairs_a_half_written_last_line(tmp_path):
-    from orbench.results import load_for_resume
 
     path = tmp_path / "samples.jsonl"
     path.write_text(record(1).model_dump_json() + "\n" + record(2).model_dump_json()[:40])
@@ -55,7 +56,6 @@ def test_resume_load_repairs_a_half_written_last_line(tmp_path):
 
 
 def test_resume_load_rejects_corruption_in_the_middle(tmp_path):
-    from orbench.results import load_for_resume
 
     path = tmp_path / "samples.jsonl"
     path.write_text(record(1).model_dump_json() + "\n{broken\n" + record(2).model_dump_json() + "\n")

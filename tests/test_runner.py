@@ -9,8 +9,11 @@ import pytest
 from orbench.backends.mock import MockBackend
 from orbench.catalog import Generation
 from orbench.results import read_samples
-from orbench.runner import Run, RunSpec, base_provenance, build_requests, sample_seed
-from orbench.sandbox import Limits
+from orbench.grading.graders import grade_code, grade_math
+from orbench.plan import RunSpec, build_requests, sample_seed
+from orbench.runner import Run, base_provenance
+from orbench.suites.templates import render_code, render_math
+from orbench.grading.sandbox import Limits
 from orbench.suites import Suite
 from orbench.suites.items import Item
 
@@ -23,8 +26,8 @@ def items() -> list[Item]:
 CODE_ITEM = Item(id="c1", suite="code", category="lists", difficulty="easy", prompt="def total(xs): ...",
                  entry_point="total", reference="def total(xs):\n    return sum(xs)\n",
                  tests="assert total([1, 2]) == 3\nassert total([]) == 0\n")
-MATH = Suite("math", "math", "test math", lambda seed: items())
-CODE = Suite("code", "code", "test code", lambda seed: [CODE_ITEM])
+MATH = Suite("math", "math", "test math", lambda seed: items(), render_math, grade_math, source="test")
+CODE = Suite("code", "code", "test code", lambda seed: [CODE_ITEM], render_code, grade_code, source="test")
 
 
 def run(tmp_path, script, suites=(MATH,), samples=1, generation=None):
@@ -118,9 +121,7 @@ def test_machine_time_adds_up_over_resumed_sessions(tmp_path):
     script["m3"] = "\\boxed{6}"
     spec = RunSpec(suites=[MATH], generation=Generation(max_tokens=64, context=256), output=tmp_path)
     backend = MockBackend(script)
-    job = Run(backend, spec, base_provenance("mock", None, spec, backend.info()))
-    job.performance = Performance()
-    summary = job.execute()
+    summary = Run(backend, spec, base_provenance("mock", None, spec, backend.info()), performance=Performance()).execute()
     assert summary.samples_done == 4 and summary.suites[0].accuracy.value == 1.0
     assert 100.0 <= summary.suites[0].wall_seconds < 160.0
     assert 120.0 <= summary.performance.wall_seconds < 180.0

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orbench.sandbox import Limits, isolation_label, run_python
+from orbench.grading.sandbox import Limits, isolation_label, run_python
 
 FAST = Limits(wall_seconds=5, cpu_seconds=3, memory_bytes=512 << 20, file_bytes=2 << 20)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from .results import SampleRecord, SuiteSummary
-from .scoring.extract import normalize_text
-from .stats import Estimate, majority, mean_interval, pass_at_k, ks_to_report
+from .grading.extract import normalize_text
+from .stats import Estimate, ks_to_report, majority, mean_interval, pass_at_k
+from .units import tokens_per_s
 
 
 def summarize_suite(suite: str, kind: str, records: list[SampleRecord], samples_per_item: int,
@@ -45,8 +46,8 @@ def summarize_suite(suite: str, kind: str, records: list[SampleRecord], samples_
         by_category=_grouped(scores, lambda i: item_meta[i].category),
         prompt_tokens=sum(r.prompt_tokens for r in records), completion_tokens=completion,
         mean_completion_tokens=round(completion / scored, 1) if scored else None,
-        generation_tokens_per_s=round(completion / gen_seconds, 2) if gen_seconds > 0 else None,
-        prompt_tokens_per_s=round(prompt_eval / prompt_seconds, 2) if prompt_seconds > 0 else None,
+        generation_tokens_per_s=tokens_per_s(completion, gen_seconds),
+        prompt_tokens_per_s=tokens_per_s(prompt_eval, prompt_seconds),
         flags=dict(sorted(flags.items())), diagnostics=_diagnostics(records, flags, scored),
         prompt_set_hash=prompt_set_hash,
     )

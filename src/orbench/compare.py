@@ -7,7 +7,6 @@ a paired bootstrap over items, and the exact McNemar test counts pairs that flip
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +14,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .errors import OrbenchError
-from .results import RunSummary, SampleRecord, read_samples
-from .stats import Estimate, mcnemar_exact, paired_bootstrap
-
-INDEX_FILE = "index.json"
+from .files import read_model
+from .results import INDEX_FILE, RunIndex, RunSummary, SampleRecord, read_samples, read_summary
+from .stats import Estimate, mcnemar_exact, paired_bootstrap, significant_drop as _significant
 
 
 @dataclass
@@ -53,15 +51,15 @@ def load_runs(folders: list[Path]) -> list[LoadedRun]:
     runs: list[LoadedRun] = []
     for folder in folders:
         if (folder / INDEX_FILE).is_file():
-            index = json.loads((folder / INDEX_FILE).read_text())
-            found = [(label, folder / sub) for label, sub in index["runs"].items()
-                     if (folder / sub / "summary.json").is_file()]
+            index = read_model(folder / INDEX_FILE, RunIndex)
+            found: list[tuple[str | None, Path]] = [(label, folder / sub) for label, sub in index.runs.items()
+                                                    if (folder / sub / "summary.json").is_file()]
         elif (folder / "summary.json").is_file():
             found = [(None, folder)]
         else:
             raise OrbenchError(f"{folder} holds no results (no summary.json or {INDEX_FILE})")
         for label, sub in found:
-            summary = RunSummary.model_validate_json((sub / "summary.json").read_text())
+            summary = read_summary(sub / "summary.json")
             label = label or summary.provenance.quant or summary.provenance.model
             if any(r.label == label for r in runs):
                 label = f"{label}@{sub.name}"
@@ -77,9 +75,10 @@ def pick_reference(runs: list[LoadedRun], reference: str | None) -> LoadedRun:
             if run.label.upper() == reference.upper():
                 return run
         raise OrbenchError(f"no run for reference '{reference}'", hint=f"runs: {', '.join(r.label for r in runs)}")
-    sized = [r for r in runs if r.summary.performance and r.summary.performance.bits_per_weight]
+    sized = [(r.summary.performance.bits_per_weight, i, r) for i, r in enumerate(runs)
+             if r.summary.performance and r.summary.performance.bits_per_weight]
     if sized:
-        return max(sized, key=lambda r: r.summary.performance.bits_per_weight)
+        return max(sized, key=lambda t: (t[0], -t[1]))[2]
     return runs[0]
 
 
@@ -128,5 +127,12 @@ def compare_all(runs: list[LoadedRun], reference: LoadedRun, seed: int = 0) -> l
 
 def significant_drop(result: PairedResult, alpha: float = 0.05) -> bool:
     """A drop is significant when the difference is negative, its interval excludes 0 and McNemar agrees."""
-    d = result.difference
-    return d.value is not None and d.value < 0 and d.high is not None and d.high < 0 and result.p_value < alpha
+    return _significant(result.difference, result.p_value, alpha)
+
+
+def compare_runs(folders: list[Path], reference: str | None = None,
+                 seed: int = 0) -> tuple[LoadedRun, list[LoadedRun], list[PairedResult]]:
+    """Load the runs under `folders`, pick the reference, and pair every run with it per suite."""
+    runs = load_runs(folders)
+    ref = pick_reference(runs, reference)
+    return ref, runs, compare_all(runs, ref, seed)

@@ -87,8 +87,7 @@ class Config(Strict):
 
     @property
     def lock_path(self) -> Path:
-        assert self.path is not None
-        return self.path.with_suffix(".lock")
+        return (self.path or Path("orbench.toml")).with_suffix(".lock")
 
 
 def load_config(path: Path) -> Config:
@@ -116,13 +115,15 @@ def load_config(path: Path) -> Config:
 
 def _check_names(config: Config, text: str, path: Path) -> None:
     from .catalog import load_catalog
-    from .suites import SUITES
+    from .suites import get_suite
 
     catalog = load_catalog()
     for i, suite in enumerate(config.run.suites):
-        if suite not in SUITES:
-            raise OrbenchError(f"{path}:{line_of(text, ('run', 'suites'))}: run.suites[{i}]: unknown suite '{suite}'",
-                               hint=f"known suites: {', '.join(SUITES)}")
+        try:
+            get_suite(suite)
+        except OrbenchError as exc:
+            raise OrbenchError(f"{path}:{line_of(text, ('run', 'suites'))}: run.suites[{i}]: {exc.message}",
+                               hint=exc.hint) from None
     for i, model in enumerate(config.models):
         where = f"{path}:{line_of(text, ('models', i, 'name'))}: models[{i}]"
         try:
@@ -166,3 +167,14 @@ def line_of(text: str, loc: tuple) -> int:
             if re.match(rf"\s*{re.escape(part)}\s*=", lines[n]):
                 return n + 1
     return pos + 1
+
+
+def write_example(path: Path, force: bool = False) -> None:
+    """Write the commented example config."""
+    if path.exists() and not force:
+        raise OrbenchError(f"{path} already exists", hint="pass --force to overwrite it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(EXAMPLE, encoding="utf-8")
+    except OSError as exc:
+        raise OrbenchError(f"cannot write {path}: {exc.strerror}") from None

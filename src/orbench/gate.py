@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from .compare import LoadedRun, load_runs, paired
 from .errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
+from .stats import significant_drop
 
 METRICS = ("accuracy", "tokens_per_s")
 
@@ -79,10 +80,10 @@ def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float
     for suite in [s.suite for s in run.summary.suites if any(b.suite == s.suite for b in base.summary.suites)]:
         result = paired(run, base, suite)
         d, ref = result.difference.value, result.reference_accuracy.value
-        if d is None:
+        if d is None or ref is None:
             continue
         change = d * 100 if rule.unit == "pp" else (d / ref * 100 if ref else 0.0)
-        significant = result.p_value < alpha and result.difference.high is not None and result.difference.high < 0
+        significant = significant_drop(result.difference, result.p_value, alpha)
         out.append(Finding(label=run.label, suite=suite, rule=str(rule), baseline=ref, current=ref + d, change=change,
                            p_value=result.p_value, significant=significant,
                            regression=change < rule.threshold and significant))
@@ -126,6 +127,20 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
         code = EXIT_REGRESSION if regressions else EXIT_OK
     return GateResult(exit_code=code, regressions=regressions, findings=findings, error_rate=round(error_rate, 4),
                       max_error_rate=max_error_rate, notes=notes)
+
+
+def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float = 0.05, max_error_rate: float = 0.05,
+             junit: Path | None = None, markdown_file: Path | None = None) -> GateResult:
+    """Evaluate the gate and write its JUnit XML and Markdown files where asked."""
+    result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate)
+    try:
+        if junit:
+            junit.write_text(junit_xml(result), encoding="utf-8")
+        if markdown_file:
+            markdown_file.write_text(markdown(result), encoding="utf-8")
+    except OSError as exc:
+        raise OrbenchError(f"cannot write the gate's report: {exc.filename}: {exc.strerror}") from None
+    return result
 
 
 def junit_xml(result: GateResult, name: str = "orbench") -> str:

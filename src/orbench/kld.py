@@ -14,14 +14,24 @@ bound of the full one that tightens as k grows.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .errors import OrbenchError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .catalog import Generation
+    from .llama import Model
+
+log = logging.getLogger(__name__)
+KLD_VERSION = 1
 
 TAIL_FLOOR = 1e-12
 
@@ -41,6 +51,8 @@ class ReferenceChunk:
 
 
 class KldStats(BaseModel):
+    """One quant against the reference on one set of chunks."""
+
     label: str
     reference: str
     positions: int
@@ -58,19 +70,16 @@ class KldStats(BaseModel):
     ln_ppl_ratio: float
 
 
-def load_model(path: Path, n_ctx: int, threads: int | None):
-    import llama_cpp
+def load_model(path: Path, n_ctx: int, threads: int | None) -> "Model":
+    from .llama import Model
 
-    try:
-        return llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=n_ctx, logits_all=True,
-                               n_threads=threads, n_threads_batch=threads, verbose=False)
-    except (ValueError, RuntimeError) as exc:
-        raise OrbenchError(f"llama.cpp could not load {path.name}: {exc}") from None
+    return Model(path, n_ctx=n_ctx, n_threads=threads, n_batch=n_ctx, logits_all=True)
 
 
-def text_chunks(llm, text: str, n_ctx: int) -> list[Chunk]:
+def text_chunks(model: "Model", text: str, n_ctx: int) -> list[Chunk]:
+    llm = model.llm
     tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)  # BOS only if the vocab adds one
-    add_bos, bos = llm._model.add_bos_token(), llm.token_bos()
+    add_bos, bos = model.adds_bos(), llm.token_bos()
     chunks = []
     for start in range(0, len(tokens) - n_ctx + 1, n_ctx):
         piece = tokens[start:start + n_ctx]
@@ -83,23 +92,30 @@ def text_chunks(llm, text: str, n_ctx: int) -> list[Chunk]:
     return chunks
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: "np.ndarray") -> "np.ndarray":
+    import numpy as np
+
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted, dtype=np.float64).sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def chunk_logprobs(llm, chunk: Chunk) -> np.ndarray:
+def chunk_logprobs(model: "Model", chunk: Chunk) -> "np.ndarray":
     """Log-probabilities at the scored positions, shape (positions, vocab)."""
+    import numpy as np
+
+    llm = model.llm
     llm.reset()
     llm.eval(chunk.tokens)
     logits = np.asarray(llm.scores[chunk.score_from:len(chunk.tokens) - 1])
     return log_softmax(logits)
 
 
-def reference_pass(llm, chunks: list[Chunk], top_k: int) -> list[ReferenceChunk]:
+def reference_pass(model: "Model", chunks: list[Chunk], top_k: int) -> list[ReferenceChunk]:
+    import numpy as np
+
     kept = []
     for chunk in chunks:
-        logp = chunk_logprobs(llm, chunk)
+        logp = chunk_logprobs(model, chunk)
         ids = np.argpartition(-logp, top_k - 1, axis=-1)[:, :top_k]
         targets = np.asarray(chunk.tokens[chunk.score_from + 1:])
         rows = np.arange(len(logp))
@@ -108,10 +124,13 @@ def reference_pass(llm, chunks: list[Chunk], top_k: int) -> list[ReferenceChunk]
     return kept
 
 
-def compare_pass(llm, chunks: list[Chunk], reference: list[ReferenceChunk], label: str, ref_label: str) -> KldStats:
+def compare_pass(model: "Model", chunks: list[Chunk], reference: list[ReferenceChunk], label: str,
+                 ref_label: str) -> KldStats:
+    import numpy as np
+
     klds, same, dps, nll, nll_ref = [], [], [], [], []
     for chunk, ref in zip(chunks, reference):
-        logq = chunk_logprobs(llm, chunk)
+        logq = chunk_logprobs(model, chunk)
         rows = np.arange(len(logq))
         targets = np.asarray(chunk.tokens[chunk.score_from + 1:])
         p_top = np.exp(ref.top_logp)
@@ -137,24 +156,102 @@ def compare_pass(llm, chunks: list[Chunk], reference: list[ReferenceChunk], labe
     )
 
 
-def transcript_chunks(llm, conversations: list[list[dict[str, str]]], max_tokens: int, n_ctx: int) -> list[Chunk]:
+def transcript_chunks(model: "Model", conversations: list[list[dict[str, str]]], max_tokens: int,
+                      n_ctx: int) -> list[Chunk]:
     """The reference model's own greedy replies to benchmark prompts; the reply tokens are scored."""
-    import llama_cpp
-
-    from .backends.llamacpp import chat_formatter, chat_prompt
-
-    formatter = chat_formatter(llm)
+    formatter = model.chat_formatter()
     if formatter is None:
         raise OrbenchError("the model has no chat template; transcripts need one", hint="use --transcripts 0")
-    vocab = llm._model.vocab
     chunks = []
     for messages in conversations:
-        prompt = chat_prompt(llm, formatter, messages)[0][: n_ctx - max_tokens - 1]
+        prompt = model.chat_prompt(formatter, messages)[0][: n_ctx - max_tokens - 1]
         reply: list[int] = []
-        for token in llm.generate(prompt, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0):
-            if llama_cpp.llama_vocab_is_eog(vocab, token) or len(reply) >= max_tokens:
+        for token in model.llm.generate(prompt, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0):
+            if model.is_eog(token) or len(reply) >= max_tokens:
                 break
             reply.append(token)
         if reply:
             chunks.append(Chunk(prompt + reply, len(prompt) - 1))
     return chunks
+
+
+# ---------------------------------------------------------------- the measurement and its file
+
+
+class KldFile(BaseModel):
+    """The facts of one quant file measured (`files` in kld.json)."""
+
+    sha256: str = Field(description="sha256 of the quant's file")
+    derived_from: str | None = Field(default=None, description="the file it was derived from locally, if any")
+
+
+class KldReport(BaseModel):
+    """`kld.json`: KL divergence of quants from a reference quant, per set of chunks."""
+
+    schema_version: int = Field(default=KLD_VERSION, description="version of this file's layout")
+    model: str = Field(description="catalog model name")
+    reference: str = Field(description="the reference quant")
+    reference_sha256: str = Field(description="sha256 of the reference file")
+    files: dict[str, KldFile] = Field(description="quant -> its file")
+    text: str = Field(description="the text corpus the 'text' set was cut from")
+    n_ctx: int = Field(description="chunk size in tokens")
+    top_k: int = Field(description="reference log-probabilities kept per position")
+    transcripts: int = Field(description="benchmark prompts answered greedily by the reference")
+    results: dict[str, list[KldStats]] = Field(description="set ('text', 'transcripts') -> one row per quant")
+
+
+@dataclass
+class KldOptions:
+    text: Path
+    transcripts: int = 8
+    transcript_tokens: int = 128
+    ctx: int = 512
+    chunks: int | None = None
+    top_k: int = 256
+    threads: int | None = None
+    seed: int = 0
+
+
+def measure_kld(model: str, quants: list[str], reference: str, opts: KldOptions) -> KldReport:
+    """Pull the reference and each quant, score the reference once, then each quant against it."""
+    from .catalog import load_catalog
+    from .store import pull
+
+    catalog = load_catalog()
+    try:
+        corpus = opts.text.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OrbenchError(f"cannot read text file {opts.text}: {getattr(exc, 'strerror', None) or exc}") from None
+    ref_local = pull(catalog.resolve(f"{model}:{reference}"))
+    local = {q: pull(catalog.resolve(f"{model}:{q}")) for q in quants}
+    ref_model = load_model(ref_local.path, opts.ctx, opts.threads)
+    sets = {"text": text_chunks(ref_model, corpus, opts.ctx)[:opts.chunks]}
+    if opts.transcripts:
+        conversations = benchmark_conversations(catalog.get(model).generation, opts.transcripts, opts.seed)
+        sets["transcripts"] = transcript_chunks(ref_model, conversations, opts.transcript_tokens, opts.ctx)
+    log.info("reference %s: %d chunks", reference, sum(len(c) for c in sets.values()))
+    refs = {name: reference_pass(ref_model, cs, opts.top_k) for name, cs in sets.items() if cs}
+    ref_model.close()
+    results: dict[str, list[KldStats]] = {name: [] for name in refs}
+    for q in quants:
+        log.info("measuring %s", q)
+        quant_model = load_model(local[q].path, opts.ctx, opts.threads)
+        for name in refs:
+            results[name].append(compare_pass(quant_model, sets[name], refs[name], q, reference))
+        quant_model.close()
+    return KldReport(model=model, reference=reference, reference_sha256=ref_local.sha256,
+                     files={q: KldFile(sha256=m.sha256, derived_from=m.derived_from) for q, m in local.items()},
+                     text=str(opts.text), n_ctx=opts.ctx, top_k=opts.top_k, transcripts=opts.transcripts,
+                     results=results)
+
+
+def benchmark_conversations(generation: "Generation", count: int, seed: int) -> list[list[dict[str, str]]]:
+    """`count` prompts from the math, code and reasoning suites, rendered as the model would get them."""
+    from .suites import get_suite, select
+
+    convs = []
+    for name in ("math", "code", "reasoning"):
+        suite = get_suite(name)
+        for item in select(suite.load(seed), max(1, count // 3 + (name == "math") * (count % 3)), seed):
+            convs.append(suite.render(item, generation))
+    return convs[:count]

@@ -6,12 +6,19 @@ import os
 from pathlib import Path
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
 def data_root() -> Path:
-    """The folder holding `models/` and `prompts/`: $ORBENCH_DATA_DIR, else the source checkout."""
+    """The folder holding `models/` and `prompts/`: $ORBENCH_DATA_DIR; else the package's own copy
+    (`orbench/data`, in an installed wheel); else the top of the source checkout (an editable install)."""
     env = os.environ.get("ORBENCH_DATA_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2]
+    packaged = PACKAGE / "data"
+    if (packaged / "models").is_dir():
+        return packaged
+    return PACKAGE.parents[1]
 
 
 def models_dir() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+import sys
 from pathlib import Path
 
 STATUS = Path("/proc/self/status")
@@ -25,4 +26,5 @@ def peak_rss_mb() -> float | None:
                 return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, kilobytes elsewhere
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class Progress(Protocol):
@@ -29,7 +32,7 @@ class RichProgress:
             TextColumn("acc {task.fields[acc]}"), TextColumn("{task.fields[tps]} tok/s"),
             TimeElapsedColumn(), console=Console(file=stream), transient=False,
         )
-        self._task = None
+        self._task: TaskID | None = None
 
     def start(self, label: str, total: int) -> None:
         if self._task is None:
@@ -38,6 +41,8 @@ class RichProgress:
 
     def update(self, done: int, correct: int, scored: int, tokens_per_s: float | None, last: str) -> None:
         tps = f"{tokens_per_s:.1f}" if tokens_per_s else "-"
+        if self._task is None:
+            return
         self._bar.update(self._task, completed=done, acc=_accuracy(correct, scored), tps=tps)
 
     def stop(self) -> None:

@@ -16,17 +16,6 @@ from .store import LocalModel, check_gguf, register_local, sha256_file
 FULL_PRECISION = {"F32", "F16", "BF16"}
 
 
-def ftype_for(quant: str) -> int:
-    """llama.cpp's file type constant for a quant name (Q4_K_M -> LLAMA_FTYPE_MOSTLY_Q4_K_M)."""
-    import llama_cpp
-
-    name = "LLAMA_FTYPE_ALL_F32" if quant.upper() == "F32" else f"LLAMA_FTYPE_MOSTLY_{quant.upper()}"
-    value = getattr(llama_cpp, name, None)
-    if not isinstance(value, int):
-        raise OrbenchError(f"llama.cpp cannot quantize to '{quant}'")
-    return value
-
-
 def derived_label(source: LocalModel) -> str:
     return f"{source.name}:{source.quant} (sha256 {source.sha256})"
 
@@ -34,7 +23,7 @@ def derived_label(source: LocalModel) -> str:
 def derive(source: LocalModel, quant: str, allow_requantize: bool = False, out_dir: Path | None = None,
            threads: int | None = None) -> LocalModel:
     """Write `source` quantized to `quant` beside it (or in `out_dir`) and register it."""
-    import llama_cpp
+    from . import llama
 
     quant = quant.upper()
     if source.quant and source.quant.upper() == quant:
@@ -42,7 +31,7 @@ def derive(source: LocalModel, quant: str, allow_requantize: bool = False, out_d
     if (source.quant or "").upper() not in FULL_PRECISION and not allow_requantize:
         raise OrbenchError(f"{source.name}:{source.quant} is already quantized; requantizing it loses more "
                            "than quantizing from F16", hint="pass --allow-requantize to do it anyway")
-    ftype = ftype_for(quant)
+    llama.ftype_for(quant)  # an unknown quant fails before any file is written
     folder = out_dir or source.path.parent
     folder.mkdir(parents=True, exist_ok=True)
     stem = source.path.name[:-5] if source.path.name.endswith(".gguf") else source.path.name
@@ -50,11 +39,7 @@ def derive(source: LocalModel, quant: str, allow_requantize: bool = False, out_d
         stem = stem.replace(f"{sep}{source.quant}", "")
     target = folder / f"{stem}.{quant}-from-{source.quant}.gguf"
     part = target.with_suffix(".gguf.part")
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype
-    params.allow_requantize = allow_requantize
-    params.nthread = threads or (os.cpu_count() or 1)
-    status = llama_cpp.llama_model_quantize(str(source.path).encode(), str(part).encode(), params)
+    status = llama.quantize(source.path, part, quant, allow_requantize, threads)
     if status != 0:
         part.unlink(missing_ok=True)
         raise OrbenchError(f"llama.cpp failed to quantize {source.path.name} to {quant} (status {status})")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from typing import Any
+
 from .compare import LoadedRun, PairedResult, compare_all, load_runs, pick_reference, significant_drop
+from .files import read_model
+from .kld import KldReport
 from .svg import Point, bars, scatter
+from .units import duration
 
 
 @dataclass
@@ -28,7 +32,7 @@ class QuantRow:
     wall_s: float | None = None
 
 
-def correct_per_hour(suites: list) -> float | None:
+def correct_per_hour(suites: list[Any]) -> float | None:
     """Correct answers per hour of machine time over suites that recorded it (pass@1 x scored samples)."""
     timed = [s for s in suites if s.wall_seconds and s.accuracy.value is not None]
     if not timed:
@@ -47,7 +51,7 @@ class Report:
     per_hour: dict[tuple[str, str], float | None]  # (quant label, suite) -> correct answers per machine-hour
 
 
-def _rows(runs: list[LoadedRun], kld: dict[str, dict]) -> list[QuantRow]:
+def _rows(runs: list[LoadedRun], kld: dict[str, dict[str, float]]) -> list[QuantRow]:
     rows = []
     for run in runs:
         perf = run.summary.performance
@@ -70,22 +74,22 @@ def _rows(runs: list[LoadedRun], kld: dict[str, dict]) -> list[QuantRow]:
     return rows
 
 
-def _kld_by_quant(folder: Path, reference: str) -> tuple[dict[str, dict], str]:
+def _kld_by_quant(folder: Path, reference: str) -> tuple[dict[str, dict[str, float]], str]:
     path = folder / "kld.json"
     if not path.is_file():
         return {}, "no kld.json in the run folder (run `orbench kld ... -o RUN_DIR`): the recommendation uses accuracy only"
-    data = json.loads(path.read_text())
-    rows = {r["label"]: r for r in data["results"].get("text", [])}
-    rows.setdefault(data["reference"], {"mean_kld": 0.0, "top1_agreement": 1.0})
-    note = f"KLD from {data['reference']} on {Path(data['text']).name}, chunks of {data['n_ctx']} tokens, top-{data['top_k']}"
-    if data["reference"] != reference:
+    data = read_model(path, KldReport)
+    rows = {r.label: {"mean_kld": r.mean_kld, "top1_agreement": r.top1_agreement} for r in data.results.get("text", [])}
+    rows.setdefault(data.reference, {"mean_kld": 0.0, "top1_agreement": 1.0})
+    note = f"KLD from {data.reference} on {Path(data.text).name}, chunks of {data.n_ctx} tokens, top-{data.top_k}"
+    if data.reference != reference:
         note += f" (note: the accuracy reference is {reference})"
     return rows, note
 
 
 def recommend(rows: list[QuantRow], paired: list[PairedResult], reference: str, max_kld: float, alpha: float) -> str:
     dropped = {r.label for r in paired if significant_drop(r, alpha)}
-    candidates = sorted((r for r in rows if r.file_mb is not None), key=lambda r: r.file_mb)
+    candidates = sorted((r for r in rows if r.file_mb is not None), key=lambda r: r.file_mb or 0.0)
     for row in candidates:
         if row.label in dropped:
             continue
@@ -109,20 +113,29 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
                   recommendation=recommend(rows, paired, ref.label, max_kld, alpha), kld_note=note, per_hour=per_hour)
 
 
+def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.05, alpha: float = 0.05,
+                 html_path: Path | None = None) -> tuple[Report, Path, Path, str]:
+    """Build the report of a ladder folder and write report.html and report.md."""
+    from .errors import OrbenchError
+
+    rep = build(folder, reference, max_kld, alpha)
+    html_path = html_path or folder / "report.html"
+    md_path = folder / "report.md"
+    md = markdown(rep)
+    try:
+        html_path.write_text(html(rep), encoding="utf-8")
+        md_path.write_text(md, encoding="utf-8")
+    except OSError as exc:
+        raise OrbenchError(f"cannot write the report: {exc.filename}: {exc.strerror}") from None
+    return rep, html_path, md_path, md
+
+
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.1%}"
 
 
 def _num(v: float | None, f: str = ".1f") -> str:
     return "-" if v is None else format(v, f)
-
-
-def duration(seconds: float | None) -> str:
-    """3m05s, 2h07m, or - when not measured."""
-    if seconds is None:
-        return "-"
-    minutes, sec = divmod(round(seconds), 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{sec:02d}s"
 
 
 def _label(row: QuantRow) -> str:
@@ -161,12 +174,12 @@ def markdown(rep: Report) -> str:
 
 
 def html(rep: Report) -> str:
-    size = {r.label: r.file_mb for r in rep.rows}
+    size = {r.label: r.file_mb for r in rep.rows if r.file_mb is not None}
     acc_points = [Point(size[p.label], p.accuracy.value, p.label, p.suite, p.accuracy.low, p.accuracy.high)
-                  for p in rep.paired if size.get(p.label) is not None and p.accuracy.value is not None]
+                  for p in rep.paired if p.label in size and p.accuracy.value is not None]
     kld_points = [Point(r.bpw, r.kld, r.label) for r in rep.rows if r.bpw is not None and r.kld is not None]
     speed = [(r.label, r.gen_tps) for r in rep.rows if r.gen_tps]
-    hourly = [(r.label, rep.per_hour[(r.label, "all")]) for r in rep.rows if rep.per_hour.get((r.label, "all"))]
+    hourly = [(r.label, h) for r in rep.rows if (h := rep.per_hour.get((r.label, "all")))]
     body = [
         f"<h1>orbench quant comparison: {escape(rep.model)}</h1>",
         f"<p class='rec'><b>Recommendation:</b> {escape(rep.recommendation)}</p>",

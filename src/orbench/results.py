@@ -1,21 +1,25 @@
-"""Result types (pydantic, `schema_version` first), the append-only sample log, atomic summaries."""
+"""Result types (pydantic, `schema_version` first): `samples.jsonl` records and `summary.json`,
+with the append-only sample log and the validated readers of both."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .backends import BackendInfo
 from .errors import OrbenchError
+from .files import parse_model, read_model
 from .stats import Estimate
 
 SCHEMA_VERSION = 1
 
 
 class SampleRecord(BaseModel):
+    """One line of `samples.jsonl`: one completion of one item, and its verdict."""
+
     schema_version: int = SCHEMA_VERSION
     id: str
     suite: str
@@ -43,8 +47,15 @@ class SampleRecord(BaseModel):
     thinking_tokens: int = 0
     isolation: str | None = None
 
+    @property
+    def verdict(self) -> str:
+        """correct, wrong or error."""
+        return "error" if self.status == "error" else ("correct" if self.correct else "wrong")
+
 
 class SuiteSummary(BaseModel):
+    """One suite's figures in `summary.json`."""
+
     suite: str
     kind: str
     items: int
@@ -70,6 +81,8 @@ class SuiteSummary(BaseModel):
 
 
 class Provenance(BaseModel):
+    """Where a result came from: model file, backend, settings."""
+
     orbench_version: str
     model: str
     quant: str | None
@@ -81,7 +94,7 @@ class Provenance(BaseModel):
     revision: str | None
     derived_from: str | None = None
     locked: bool = False
-    backend: dict[str, Any]
+    backend: BackendInfo
     sampler: dict[str, Any]
     seed: int
     samples_per_item: int
@@ -108,6 +121,8 @@ class Performance(BaseModel):
 
 
 class RunSummary(BaseModel):
+    """`summary.json`: a run's status, provenance, per-suite figures and performance."""
+
     schema_version: int = SCHEMA_VERSION
     status: Literal["running", "complete", "interrupted"]
     provenance: Provenance
@@ -119,16 +134,18 @@ class RunSummary(BaseModel):
     notes: list[str] = []
 
 
-def prepare_output_dir(path: Path) -> Path:
-    """Create the results folder and prove it is writable, before any model work starts."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok", encoding="utf-8")
-        probe.unlink()
-    except OSError as exc:
-        raise OrbenchError(f"output folder is not writable: {path} ({exc.strerror})") from None
-    return path
+INDEX_FILE = "index.json"
+
+
+class RunIndex(BaseModel):
+    """`index.json` of a ladder or matrix folder: which sub-folder holds which run."""
+
+    schema_version: int = Field(default=SCHEMA_VERSION, description="version of this file's layout")
+    kind: Literal["ladder", "matrix"] = Field(description="a quant ladder of one model, or a config matrix")
+    runs: dict[str, str] = Field(description="label (QUANT, or MODEL:QUANT in a matrix) -> sub-folder")
+    completed: list[str] = Field(description="labels whose run has finished")
+    model: str | None = Field(default=None, description="ladder: the model")
+    config: str | None = Field(default=None, description="matrix: the config file")
 
 
 class SampleLog:
@@ -148,52 +165,31 @@ class SampleLog:
             os.fsync(self._fh.fileno())
             self._fh.close()
 
+    def __enter__(self) -> "SampleLog":
+        return self
 
-def write_json_atomic(path: Path, data: BaseModel | dict) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it."""
-    text = data.model_dump_json(indent=2) if isinstance(data, BaseModel) else json.dumps(data, indent=2)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def load_for_resume(path: Path) -> tuple[list[SampleRecord], str | None]:
-    """The samples already in `path`, repairing a half-written last line (the mark of a run killed
-    mid-write). Returns the records and a warning when something was repaired."""
-    if not path.exists():
-        return [], None
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    complete, tail = lines[:-1], lines[-1]
-    records: list[SampleRecord] = []
-    for lineno, line in enumerate(complete, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(SampleRecord.model_validate_json(line))
-        except ValueError:
-            if lineno == len(complete) and not tail:
-                tail = line  # the last line was cut right after a newline-less write: treat as the tail
-                complete = complete[:-1]
-                break
-            raise OrbenchError(f"{path}:{lineno}: corrupt sample record; move the file away to start over") from None
-    if not tail.strip():
-        return records, None
-    keep = b"".join(line + b"\n" for line in complete)
-    with open(path, "wb") as fh:
-        fh.write(keep)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return records, f"{path}: dropped a half-written last line ({len(tail)} bytes); that sample will run again"
+def read_summary(path: Path) -> RunSummary:
+    """A validated `summary.json`."""
+    return read_model(path, RunSummary)
 
 
 def read_samples(path: Path) -> list[SampleRecord]:
+    """Every record of a `samples.jsonl`; a bad line is an OrbenchError naming file and line."""
     records = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                records.append(SampleRecord.model_validate_json(line))
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    records.append(parse_model(line, SampleRecord, f"{path}:{lineno}"))
+        except UnicodeDecodeError:
+            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None
     return records

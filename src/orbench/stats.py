@@ -103,3 +103,10 @@ def paired_bootstrap(diffs: list[float], n_boot: int = 2000, seed: int = 0, leve
     lo = means[int((1 - level) / 2 * n_boot)]
     hi = means[min(n_boot - 1, int((1 + level) / 2 * n_boot))]
     return Estimate(value=sum(diffs) / n, low=lo, high=hi, n=n)
+
+
+def significant_drop(difference: Estimate, p_value: float, alpha: float = 0.05) -> bool:
+    """A paired drop is significant when the mean difference is negative, its interval lies below
+    zero, and the exact McNemar test agrees at `alpha`."""
+    d = difference
+    return d.value is not None and d.value < 0 and d.high is not None and d.high < 0 and p_value < alpha

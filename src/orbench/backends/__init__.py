@@ -2,14 +2,15 @@
 
 `generate` takes a list of requests (so a batched engine can serve many at once) and yields each
 Completion as soon as it is done, in any order. A failure of one request is a Completion with
-`finish_reason="error"`, never an exception that ends the run.
+`finish_reason="error"`, never an exception that ends the run. Backends register by name below
+and import their heavy libraries only when created.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Literal, Protocol, Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class GenerationRequest(BaseModel):
@@ -41,12 +42,41 @@ class Completion(BaseModel):
     error: str | None = None
 
 
+class BackendInfo(BaseModel):
+    """What generated the samples (`provenance.backend` in summary.json). Unknown keys are ignored."""
+
+    backend: str = Field(description="the backend's name, e.g. llama.cpp-batched, llama.cpp, mock")
+    llama_cpp_python: str | None = Field(default=None, description="llama-cpp-python version")
+    system_info: str | None = Field(default=None, description="llama.cpp's system info (CPU features, backends)")
+    n_ctx: int | None = Field(default=None, description="context size per sequence, in tokens")
+    n_threads: int | None = Field(default=None, description="CPU threads")
+    n_gpu_layers: int | None = Field(default=None, description="layers asked to be offloaded to the GPU (-1: all)")
+    flash_attn: bool | None = Field(default=None, description="whether flash attention was on")
+    gpu_offload_supported: bool | None = Field(default=None, description="whether this llama.cpp build can offload")
+    gpu_offload_active: bool | None = Field(default=None, description="offload supported and asked for")
+    chat_template: str | None = Field(default=None, description="where the chat template came from")
+    architecture: str | None = Field(default=None, description="the GGUF's general.architecture")
+    n_params: int | None = Field(default=None, description="parameters in the model")
+    tensor_bytes: int | None = Field(default=None, description="bytes of the model's tensors")
+    bits_per_weight: float | None = Field(default=None, description="tensor bits per parameter")
+    model_name: str | None = Field(default=None, description="the GGUF's general.name")
+    load_seconds: float | None = Field(default=None, description="time to load the model")
+    engine: str | None = Field(default=None, description="scheduling, e.g. continuous batching")
+    parallel: int | Literal["auto"] | None = Field(default=None, description="sequences decoded together, as asked")
+    scripted_items: int | None = Field(default=None, description="mock backend: items with a scripted reply")
+
+
 class Backend(Protocol):
     name: str
 
     def generate(self, requests: Sequence[GenerationRequest]) -> Iterator[Completion]: ...
 
-    def info(self) -> dict[str, Any]: ...
+    def info(self) -> BackendInfo: ...
+
+    @property
+    def last_parallel(self) -> int:
+        """The most sequences the last `generate` decoded together (1 for a sequential backend)."""
+        ...
 
     def close(self) -> None: ...
 

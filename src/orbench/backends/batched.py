@@ -17,6 +17,7 @@ and sequences may drift (benchmarks/engine.py measures how much).
 
 from __future__ import annotations
 
+import codecs
 import json
 import time
 from collections import deque
@@ -25,21 +26,13 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..errors import OrbenchError
-from . import Completion, GenerationRequest, error_completion
-from .llamacpp import LlamaCppBackend, chat_formatter, chat_prompt
+from ..llama import Batch, Context, Entry, Sampler
+from . import BackendInfo, Completion, GenerationRequest, error_completion
+from .llamacpp import LlamaCppBackend
 
 MAX_AUTO_PARALLEL = 16
 PENALTY_LAST_N = 64  # llama-cpp-python's default last_n_tokens_size
 MIN_SHARED_PREFIX = 16  # shorter template openings are cheaper to prefill than to copy
-
-
-def fill_batch(batch, entries: list[tuple[int, int, int, bool]]) -> None:
-    """Put (token, position, sequence, wants-logits) entries into a llama_batch."""
-    batch.n_tokens = len(entries)
-    for i, (token, pos, seq, logits) in enumerate(entries):
-        batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos, 1
-        batch.seq_id[i][0] = seq
-        batch.logits[i] = logits
 
 
 def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
@@ -70,7 +63,7 @@ class Slot:
     request: GenerationRequest
     seq: int
     prompt: list[int]
-    sampler: Any
+    sampler: Sampler
     stop: list[str]
     tokens: list[int] = field(default_factory=list)
     started: float = 0.0
@@ -78,6 +71,16 @@ class Slot:
     prompt_eval: int = 0  # prompt tokens this sequence evaluated itself (0 when its KV was copied)
     gen_seconds: float = 0.0  # this sequence's share of each decode step it took part in
     n_past: int = 0
+    text: str = ""  # the reply so far, kept only when there are stop strings to look for
+    decoder: Any = None
+
+    def stopped(self, piece: bytes) -> bool:
+        """Add a token's bytes to the text; True once a stop string has appeared in it."""
+        if self.decoder is None:
+            self.decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+        added = self.decoder.decode(piece)
+        self.text += added
+        return any(s in self.text[-(len(s) + len(added)):] for s in self.stop if s)
 
 
 class BatchedBackend(LlamaCppBackend):
@@ -88,11 +91,15 @@ class BatchedBackend(LlamaCppBackend):
         super().__init__(model_path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, seed=seed)
         self.n_ctx = n_ctx
         self.parallel = parallel
-        self._contexts: dict[int, Any] = {}
-        self._formatter = chat_formatter(self.llm)
+        self._contexts: dict[tuple[int, int], Context] = {}
+        self._formatter = self.model.chat_formatter()
         self._openings: dict[str, tuple[int, ...]] = {}
-        self.last_parallel = 1
+        self._last_parallel = 1
         self.step_seconds: dict[int, list[float]] = {}  # sequences in a step -> [steps, seconds] (last generate)
+
+    @property
+    def last_parallel(self) -> int:
+        return self._last_parallel
 
     def close(self) -> None:
         for ctx in self._contexts.values():
@@ -100,16 +107,16 @@ class BatchedBackend(LlamaCppBackend):
         self._contexts.clear()
         super().close()
 
-    def info(self) -> dict[str, Any]:
-        return {**super().info(), "backend": self.name, "engine": "continuous batching",
-                "parallel": self.parallel or "auto"}
+    def info(self) -> BackendInfo:
+        return super().info().model_copy(update=dict(backend=self.name, engine="continuous batching",
+                                                     parallel=self.parallel or "auto"))
 
     # ------------------------------------------------------------ setup
 
     def _prompt(self, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
         if self._formatter is None:
             raise OrbenchError(f"{self.model_path.name} has no chat template; use --parallel 1")
-        return chat_prompt(self.llm, self._formatter, messages)
+        return self.model.chat_prompt(self._formatter, messages)
 
     def _opening(self, messages: list[dict[str, str]]) -> tuple[int, ...]:
         """The tokens every prompt with these earlier messages starts with, whatever the last message
@@ -122,47 +129,24 @@ class BatchedBackend(LlamaCppBackend):
             self._openings[key] = tuple(a[:common_prefix_len(a, b)])
         return self._openings[key]
 
-    def _context(self, n: int, need: int, spare: bool = False):
+    def context(self, n: int, need: int, spare: bool = False) -> Context:
         """A context for n sequences (plus a spare one holding the shared opening) with `need` KV cells
         each, one KV stream per sequence (n = 1: the sequential backend's own context, so that N = 1
         reproduces it exactly)."""
         if n == 1:
-            return self.llm._ctx
+            return self.model.base_context()
         streams = n + 1 if spare else n
         cells = streams * min(self.n_ctx, -(-need // 256) * 256)
         key = (streams, cells)
         if key not in self._contexts:
-            from llama_cpp import _internals
-            from llama_cpp._utils import suppress_stdout_stderr
-
-            params = type(self.llm.context_params).from_buffer_copy(self.llm.context_params)
-            params.n_ctx = cells
-            params.n_seq_max = streams
-            params.kv_unified = False  # one KV stream per sequence: attention cost stays per sequence
-            params.n_batch = max(params.n_batch, n)
-            params.n_ubatch = max(params.n_ubatch, n)
             for old in list(self._contexts):  # keep one extra context alive at a time
                 self._contexts.pop(old).close()
-            with suppress_stdout_stderr(disable=False):
-                self._contexts[key] = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
+            self._contexts[key] = self.model.new_context(cells, streams, n)
         return self._contexts[key]
 
-    def _sampler(self, r: GenerationRequest):
-        from llama_cpp import _internals
-
-        s = _internals.LlamaSampler()
-        s.add_penalties(n_vocab=self.llm.n_vocab(), penalty_last_n=PENALTY_LAST_N, penalty_repeat=r.repeat_penalty,
-                        penalty_freq=0.0, penalty_present=0.0)
-        if r.temperature == 0.0:
-            s.add_greedy()
-        else:
-            s.add_top_k(r.top_k)
-            s.add_typical(1.0, 1)
-            s.add_top_p(r.top_p, 1)
-            s.add_min_p(r.min_p, 1)
-            s.add_temp(r.temperature)
-            s.add_dist(r.seed)
-        return s
+    def _sampler(self, r: GenerationRequest) -> Sampler:
+        return self.model.sampler(r.temperature, r.top_k, r.top_p, r.min_p, r.repeat_penalty, r.seed,
+                                  penalty_last_n=PENALTY_LAST_N)
 
     # ------------------------------------------------------------ generation
 
@@ -183,7 +167,7 @@ class BatchedBackend(LlamaCppBackend):
             return
         need = max(len(p.prompt) + p.request.max_tokens for p in prepared)
         n = self.parallel or auto_parallel(self.n_ctx, need, len(prepared))
-        self.last_parallel = n = max(1, min(n, len(prepared)))
+        self._last_parallel = n = max(1, min(n, len(prepared)))
         self.step_seconds = {}
         if n > 1:  # N = 1 stays the exact reference: whole prompts, like the sequential backend
             for p in prepared:
@@ -191,28 +175,22 @@ class BatchedBackend(LlamaCppBackend):
                 shared = min(common_prefix_len(p.opening, p.prompt), len(p.prompt) - 1)
                 p.shared = shared if shared >= MIN_SHARED_PREFIX else 0
         spare = any(p.shared for p in prepared)
-        yield from _Engine(self, self._context(n, need, spare), n, prepared, spare).run()
+        yield from _Engine(self, self.context(n, need, spare), n, prepared, spare).run()
 
 
 class _Engine:
     """One pass over a list of prepared requests with N slots."""
 
-    def __init__(self, backend: BatchedBackend, ctx, n: int, prepared: list[Prepared], spare: bool = False):
-        import llama_cpp
-
-        self.lib, self.backend, self.ctx, self.n = llama_cpp, backend, ctx, n
+    def __init__(self, backend: BatchedBackend, ctx: Context, n: int, prepared: list[Prepared], spare: bool = False):
+        self.backend, self.model, self.ctx, self.n = backend, backend.model, ctx, n
         self.spare = n if spare else None  # the sequence id holding the shared template opening
         self.cached: tuple[int, ...] = ()  # what it holds
-        self.vocab = backend.llm._model.vocab
         self.queue = deque(prepared)
         self.slots: list[Slot | None] = [None] * n
-        self.batch_size = max(ctx.params.n_batch, n)
-        self.batch = llama_cpp.llama_batch_init(self.batch_size, 0, 1)
-        self.memory = llama_cpp.llama_get_memory(ctx.ctx)
+        self.batch = Batch(max(ctx.n_batch, n))
 
     def run(self) -> Iterator[Completion]:
-        lib = self.lib
-        lib.llama_memory_clear(self.memory, True)
+        self.ctx.clear()
         try:
             while self.queue or any(self.slots):
                 yield from self._admit()
@@ -220,9 +198,9 @@ class _Engine:
                 active = [s for s in self.slots if s is not None]
                 if not active:
                     continue
-                self._fill([(s.tokens[-1], s.n_past, s.seq, True) for s in active])
+                self.batch.fill([(s.tokens[-1], s.n_past, s.seq, True) for s in active])
                 step = time.perf_counter()
-                if lib.llama_decode(self.ctx.ctx, self.batch) != 0:
+                if not self.ctx.decode(self.batch):
                     for s in active:
                         yield self._finish(s, error="llama_decode failed")
                     continue
@@ -234,14 +212,13 @@ class _Engine:
                 for i, s in enumerate(active):
                     s.n_past += 1
                     s.gen_seconds += share
-                    done = self._sample(s, i)
-                    if done:
+                    if self._sample(s, i):
                         yield self._finish(s)
         finally:
-            for s in self.slots:
-                if s is not None:
-                    s.sampler.close()
-            lib.llama_batch_free(self.batch)
+            for slot in self.slots:
+                if slot is not None:
+                    slot.sampler.close()
+            self.batch.close()
 
     def _admit(self) -> Iterator[Completion]:
         """Fill free slots in order; the samples of one item that enter together share one prefill."""
@@ -266,7 +243,7 @@ class _Engine:
                     yield self._finish(s, error="llama_decode failed during prefill")
                 continue
             for s in slots[1:]:
-                self.lib.llama_memory_seq_cp(self.memory, lead.seq, s.seq, -1, -1)
+                self.ctx.seq_cp(lead.seq, s.seq)
             lead.prompt_seconds, lead.prompt_eval = time.perf_counter() - started, len(lead.prompt) - reused
             for s in slots:
                 s.n_past = len(s.prompt)
@@ -278,16 +255,15 @@ class _Engine:
         another one); returns how many prompt tokens are already in place."""
         if not p.shared or self.spare is None:
             return 0
-        lib = self.lib
         if self.cached != p.opening:
-            lib.llama_memory_seq_rm(self.memory, self.spare, -1, -1)
+            self.ctx.seq_rm(self.spare)
             self.cached = ()
             if self._decode_tokens(list(p.opening), 0, self.spare) is None:
                 return 0
             self.cached = p.opening
-        lib.llama_memory_seq_cp(self.memory, self.spare, seq, -1, -1)  # a copy of the whole KV stream
+        self.ctx.seq_cp(self.spare, seq)
         if p.shared < len(p.opening):
-            lib.llama_memory_seq_rm(self.memory, seq, p.shared, -1)
+            self.ctx.seq_rm(seq, p.shared, -1)
         return p.shared
 
     def _compact(self) -> None:
@@ -301,8 +277,9 @@ class _Engine:
             if free is None or last is None or last < free:
                 return
             slot = self.slots[last]
-            self.lib.llama_memory_seq_cp(self.memory, last, free, -1, -1)
-            self.lib.llama_memory_seq_rm(self.memory, last, -1, -1)
+            assert slot is not None
+            self.ctx.seq_cp(last, free)
+            self.ctx.seq_rm(last)
             self.slots[free], self.slots[last], slot.seq = slot, None, free
 
     def _prefill(self, slot: Slot, start: int = 0) -> int | None:
@@ -311,40 +288,43 @@ class _Engine:
         return self._decode_tokens(slot.prompt[start:], start, slot.seq)
 
     def _decode_tokens(self, tokens: list[int], pos: int, seq: int) -> int | None:
-        """Decode `tokens` at positions pos.. on one sequence in chunks of n_batch, logits for the last only."""
+        """Decode `tokens` at positions pos.. on one sequence in chunks of the batch size, logits for the
+        last only; the batch row of the last token's logits, or None if llama_decode failed."""
         index = None
-        for start in range(0, len(tokens), self.batch_size):
-            chunk = tokens[start:start + self.batch_size]
+        size = self.batch.size
+        for start in range(0, len(tokens), size):
+            chunk = tokens[start:start + size]
             last = start + len(chunk) == len(tokens)
-            self._fill([(t, pos + start + j, seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)])
-            if self.lib.llama_decode(self.ctx.ctx, self.batch) != 0:
+            entries: list[Entry] = [(t, pos + start + j, seq, last and j == len(chunk) - 1) for j, t in enumerate(chunk)]
+            self.batch.fill(entries)
+            if not self.ctx.decode(self.batch):
                 return None
             index = len(chunk) - 1
         return index
 
-    def _fill(self, entries: list[tuple[int, int, int, bool]]) -> None:
-        fill_batch(self.batch, entries)
-
     def _sample(self, slot: Slot, index: int) -> bool:
-        """Sample the slot's next token from batch row `index`; True when the sequence is done."""
+        """Sample the slot's next token from batch row `index`; True when the sequence is done: an
+        end-of-generation token, a stop string in the text, max tokens, or a full context."""
         token = slot.sampler.sample(self.ctx, index)
-        if self.lib.llama_vocab_is_eog(self.vocab, token):
+        if self.model.is_eog(token):
             return True
         slot.tokens.append(token)
+        if slot.stop and slot.stopped(self.model.detokenize([token])):
+            return True
         return len(slot.tokens) >= slot.request.max_tokens or slot.n_past + 1 >= self.backend.n_ctx
 
     def _finish(self, slot: Slot, error: str | None = None) -> Completion:
-        self.lib.llama_memory_seq_rm(self.memory, slot.seq, -1, -1)
+        self.ctx.seq_rm(slot.seq)
         slot.sampler.close()
         self.slots[slot.seq] = None
         seconds = time.perf_counter() - slot.started
         if error:
             return error_completion(slot.request, error, seconds)
-        text = self.backend.llm.detokenize(slot.tokens, prev_tokens=slot.prompt).decode("utf-8", errors="ignore")
+        text = self.model.detokenize(slot.tokens, prev_tokens=slot.prompt).decode("utf-8", errors="ignore")
         cut = min((text.find(s) for s in slot.stop if s and s in text), default=-1)
         if cut >= 0:
             text = text[:cut]
-        length = len(slot.tokens) >= slot.request.max_tokens
+        length = len(slot.tokens) >= slot.request.max_tokens and cut < 0
         return Completion(
             request_id=slot.request.id, text=text, finish_reason="length" if length else "stop",
             prompt_tokens=len(slot.prompt), completion_tokens=len(slot.tokens), seconds=seconds,

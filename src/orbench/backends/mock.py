@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
-from . import Completion, GenerationRequest, error_completion
+from . import BackendInfo, Completion, GenerationRequest, error_completion
 
 DEFAULT_REPLY = "I do not know."
 
@@ -59,8 +59,12 @@ class MockBackend:
                 seconds=time.perf_counter() - started,
             )
 
-    def info(self) -> dict[str, Any]:
-        return {"backend": self.name, "scripted_items": len(self.script)}
+    @property
+    def last_parallel(self) -> int:
+        return 1
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(backend=self.name, scripted_items=len(self.script))
 
     def close(self) -> None:
         pass

@@ -1,10 +1,18 @@
-"""The `orbench` command: one typer app, one small module per command."""
+"""The `orbench` command: one typer app, one small module per command.
+
+Command modules import only typer and the standard library at import time; each command imports
+the library it calls when it runs, so `orbench --help` stays quick.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 
-from . import bench_cmd, compare_cmd, kld_cmd, models_cmd, nightly_cmds, pull_cmd, quantize_cmd, report_cmd, run_cmd, suites_cmd
+from . import (bench_cmd, compare_cmd, kld_cmd, models_cmd, nightly_cmds, pull_cmd, quantize_cmd, report_cmd,
+               run_cmd, suites_cmd)
+from .common import setup_logging
 
 app = typer.Typer(
     name="orbench",
@@ -17,6 +25,25 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        print(f"orbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug messages.")] = False,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+) -> None:
+    setup_logging(verbose)
+
+
 app.command("models")(models_cmd.models)
 app.command("pull")(pull_cmd.pull)
 app.command("suites")(suites_cmd.suites)

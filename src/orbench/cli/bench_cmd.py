@@ -6,11 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..bench import run_bench
-from ..catalog import load_catalog
-from ..errors import OrbenchError
-from ..store import pull
-from .common import JsonOpt, console, handled, print_json
+from .common import console, handled, print_json
+from .options import GpuLayersOpt, JsonOpt, ThreadsOpt
 
 
 @handled
@@ -19,8 +16,8 @@ def bench(
     parallel: Annotated[str, typer.Option(help="Batch sizes: sequences decoded together.")] = "1,2,4,8,16",
     prompt_tokens: Annotated[int, typer.Option(help="Prompt tokens per sequence.", min=1)] = 128,
     gen_tokens: Annotated[int, typer.Option(help="Generated tokens per sequence.", min=1)] = 128,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).", min=1)] = None,
-    n_gpu_layers: Annotated[int, typer.Option(help="Layers to offload to the GPU; -1 offloads all.")] = 0,
+    threads: ThreadsOpt = None,
+    n_gpu_layers: GpuLayersOpt = 0,
     json_out: JsonOpt = False,
 ) -> None:
     """Prompt-processing and generation tokens/s at batch sizes 1…N, load time and peak memory,
@@ -32,14 +29,13 @@ def bench(
 
         orbench bench deepseek-r1-distill-qwen-1.5b:Q4_K_M --parallel 1,4,8 --json
     """
+    from ..bench import parse_sizes, run_bench
+    from ..catalog import load_catalog
+    from ..store import pull
+
     catalog = load_catalog()
+    sizes = parse_sizes(parallel)
     local = pull(catalog.resolve(model or catalog.embedded_model))
-    try:
-        sizes = sorted({int(x) for x in parallel.split(",") if x.strip()})
-    except ValueError:
-        raise OrbenchError(f"--parallel takes numbers like 1,4,8, got '{parallel}'") from None
-    if not sizes or sizes[0] < 1:
-        raise OrbenchError("--parallel needs positive batch sizes")
     result = run_bench(local.path, sizes, prompt_tokens, gen_tokens, threads, n_gpu_layers)
     if json_out:
         print_json(result.model_dump(mode="json"))

@@ -1,20 +1,21 @@
-"""Shared option aliases, output helpers and the one place where errors become exit codes."""
+"""Output helpers, logging set-up, and the one place where errors become exit codes."""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
-from typing import Annotated, Any, Callable
+from typing import Any, Callable, TypeVar
 
 import typer
 
 from ..errors import EXIT_INTERRUPTED, OrbenchError
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def handled(fn: Callable) -> Callable:
+def handled(fn: F) -> F:
     """Turn OrbenchError into one line on stderr and its exit code; Ctrl-C into exit 130."""
 
     @functools.wraps(fn)
@@ -28,25 +29,33 @@ def handled(fn: Callable) -> Callable:
             print("interrupted", file=sys.stderr)
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {message}"
+        return f"debug: {message}" if record.levelno < logging.INFO else message
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Library messages go to stderr: info plainly, warnings as 'warning: ...', debug with --verbose."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    logger = logging.getLogger("orbench")
+    logger.handlers = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
 
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def console():
+def console() -> Any:
     """Rich console for tables; wide enough for the tables when output goes to a file or pipe."""
     from rich.console import Console
 
     return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return str(size)

@@ -1,45 +1,27 @@
-"""`orbench compare`: accuracy per quant and the paired difference to a reference."""
+"""`orbench compare`: accuracy per quant and the paired difference to a reference; or the gate."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from ..compare import compare_all, load_runs, pick_reference
-from ..errors import OrbenchError
-from ..gate import evaluate, junit_xml, markdown as gate_markdown, parse_rule
-from .common import JsonOpt, console, handled, print_json
-
-
-def run_gate(run: Path, baseline: Path, rules: list[str], alpha: float, max_error_rate: float,
-             junit: Path | None, markdown: Path | None, json_out: bool) -> int:
-    """Evaluate the gate, write its JUnit and Markdown files, print it; returns the exit code."""
-    result = evaluate(run, baseline, [parse_rule(r) for r in rules], alpha, max_error_rate)
-    if junit:
-        junit.write_text(junit_xml(result), encoding="utf-8")
-    text = gate_markdown(result)
-    if markdown:
-        markdown.write_text(text, encoding="utf-8")
-    if json_out:
-        print_json(result.model_dump(mode="json"))
-    else:
-        print(text)
-    return result.exit_code
+from .common import console, handled, print_json
+from .options import AlphaOpt, JsonOpt, ReferenceOpt, SeedOpt
 
 
 @handled
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Run folders (a ladder or matrix folder holds one run per quant).")],
-    reference: Annotated[Optional[str], typer.Option(help="The quant to compare against (default: most bits per weight).")] = None,
+    reference: ReferenceOpt = None,
     baseline: Annotated[Optional[Path], typer.Option(help="Gate mode: compare RUN with this earlier run and set the exit code.")] = None,
     fail_on: Annotated[Optional[list[str]], typer.Option("--fail-on", help="Gate rule, repeatable: accuracy<-2pp, accuracy<-5%, tokens_per_s<-10%.")] = None,
-    alpha: Annotated[float, typer.Option(help="Gate: significance level for an accuracy drop.")] = 0.05,
+    alpha: AlphaOpt = 0.05,
     max_error_rate: Annotated[float, typer.Option(help="Gate: share of infrastructure errors above which the exit code is 3.")] = 0.05,
     junit: Annotated[Optional[Path], typer.Option(help="Gate: write a JUnit XML file (one test case per run x suite).")] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Gate: write a Markdown summary.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    seed: SeedOpt = 0,
     json_out: JsonOpt = False,
 ) -> None:
     """Per suite and quant: accuracy (95% CI), paired difference to the reference (bootstrap CI,
@@ -57,17 +39,35 @@ def compare(
 
         orbench compare results/tonight --baseline results/baseline --fail-on "accuracy<-2pp" --fail-on "tokens_per_s<-10%" --junit junit.xml
     """
+    from ..errors import OrbenchError
+
     if baseline is not None:
         if len(runs) != 1:
             raise OrbenchError("gate mode compares one run folder with --baseline")
-        raise typer.Exit(run_gate(runs[0], baseline, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit,
-                                  markdown, json_out))
-    loaded = load_runs(runs)
-    ref = pick_reference(loaded, reference)
-    results = compare_all(loaded, ref, seed)
+        from ..gate import run_gate
+
+        result = run_gate(runs[0], baseline, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit, markdown)
+        print_gate(result, json_out)
+        raise typer.Exit(result.exit_code)
+    from ..compare import compare_runs
+
+    ref, loaded, results = compare_runs(runs, reference, seed)
     if json_out:
         print_json({"reference": ref.label, "results": [r.model_dump(mode="json") for r in results]})
         return
+    _print_table(ref, loaded, results)
+
+
+def print_gate(result: Any, json_out: bool) -> None:
+    from ..gate import markdown as gate_markdown
+
+    if json_out:
+        print_json(result.model_dump(mode="json"))
+    else:
+        print(gate_markdown(result))
+
+
+def _print_table(ref: Any, loaded: list[Any], results: list[Any]) -> None:
     from rich.table import Table
 
     from .tables import fmt

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from ..catalog import load_catalog
-from ..errors import OrbenchError
-from ..paths import prompts_dir
-from ..results import SCHEMA_VERSION, write_json_atomic
-from ..suites import SUITES, select
-from ..store import pull
-from .common import JsonOpt, console, handled, print_json
-
-DEFAULT_TEXT = "corpus/default.txt"
+from .common import console, handled, print_json
+from .options import JsonOpt, SeedOpt, ThreadsOpt
 
 
 @handled
@@ -30,8 +22,8 @@ def kld(
     ctx: Annotated[int, typer.Option(help="Chunk size in tokens (llama-perplexity's -c).", min=64)] = 512,
     chunks: Annotated[Optional[int], typer.Option(help="Use at most N chunks of the text.", min=1)] = None,
     top_k: Annotated[int, typer.Option(help="Reference log-probabilities kept per position.", min=1)] = 256,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).", min=1)] = None,
-    seed: Annotated[int, typer.Option(help="Seed for picking the transcript prompts.")] = 0,
+    threads: ThreadsOpt = None,
+    seed: SeedOpt = 0,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write kld.json into (e.g. a ladder run, for `orbench report`).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -45,63 +37,29 @@ def kld(
 
         orbench kld deepseek-r1-distill-qwen-1.5b --quant Q2_K,Q4_K_M --reference Q8_0 -o results/ladder
     """
-    from .. import kld as K  # numpy and llama.cpp load only when the command runs
+    from ..errors import OrbenchError
+    from ..files import write_json_atomic
+    from ..kld import KldOptions, measure_kld
+    from ..paths import prompts_dir
+    from ..units import split_csv
 
-    catalog = load_catalog()
-    text_path = text or prompts_dir() / DEFAULT_TEXT
-    try:
-        corpus = text_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"cannot read text file {text_path}: {exc.strerror}") from None
-    quants = [q.strip() for q in quant.split(",") if q.strip()]
-    ref_local = pull(catalog.resolve(f"{model}:{reference}"))
-    local = {q: pull(catalog.resolve(f"{model}:{q}")) for q in quants}
-    llm = K.load_model(ref_local.path, ctx, threads)
-    text_chunks = K.text_chunks(llm, corpus, ctx)[:chunks]
-    sets = {"text": text_chunks}
-    if transcripts:
-        entry = catalog.get(model)
-        sets["transcripts"] = K.transcript_chunks(llm, _conversations(entry.generation, transcripts, seed),
-                                                  transcript_tokens, ctx)
-    _say(f"reference {reference}: {sum(len(c) for c in sets.values())} chunks")
-    refs = {name: K.reference_pass(llm, cs, top_k) for name, cs in sets.items() if cs}
-    llm.close()
-    results: dict[str, list] = {name: [] for name in refs}
-    for q in quants:
-        _say(f"measuring {q}")
-        qllm = K.load_model(local[q].path, ctx, threads)
-        for name in refs:
-            results[name].append(K.compare_pass(qllm, sets[name], refs[name], q, reference))
-        qllm.close()
-    report = {
-        "schema_version": SCHEMA_VERSION, "model": model, "reference": reference, "reference_sha256": ref_local.sha256,
-        "files": {q: {"sha256": m.sha256, "derived_from": m.derived_from} for q, m in local.items()},
-        "text": str(text_path), "n_ctx": ctx, "top_k": top_k, "transcripts": transcripts,
-        "results": {name: [r.model_dump() for r in rs] for name, rs in results.items()},
-    }
+    quants = split_csv(quant)
+    if not quants:
+        raise OrbenchError("--quant needs at least one quant")
+    opts = KldOptions(text=text or prompts_dir() / "corpus" / "default.txt", transcripts=transcripts,
+                      transcript_tokens=transcript_tokens, ctx=ctx, chunks=chunks, top_k=top_k, threads=threads,
+                      seed=seed)
+    report = measure_kld(model, quants, reference, opts)
     if output:
         output.mkdir(parents=True, exist_ok=True)
         write_json_atomic(output / "kld.json", report)
     if json_out:
-        print_json(report)
+        print_json(report.model_dump(mode="json"))
         return
-    _table(results, reference)
+    _table(report.results, reference)
 
 
-def _conversations(generation, count: int, seed: int) -> list[list[dict[str, str]]]:
-    convs = []
-    for name in ("math", "code", "reasoning"):
-        suite = SUITES[name]
-        for item in select(suite.load(seed), max(1, count // 3 + (name == "math") * (count % 3)), seed):
-            convs.append(suite.render(item, generation))
-    return convs[:count]
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _table(results: dict[str, list], reference: str) -> None:
+def _table(results: dict[str, list[Any]], reference: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"KL divergence from {reference}", title_justify="left")

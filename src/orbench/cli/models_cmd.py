@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..catalog import load_catalog
-from ..store import list_local
-from .common import JsonOpt, console, handled, human_size, print_json
+from .common import console, handled, print_json
+from .options import JsonOpt
 
 
 @handled
@@ -17,6 +16,10 @@ def models(json_out: JsonOpt = False) -> None:
 
         orbench models --json | jq '.local[].path'
     """
+    from ..catalog import load_catalog
+    from ..store import list_local
+    from ..units import human_size
+
     catalog = load_catalog()
     local = list_local()
     if json_out:
@@ -40,6 +43,6 @@ def models(json_out: JsonOpt = False) -> None:
     disk = Table(title="On disk", title_justify="left")
     for col in ("model", "quant", "size", "sha256", "source", "path"):
         disk.add_column(col)
-    for m in local:
-        disk.add_row(m.name, m.quant or "-", human_size(m.size), m.sha256[:12], m.source, str(m.path))
+    for lm in local:
+        disk.add_row(lm.name, lm.quant or "-", human_size(lm.size), lm.sha256[:12], lm.source, str(lm.path))
     out.print(disk if local else "On disk: nothing pulled yet (try: orbench pull smollm2-135m)")

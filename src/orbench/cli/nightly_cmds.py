@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from ..catalog import load_catalog
-from ..config import EXAMPLE, load_config
-from ..errors import OrbenchError
-from ..merge import merge_shards
-from ..results import SCHEMA_VERSION, RunSummary, write_json_atomic
-from ..store import lock_facts
-from .common import JsonOpt, handled, print_json
+from .common import handled, print_json
+from .options import JsonOpt
 
 
 @handled
@@ -32,10 +26,9 @@ def init(
 
         orbench init nightly/orbench.toml
     """
-    if path.exists() and not force:
-        raise OrbenchError(f"{path} already exists", hint="pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(EXAMPLE, encoding="utf-8")
+    from ..config import write_example
+
+    write_example(path, force)
     if json_out:
         print_json({"config": str(path)})
         return
@@ -54,22 +47,15 @@ def lock(
 
         orbench lock --config orbench.toml
     """
-    cfg = load_config(config)
-    catalog = load_catalog()
-    files = {}
-    for model in cfg.models:
-        for quant in model.quants:
-            ref = catalog.resolve(f"{model.name}:{quant}")
-            files[ref.label] = lock_facts(ref)
-    data = {"schema_version": SCHEMA_VERSION, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "config": config.name, "files": files}
-    write_json_atomic(cfg.lock_path, data)
+    from ..nightly import lock_config
+
+    path, data = lock_config(config)
     if json_out:
-        print_json(data)
+        print_json(data.model_dump(mode="json"))
         return
-    for label, facts in files.items():
-        print(f"{label}: {facts['source']} {facts.get('repo') or ''}@{facts.get('revision')} sha256 {facts['sha256']}")
-    print(f"wrote {cfg.lock_path}")
+    for label, facts in data.files.items():
+        print(f"{label}: {facts.source} {facts.repo or ''}@{facts.revision} sha256 {facts.sha256}")
+    print(f"wrote {path}")
 
 
 @handled
@@ -85,6 +71,8 @@ def merge(
 
         orbench merge results/full results/part1 results/part2
     """
+    from ..merge import merge_shards
+
     summary = merge_shards(output, shards)
     if json_out:
         print_json(summary.model_dump(mode="json"))
@@ -93,11 +81,18 @@ def merge(
 
 
 @handled
-def schema() -> None:
-    """Print the JSON Schema of summary.json.
+def schema(
+    name: Annotated[Optional[str], typer.Argument(help="Which file: summary (default), sample, plan, index, lock, "
+                                                       "kld, backend-info, item.")] = None,
+) -> None:
+    """Print the JSON Schema of one of orbench's files (default: summary.json).
 
     Examples:
 
         orbench schema > summary.schema.json
+
+        orbench schema plan
     """
-    print(json.dumps(RunSummary.model_json_schema(), indent=2))
+    from ..schemas import schema_of
+
+    print(json.dumps(schema_of(name or "summary"), indent=2))

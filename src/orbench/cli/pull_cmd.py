@@ -7,9 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..catalog import load_catalog
-from ..store import pull as pull_model
-from .common import JsonOpt, handled, human_size, print_json
+from .common import handled, print_json
+from .options import JsonOpt
 
 
 @handled
@@ -32,6 +31,10 @@ def pull(
 
         orbench pull qwen2.5-0.5b-instruct:Q4_K_M --dir ./models-cache
     """
+    from ..catalog import load_catalog
+    from ..store import pull as pull_model
+    from ..units import human_size
+
     ref = load_catalog().resolve(model)
     local = pull_model(ref, target_dir=dir, revision=revision, force=force)
     if json_out:

@@ -7,11 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..catalog import load_catalog
-from ..errors import OrbenchError
-from ..quantize import derive
-from ..store import pull
-from .common import JsonOpt, handled, human_size, print_json
+from .common import handled, print_json
+from .options import JsonOpt, ThreadsOpt
 
 
 @handled
@@ -21,7 +18,7 @@ def quantize(
     to: Annotated[str, typer.Option("--to", help="Comma-separated target quants, e.g. Q2_K,Q4_0,Q8_0.")],
     allow_requantize: Annotated[bool, typer.Option("--allow-requantize", help="Allow starting from an already quantized file (loses more than starting from F16).")] = False,
     dir: Annotated[Optional[Path], typer.Option("--dir", help="Folder for the new files (default: beside the source).")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="Quantizer threads (default: all cores).", min=1)] = None,
+    threads: ThreadsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Derive other quant levels of a model from one of its files; each is labelled with its source.
@@ -35,13 +32,18 @@ def quantize(
 
         orbench quantize qwen2.5-0.5b-instruct --from F16 --to Q4_K_M,Q8_0
     """
+    from ..catalog import load_catalog
+    from ..errors import OrbenchError
+    from ..quantize import derive
+    from ..store import pull
+    from ..units import human_size, split_csv
+
     if ":" in model:
         raise OrbenchError("give the model name without ':QUANT'; the source quant goes in --from")
-    catalog = load_catalog()
-    src = pull(catalog.resolve(f"{model}:{source}"))
-    targets = [q.strip() for q in to.split(",") if q.strip()]
+    targets = split_csv(to)
     if not targets:
         raise OrbenchError("--to needs at least one quant")
+    src = pull(load_catalog().resolve(f"{model}:{source}"))
     made = [derive(src, quant, allow_requantize=allow_requantize, out_dir=dir, threads=threads) for quant in targets]
     if json_out:
         print_json([m.model_dump(mode="json") for m in made])

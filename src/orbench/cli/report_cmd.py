@@ -7,16 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..report import build, html, markdown
-from .common import JsonOpt, handled, print_json
+from .common import handled, print_json
+from .options import AlphaOpt, JsonOpt, ReferenceOpt
 
 
 @handled
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run folder, usually a ladder from `orbench run --quant`.")],
-    reference: Annotated[Optional[str], typer.Option(help="The reference quant (default: most bits per weight).")] = None,
+    reference: ReferenceOpt = None,
     max_kld: Annotated[float, typer.Option(help="Largest mean KLD a recommended quant may have.")] = 0.05,
-    alpha: Annotated[float, typer.Option(help="Significance level for a drop in accuracy.")] = 0.05,
+    alpha: AlphaOpt = 0.05,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: RUN_DIR/report.html).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -30,14 +30,12 @@ def report(
 
         orbench report results/ladder --reference Q8_0 --max-kld 0.02 -o ladder.html
     """
-    rep = build(run_dir, reference, max_kld, alpha)
-    html_path = output or run_dir / "report.html"
-    html_path.write_text(html(rep), encoding="utf-8")
-    md = markdown(rep)
-    (run_dir / "report.md").write_text(md, encoding="utf-8")
+    from ..report import write_report
+
+    rep, html_path, md_path, md = write_report(run_dir, reference, max_kld, alpha, output)
     if json_out:
-        print_json({"html": str(html_path), "markdown": str(run_dir / "report.md"),
-                    "recommendation": rep.recommendation, "reference": rep.reference})
+        print_json({"html": str(html_path), "markdown": str(md_path), "recommendation": rep.recommendation,
+                    "reference": rep.reference})
         return
     print(md)
     print(f"report: {html_path}")

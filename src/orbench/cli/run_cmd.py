@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from ..backends import BACKENDS
-from ..catalog import ModelRef, load_catalog
-from ..errors import EXIT_INTERRUPTED, OrbenchError
-from ..evaluate import RunOptions, run_model, write_index
-from ..results import RunSummary
-from ..suites import parse_suites
-from .common import JsonOpt, handled, print_json
-from .tables import print_summary
+from .common import handled, print_json
+from .options import GpuLayersOpt, JsonOpt, SeedOpt, ThreadsOpt
 
 
 @handled
 def run(
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] or a .gguf path; default: the catalog's default model.")] = None,
     quant: Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL to run on the identical plan, one sub-result each.")] = None,
-    suite: Annotated[str, typer.Option("--suite", "-s", help="Comma-separated suites (see `orbench suites`).")] = "math,code,reasoning",
+    suite: Annotated[str, typer.Option("--suite", "-s", help="Comma-separated suites (see `orbench suites`), or paths to your own .jsonl files or folders.")] = "math,code,reasoning",
     limit: Annotated[Optional[int], typer.Option(help="At most N items per suite (a seeded subset).", min=1)] = None,
     samples: Annotated[int, typer.Option(help="Completions per item (pass@k, majority vote).", min=1)] = 1,
-    seed: Annotated[int, typer.Option(help="Seed for item subsets and sampling.")] = 0,
+    seed: SeedOpt = 0,
     max_tokens: Annotated[Optional[int], typer.Option(help="Generation limit per sample (default: the model's).", min=1)] = None,
     temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default: the model's).", min=0.0)] = None,
-    n_gpu_layers: Annotated[int, typer.Option(help="Layers to offload to the GPU; -1 offloads all.")] = 0,
-    threads: Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).", min=1)] = None,
+    n_gpu_layers: GpuLayersOpt = 0,
+    threads: ThreadsOpt = None,
     ctx: Annotated[Optional[int], typer.Option(help="Context size per sequence in tokens (default: the model's).", min=256)] = None,
     parallel: Annotated[Optional[int], typer.Option(help="Sequences decoded together (default: chosen from --ctx and the requests); 1: the sequential reference backend.", min=1)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/<time>-<model>). Running again into the same folder resumes.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/TIME-MODEL). Running again into the same folder resumes.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")] = None,
     shard: Annotated[Optional[str], typer.Option(help="Run only slice I of N of the plan, as I/N (combine with `orbench merge`).")] = None,
-    backend: Annotated[str, typer.Option(help=f"Backend: {', '.join(BACKENDS)}.", hidden=True)] = "llama.cpp",
+    backend: Annotated[str, typer.Option(help="Backend: llama.cpp or mock.", hidden=True)] = "llama.cpp",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -56,74 +48,67 @@ def run(
 
         orbench run -m deepseek-r1-distill-qwen-1.5b --quant Q2_K,Q4_K_M,Q8_0 -s math,code,reasoning
 
+        orbench run -s my-items.jsonl --limit 20
+
         orbench run --config orbench.toml
 
         orbench run -m smollm2-135m -o results/part1 --shard 1/2
     """
+    from ..errors import EXIT_INTERRUPTED
+    from ..evaluate import RunOptions, parse_shard
+
     opts = RunOptions(seed=seed, samples=samples, limit=limit, temperature=temperature, max_tokens=max_tokens,
-                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel, backend=backend, quiet=quiet,
-                      shard=parse_shard(shard))
+                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel, backend=backend,
+                      quiet=quiet, shard=parse_shard(shard))
     try:
         if config is not None:
-            from .matrix import run_config
-
-            raise typer.Exit(run_config(config, opts, output, json_out))
-        catalog = load_catalog()
-        suites = parse_suites(suite)
-        if quant is None:
-            ref = catalog.resolve(model)
-            out = output or default_output(ref.label)
-            _report(run_model(ref, suites, out, opts), out, json_out)
-            return
-        _run_ladder(ladder_refs(catalog, model, quant), suites, output, opts, json_out)
+            raise typer.Exit(_run_config(config, opts, output, json_out))
+        _run(model, quant, suite, output, opts, json_out)
     except KeyboardInterrupt:
         print("interrupted: finished samples are kept; run the same command again to resume", file=sys.stderr)
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def parse_shard(text: str | None) -> tuple[int, int]:
-    if text is None:
-        return (1, 1)
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
-        raise OrbenchError(f"--shard takes I/N with 1 <= I <= N, got '{text}'")
-    return int(m.group(1)), int(m.group(2))
+def _run(model: str | None, quant: str | None, suite: str, output: Path | None, opts: Any, json_out: bool) -> None:
+    from ..catalog import load_catalog
+    from ..evaluate import Batch, default_output, ladder_refs, run_many, run_model
+    from ..suites import parse_suites
+    from .tables import print_summary
 
-
-def ladder_refs(catalog, model: str | None, quant: str) -> list[ModelRef]:
-    if model and (":" in model or model.lower().endswith(".gguf")):
-        raise OrbenchError("--quant takes a catalog model name without ':QUANT' and not a file path")
-    name = (model or catalog.default_model).split(":")[0]
-    quants = [q.strip() for q in quant.split(",") if q.strip()]
-    if not quants:
-        raise OrbenchError("--quant needs at least one quant")
-    return [catalog.resolve(f"{name}:{q}") for q in dict.fromkeys(quants)]
-
-
-def _run_ladder(refs: list[ModelRef], suites, output: Path | None, opts: RunOptions, json_out: bool) -> None:
+    catalog = load_catalog()
+    suites = parse_suites(suite)
+    if quant is None:
+        ref = catalog.resolve(model)
+        out = output or default_output(ref.label)
+        summary = run_model(ref, suites, out, opts)
+        if json_out:
+            print_json(summary.model_dump(mode="json"))
+            return
+        print_summary(summary)
+        print(f"results: {out}/summary.json, {out}/samples.jsonl")
+        return
+    refs = ladder_refs(catalog, model, quant)
     base = output or default_output(f"{refs[0].name}-ladder")
-    runs = {r.quant: r.quant for r in refs}
-    summaries: dict[str, RunSummary] = {}
-    for ref in refs:
-        write_index(base, "ladder", runs, list(summaries), model=refs[0].name)
-        summaries[ref.quant] = run_model(ref, suites, base / ref.quant, opts)
-    write_index(base, "ladder", runs, list(summaries), model=refs[0].name)
+    summaries = run_many(Batch("ladder", refs, base, model=refs[0].name), suites, opts)
     if json_out:
         print_json({q: s.model_dump(mode="json") for q, s in summaries.items()})
         return
-    for summary in summaries.values():
-        print_summary(summary)
+    for s in summaries.values():
+        print_summary(s)
     print(f"results: {base} (compare them with: orbench compare {base})")
 
 
-def default_output(label: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"{stamp}-{label.replace(':', '-')}"
+def _run_config(config: Path, opts: Any, output: Path | None, json_out: bool) -> int:
+    from ..nightly import run_config
+    from .compare_cmd import print_gate
+    from .tables import print_summary
 
-
-def _report(summary: RunSummary, output: Path, json_out: bool) -> None:
-    if json_out:
-        print_json(summary.model_dump(mode="json"))
-        return
-    print_summary(summary)
-    print(f"results: {output}/summary.json, {output}/samples.jsonl")
+    result = run_config(config, opts, output)
+    if json_out and result.gate is None:
+        print_json({label: s.model_dump(mode="json") for label, s in result.summaries.items()})
+    elif not json_out:
+        for summary in result.summaries.values():
+            print_summary(summary)
+    if result.gate is not None:
+        print_gate(result.gate, json_out)
+    return result.exit_code

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from ..suites import SUITES, describe
-from .common import JsonOpt, console, handled, print_json
+from .common import console, handled, print_json
+from .options import JsonOpt, SeedOpt
 
 
 @handled
-def suites(
-    seed: Annotated[int, typer.Option(help="Seed for the generated suites (*-gen).")] = 0,
-    json_out: JsonOpt = False,
-) -> None:
+def suites(seed: SeedOpt = 0, json_out: JsonOpt = False) -> None:
     """List the prompt suites with item counts per category and difficulty.
 
     Suites named *-gen are made fresh from a seed (`orbench run --suite reasoning-gen --seed 7`):
@@ -26,7 +19,9 @@ def suites(
 
         orbench suites --seed 7 --json
     """
-    described = [describe(s, seed) for s in SUITES.values()]
+    from ..suites import all_suites, describe
+
+    described = [describe(s, seed) for s in all_suites().values()]
     if json_out:
         print_json(described)
         return

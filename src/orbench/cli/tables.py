@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from ..report import duration
-from ..results import RunSummary
-from ..stats import Estimate
+from typing import TYPE_CHECKING
+
+from ..units import duration
 from .common import console
 
+if TYPE_CHECKING:
+    from ..results import RunSummary
+    from ..stats import Estimate
 
-def fmt(est: Estimate | None) -> str:
+
+def fmt(est: "Estimate | None") -> str:
     if est is None or est.value is None:
         return "-"
     return f"{est.value:.1%} [{est.low:.0%}, {est.high:.0%}]"
 
 
-def print_summary(summary: RunSummary) -> None:
+def print_summary(summary: "RunSummary") -> None:
     from rich.table import Table
 
     p = summary.provenance

@@ -1,7 +1,9 @@
-"""Suites: a named set of items, how each is put to the model, and how its reply is graded.
+"""Suites: a named set of items, how each is put to a model, and how its reply is graded.
 
-A suite is data (items from `prompts/<suite>/*.jsonl`) plus two pure functions chosen by its
-kind: `render` (item -> chat messages) and the scorer in `orbench.scoring`.
+A `Suite` is one object that carries its behaviour: `load` (seed -> items), `render` (item ->
+chat messages) and `grade` (item, reply -> Score). orbench's own suites are defined in
+`builtin.py`; a user's JSONL file or folder becomes a suite through `user.py`. Nothing else
+keeps a table keyed by suite or kind: adding a suite means adding one object.
 """
 
 from __future__ import annotations
@@ -11,66 +13,67 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from ..catalog import Generation
 from ..errors import OrbenchError
-from ..paths import prompts_dir
-from .generators import DEFAULT_COUNT, code_gen, math_gen, reasoning_gen
-from .items import Item, load_items
-from .templates import render_code, render_math, render_reasoning
+from ..units import split_csv
+from .items import Item
+
+if TYPE_CHECKING:
+    from ..catalog import Generation
+    from ..grading import GradeContext, Score
 
 Kind = Literal["math", "code", "reasoning"]
+Messages = list[dict[str, str]]
 
 
 @dataclass(frozen=True)
 class Suite:
+    """One suite and its behaviour. `kind` is the area it measures, shown in tables; it selects nothing."""
+
     name: str
     kind: Kind
     description: str
-    load: Callable[[int], list[Item]]  # seed -> items; file suites ignore the seed
-
-    def render(self, item: Item, generation: Generation) -> list[dict[str, str]]:
-        return RENDERERS[self.kind](item, generation)
-
-
-RENDERERS = {"math": render_math, "code": render_code, "reasoning": render_reasoning}
-
-
-def _from_prompts(name: str) -> Callable[[int], list[Item]]:
-    return lambda seed: load_items(prompts_dir() / name, suite=name)
+    load: Callable[[int], list[Item]]  # seed -> items (only generated suites use the seed)
+    render: Callable[[Item, "Generation"], Messages]
+    grade: Callable[[Item, str, "GradeContext"], "Score"]
+    source: str  # where the items come from, e.g. "prompts/math" or "generated (seeded)"
+    license: str = ""
+    seeded: bool = False  # the items depend on the seed
 
 
-def _from_generator(module) -> Callable[[int], list[Item]]:
-    return lambda seed: module.generate(seed, DEFAULT_COUNT)
+_REGISTRY: dict[str, Suite] = {}
 
 
-SUITES: dict[str, Suite] = {
-    "math": Suite("math", "math", "original math problems, graded by answer verification", _from_prompts("math")),
-    "code": Suite("code", "code", "original function-writing tasks, graded by tests in a sandbox", _from_prompts("code")),
-    "reasoning": Suite("reasoning", "reasoning", "original natural-language reasoning, exact answers",
-                       _from_prompts("reasoning")),
-    "math-gen": Suite("math-gen", "math", f"{DEFAULT_COUNT} seeded items: " + ", ".join(math_gen.CATEGORIES),
-                      _from_generator(math_gen)),
-    "code-gen": Suite("code-gen", "code", f"{DEFAULT_COUNT} seeded tasks with generated tests: "
-                      + ", ".join(code_gen.CATEGORIES), _from_generator(code_gen)),
-    "reasoning-gen": Suite("reasoning-gen", "reasoning", f"{DEFAULT_COUNT} seeded puzzles with one solution: "
-                           + ", ".join(reasoning_gen.CATEGORIES), _from_generator(reasoning_gen)),
-}
+def all_suites() -> dict[str, Suite]:
+    """Every named suite, in listing order."""
+    if not _REGISTRY:
+        from .builtin import BUILTIN
+
+        _REGISTRY.update((s.name, s) for s in BUILTIN)
+    return _REGISTRY
 
 
 def get_suite(name: str) -> Suite:
-    try:
-        return SUITES[name.strip()]
-    except KeyError:
-        raise OrbenchError(f"unknown suite '{name}'", hint=f"known suites: {', '.join(SUITES)}") from None
+    """A suite by name, or a user's suite from a path to a .jsonl file or a folder of them."""
+    name = name.strip()
+    suites = all_suites()
+    if name in suites:
+        return suites[name]
+    if name.endswith(".jsonl") or "/" in name or Path(name).is_dir():
+        from .user import user_suite
+
+        return user_suite(Path(name))
+    raise OrbenchError(f"unknown suite '{name}'",
+                       hint=f"known suites: {', '.join(suites)}; or a path to a .jsonl file or folder")
 
 
-def parse_suites(text: str) -> list[Suite]:
-    names = [n for n in (part.strip() for part in text.split(",")) if n]
+def parse_suites(text: str | list[str]) -> list[Suite]:
+    names = split_csv(text)
     if not names:
-        raise OrbenchError("no suite given", hint=f"known suites: {', '.join(SUITES)}")
-    return [get_suite(n) for n in dict.fromkeys(names)]
+        raise OrbenchError("no suite given", hint=f"known suites: {', '.join(all_suites())}")
+    return [get_suite(n) for n in names]
 
 
 def select(items: list[Item], limit: int | None, seed: int) -> list[Item]:
@@ -84,16 +87,16 @@ def select(items: list[Item], limit: int | None, seed: int) -> list[Item]:
 
 
 def prompt_set_hash(items: list[Item]) -> str:
-    canonical = json.dumps([i.model_dump(mode="json") for i in sorted(items, key=lambda i: i.id)],
+    canonical = json.dumps([i.canonical() for i in sorted(items, key=lambda i: i.id)],
                            sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def describe(suite: Suite, seed: int = 0) -> dict:
+def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:
     items = suite.load(seed)
     return {
         "name": suite.name, "kind": suite.kind, "description": suite.description, "items": len(items),
-        "source": "generated (seed %d)" % seed if suite.name.endswith("-gen") else "prompts/" + suite.name,
+        "source": suite.source + (f" (seed {seed})" if suite.seeded else ""), "license": suite.license,
         "categories": dict(sorted(Counter(i.category for i in items).items())),
         "difficulties": dict(sorted(Counter(i.difficulty for i in items).items())),
     }

@@ -1,30 +1,44 @@
-"""Prompt items as pydantic models, loaded from JSON Lines with errors that name file and line."""
+"""Prompt items as pydantic models, loaded from JSON Lines with errors that name file, line and field.
+
+This is the documented item format for orbench's own prompt sets and for a user's suites
+(`orbench run -s path/to/items.jsonl`): one JSON object per line.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import OrbenchError
 
+# Fields that every item had in schema 1; a newer field enters the prompt-set hash only when set,
+# so the hash of an existing prompt set (recorded in plan.json and summaries) never changes.
+_V1_FIELDS = ("id", "suite", "category", "difficulty", "prompt", "answer", "choices", "entry_point", "reference",
+              "tests", "source")
+
 
 class Item(BaseModel):
+    """One problem put to a model."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str
-    suite: str
-    category: str
+    id: str = Field(description="unique within the suite")
+    suite: str = Field(description="the suite the item belongs to (a user file: any name, the same on every line)")
+    category: str = Field(description="a topic, for the per-category breakdown")
     difficulty: Literal["easy", "medium", "hard"]
-    prompt: str
-    answer: str | None = None
-    choices: list[str] | None = None
-    entry_point: str | None = None
-    reference: str | None = None
-    tests: str | None = None
-    source: str = "original"
+    prompt: str = Field(description="the problem as the model reads it")
+    answer: str | None = Field(default=None, description="the gold answer: a value for math, a letter for choices")
+    choices: list[str] | None = Field(default=None, description="multiple-choice options, lettered A, B, C, ...")
+    entry_point: str | None = Field(default=None, description="code: the function the tests call")
+    reference: str | None = Field(default=None, description="code: a correct solution")
+    tests: str | None = Field(default=None, description="code: Python statements that raise if the function is wrong")
+    source: str = Field(default="original", description="where the item comes from")
+    kind: Literal["math", "code", "reasoning"] | None = Field(
+        default=None, description="a user suite's grading: math (answer verification), code (tests in the sandbox), "
+        "reasoning (choice letter or exact short answer); implied by tests or choices")
 
     @model_validator(mode="after")
     def _complete(self) -> "Item":
@@ -39,35 +53,53 @@ class Item(BaseModel):
                 raise ValueError(f"answer must be one of the choice letters {letters}")
         return self
 
+    def canonical(self) -> dict[str, Any]:
+        """The item as hashed into a prompt-set hash."""
+        data = self.model_dump(mode="json")
+        return {k: v for k, v in data.items() if k in _V1_FIELDS or v is not None}
 
-def load_items(folder: Path, suite: str) -> list[Item]:
-    files = sorted(folder.glob("*.jsonl"))
+
+def load_items(folder: Path, suite: str | None = None) -> list[Item]:
+    """Every item of the *.jsonl files in `folder` (or of one file); `suite`, when given, must match each item's."""
+    files = [folder] if folder.is_file() else sorted(folder.glob("*.jsonl"))
     if not files:
         raise OrbenchError(f"no prompt files (*.jsonl) in {folder}")
     items: list[Item] = []
     seen: dict[str, str] = {}
     for path in files:
-        for item, where in _read_jsonl(path):
+        for item, where in read_jsonl(path):
             if item.id in seen:
                 raise OrbenchError(f"{where}: duplicate item id '{item.id}' (first at {seen[item.id]})")
-            if item.suite != suite:
-                raise OrbenchError(f"{where}: item '{item.id}' says suite '{item.suite}', expected '{suite}'")
+            expected = suite if suite is not None else (items[0].suite if items else None)
+            if expected is not None and item.suite != expected:
+                raise OrbenchError(f"{where}: item '{item.id}' says suite '{item.suite}', expected '{expected}'")
             seen[item.id] = where
             items.append(item)
+    if not items:
+        raise OrbenchError(f"no items in {folder}")
     return items
 
 
-def _read_jsonl(path: Path):
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                yield Item.model_validate(json.loads(line)), where
-            except json.JSONDecodeError as exc:
-                raise OrbenchError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                field = ".".join(str(p) for p in err["loc"]) or "item"
-                raise OrbenchError(f"{where}: {field}: {err['msg']}") from None
+def read_jsonl(path: Path) -> Iterator[tuple[Item, str]]:
+    """(item, "file:line") for each non-empty line; a bad line is an OrbenchError naming file, line and field."""
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise OrbenchError(f"cannot read {path}: {exc.strerror}") from None
+    with fh:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{lineno}"
+                try:
+                    yield Item.model_validate(json.loads(line)), where
+                except json.JSONDecodeError as exc:
+                    raise OrbenchError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+                except ValidationError as exc:
+                    err = exc.errors()[0]
+                    field = ".".join(str(p) for p in err["loc"]) or "item"
+                    raise OrbenchError(f"{where}: {field}: {err['msg']}") from None
+        except UnicodeDecodeError:
+            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None

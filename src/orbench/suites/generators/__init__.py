@@ -7,7 +7,7 @@ Each generator module exposes `CATEGORIES` and `generate(seed, n) -> list[Item]`
 from __future__ import annotations
 
 import random
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from ..items import Item
 
@@ -19,7 +19,7 @@ def source(name: str, seed: int) -> str:
 
 
 def round_robin(name: str, suite: str, seed: int, n: int,
-                makers: list[Callable[[random.Random], dict]]) -> list[Item]:
+                makers: Sequence[Callable[[random.Random], dict[str, Any]]]) -> list[Item]:
     """Call the makers in turn with one seeded Random; a duplicate prompt is dropped and the next maker goes on."""
     rng = random.Random(f"{name}:{seed}")
     items: list[Item] = []

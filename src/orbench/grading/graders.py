@@ -1,41 +1,31 @@
-"""Grading: turn (item, reply) into a Score. Extraction and checks are pure; code runs in the sandbox."""
+"""The graders suites are built from: answer verification, tests in the sandbox, exact answers.
+
+A grader is `(item, answer_text, context) -> Score`; a suite names the one it uses.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable
 
-from pydantic import BaseModel
-
-from ..sandbox import Limits, run_python
 from ..suites.items import Item
+from . import GradeContext, Score
 from .check import math_equal, short_answer_equal
 from .extract import extract_choice, extract_code, extract_math_answer, extract_short_answer
+from .sandbox import run_python
+
+Grader = Callable[[Item, str, GradeContext], Score]
 
 
-class Score(BaseModel):
-    extracted: str | None
-    correct: bool
-    status: Literal["ok", "error"] = "ok"
-    detail: str = ""
-    isolation: str | None = None
-
-
-def score(kind: str, item: Item, answer_text: str, limits: Limits = Limits()) -> Score:
-    if kind == "math":
-        return score_math(item, answer_text)
-    if kind == "code":
-        return score_code(item, answer_text, limits)
-    return score_reasoning(item, answer_text)
-
-
-def score_math(item: Item, text: str) -> Score:
+def grade_math(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    """The final answer (boxed, ####, "answer is", last number) checked with math-verify."""
     extracted = extract_math_answer(text)
     if extracted is None:
         return Score(extracted=None, correct=False, detail="no answer found")
     return Score(extracted=extracted, correct=math_equal(item.answer or "", extracted))
 
 
-def score_reasoning(item: Item, text: str) -> Score:
+def grade_reasoning(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    """A choice letter for multiple-choice items, else a short exact answer after normalisation."""
     if item.choices:
         letter = extract_choice(text, item.choices)
         if letter is None:
@@ -47,11 +37,13 @@ def score_reasoning(item: Item, text: str) -> Score:
     return Score(extracted=extracted[:200], correct=short_answer_equal(item.answer or "", extracted))
 
 
-def score_code(item: Item, text: str, limits: Limits = Limits()) -> Score:
+def grade_code(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    """The function from the reply's code block, run against the item's tests in the sandbox."""
+    context = context or GradeContext()
     program = extract_code(text, item.entry_point)
     if program is None:
         return Score(extracted=None, correct=False, detail="no code found")
-    result = run_python(f"{program}\n\n\n{item.tests}\n", limits)
+    result = run_python(f"{program}\n\n\n{item.tests}\n", context.sandbox)
     if result.infra_error:
         return Score(extracted=program, correct=False, status="error", detail=result.reason,
                      isolation=result.isolation)

@@ -69,9 +69,8 @@ def extract_code(text: str, entry_point: str | None = None) -> str | None:
             return defining[-1].strip("\n")
     if blocks:
         return blocks[-1].strip("\n")
-    if entry_point and re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", text, flags=re.M):
-        return text[re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", text, flags=re.M).start():]
-    return None
+    bare = re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", text, flags=re.M) if entry_point else None
+    return text[bare.start():] if bare else None
 
 
 def _final_line_answer(text: str) -> str | None:

@@ -1,0 +1,85 @@
+"""Reading and writing the JSON files between stages: one validated reader, one atomic writer.
+
+Every file orbench writes has a pydantic model (summary, samples, plan, index, lock, kld); a file
+that cannot be read, is not JSON, or does not fit its model is an OrbenchError naming the file
+and the field, never a traceback. A file written by a newer orbench is refused by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import OrbenchError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe_error(exc: ValidationError) -> str:
+    """`field.path: message` for the first problem pydantic found."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "json_invalid":
+        return f"malformed JSON ({err['ctx'].get('error', 'invalid')})" if "ctx" in err else "malformed JSON"
+    return f"{where}: {err['msg']}" if where else err["msg"]
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OrbenchError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise OrbenchError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise OrbenchError(f"{path}: not UTF-8 text") from None
+
+
+def check_version(data: Any, model: type[BaseModel], where: str) -> None:
+    """Refuse a file whose schema_version is newer than the one this orbench writes."""
+    field = model.model_fields.get("schema_version")
+    if field is None or not isinstance(data, dict):
+        return
+    version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > field.default:
+        raise OrbenchError(f"{where}: written by a newer orbench (schema_version {version}; this version reads "
+                           f"up to {field.default})", hint="upgrade orbench")
+
+
+def parse_model(text: str, model: type[M], where: str) -> M:
+    """Validate JSON text against `model`; errors name `where` (a file, or file:line) and the field."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise OrbenchError(f"{where}: malformed JSON ({exc})") from None
+    check_version(data, model, where)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise OrbenchError(f"{where}: {describe_error(exc)}") from None
+
+
+def read_model(path: Path, model: type[M]) -> M:
+    """Read and validate one JSON file."""
+    return parse_model(read_text(path), model, str(path))
+
+
+def write_json_atomic(path: Path, data: BaseModel | dict) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename over it."""
+    text = data.model_dump_json(indent=2) if isinstance(data, BaseModel) else json.dumps(data, indent=2)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

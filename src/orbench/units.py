@@ -1,0 +1,33 @@
+"""Small shared helpers for numbers and lists as people write and read them."""
+
+from __future__ import annotations
+
+
+def split_csv(text: str | list[str] | None) -> list[str]:
+    """`"a, b,,a"` -> `["a", "b"]`: comma-separated values, stripped, empties and repeats dropped.
+    A list (e.g. a repeated option) is split item by item."""
+    parts = text if isinstance(text, list) else [text or ""]
+    return list(dict.fromkeys(v for part in parts for v in (x.strip() for x in part.split(",")) if v))
+
+
+def tokens_per_s(tokens: float, seconds: float | None) -> float | None:
+    """Tokens per second, rounded to 0.01; None when no time was measured."""
+    return round(tokens / seconds, 2) if seconds else None
+
+
+def duration(seconds: float | None) -> str:
+    """3m05s, 2h07m, or - when not measured."""
+    if seconds is None:
+        return "-"
+    minutes, sec = divmod(round(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{sec:02d}s"
+
+
+def human_size(size: float | None) -> str:
+    if size is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return str(size)
