@@ -32,7 +32,7 @@ CODE = Suite("code", "code", "test code", lambda seed: [CODE_ITEM], render_code,
 
 def run(tmp_path, script, suites=(MATH,), samples=1, generation=None):
     spec = RunSpec(suites=list(suites), generation=generation or Generation(max_tokens=64, context=256),
-                   samples=samples, output=tmp_path, sandbox=Limits(wall_seconds=5, cpu_seconds=3))
+                   samples=samples, output=tmp_path, sandbox=Limits(wall_seconds=3, cpu_seconds=1))
     backend = MockBackend(script)
     summary = Run(backend, spec, base_provenance("mock", None, spec, backend.info())).execute()
     return summary, read_samples(tmp_path / "samples.jsonl"), backend

@@ -54,6 +54,8 @@ class Run:
             self.warnings.append(warning)
             log.warning(warning)
         self.tally.resumed = len(kept)
+        log.debug("plan: %d requests in %s (shard %d/%d); %d already on disk", self.plan.requests,
+                  ", ".join(self.plan.suites), *self.plan.shard, len(kept))
         with self.folder.sample_log() as samples:
             self._write("running")
             try:

@@ -146,6 +146,7 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
         return local_file(ref.name, ref.quant, ref.path)
     entry, quant = _catalog_entry(ref)
     if not force and (cached := find_local(ref)) is not None:
+        log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
         return cached
     try:
         return _record(_pull_from_hub(entry, quant, target_dir, revision or entry.revision))

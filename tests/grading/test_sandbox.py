@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from orbench.grading.sandbox import Limits, isolation_label, run_python
+from orbench.grading.sandbox import SAFE_ENV, Limits, isolation_label, run_python
 
-FAST = Limits(wall_seconds=5, cpu_seconds=3, memory_bytes=512 << 20, file_bytes=2 << 20)
+FAST = Limits(wall_seconds=3, cpu_seconds=1, memory_bytes=512 << 20, file_bytes=2 << 20)
 
 
 def test_passing_and_failing_programs():
@@ -58,17 +58,27 @@ def test_background_children_are_killed(tmp_path):
     program = (
         "import os, time\n"
         "if os.fork() == 0:\n"
-        f"    time.sleep(2)\n    open({str(marker)!r}, 'w').write('still here')\n"
+        f"    time.sleep(1)\n    open({str(marker)!r}, 'w').write('still here')\n"
     )
     assert run_python(program, FAST).passed
-    time.sleep(3)
+    time.sleep(1.5)
     assert not marker.exists()
 
 
-def test_isolation_is_reported():
-    result = run_python("pass", FAST)
-    assert result.isolation == isolation_label()
-    assert "rlimits" in result.isolation and "scrubbed-env" in result.isolation
+def test_each_reported_isolation_layer_is_in_force():
+    program = ("import os, resource, sys\n"
+               "print('ENV', sorted(os.environ))\n"
+               "print('SID', os.getsid(0) == os.getpid())\n"
+               "print('NOFILE', resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+               "print('FSIZE', resource.getrlimit(resource.RLIMIT_FSIZE)[0])\n"
+               "print('ISOLATED', sys.flags.isolated)\n")
+    result = run_python(program, FAST)
+    layers = set(result.isolation.split("+"))
+    assert {"rlimits", "scrubbed-env", "setsid", "python -I", "tmpdir"} <= layers, result.isolation
+    facts = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert set(eval(facts["ENV"])) <= set(SAFE_ENV) | {"LC_CTYPE"}
+    assert facts["SID"] == "True" and facts["ISOLATED"] == "1"
+    assert int(facts["NOFILE"]) == FAST.open_files and int(facts["FSIZE"]) == FAST.file_bytes
 
 
 @pytest.mark.skipif("no-network" not in isolation_label(), reason="this machine cannot make a network namespace")

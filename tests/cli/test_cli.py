@@ -58,6 +58,18 @@ def test_help_lists_commands_with_examples(cli):
     assert "Examples" in run_help and "--n-gpu-layers" in run_help
 
 
+def test_version_and_verbose(cli, data_dir, tmp_path, mock_script):
+    from orbench import __version__
+
+    assert cli("--version").stdout.strip() == f"orbench {__version__}"
+    mock_script({"*": "\\boxed{4}"})
+    quiet = cli("run", "--backend", "mock", "-s", "math", "-o", str(tmp_path / "a"), "-q")
+    loud = cli("-v", "run", "--backend", "mock", "-s", "math", "-o", str(tmp_path / "b"), "-q")
+    assert quiet.exit_code == loud.exit_code == 0
+    assert "debug: plan: 2 requests in math" in loud.stderr and "debug:" not in quiet.stderr
+    assert "results/TIME-MODEL" in cli("run", "--help").output
+
+
 def test_run_writes_summary_and_samples(cli, data_dir, tmp_path, mock_script):
     mock_script({"m1": "\\boxed{4}", "m2": "\\boxed{3}", "r1": "Answer: Tuesday", "r2": "Answer: A",
                  "c1": "```python\ndef total(xs):\n    return sum(xs)\n```"})

@@ -1,0 +1,93 @@
+"""One validated reader for the files between stages: every failure names the file and the field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from orbench.cli import app
+from orbench.errors import OrbenchError
+from orbench.files import read_model, write_json_atomic
+from orbench.plan import Plan
+from orbench.results import RunSummary, read_samples
+from orbench.schemas import models
+
+
+def plan(**overrides) -> dict:
+    data = dict(model="m", quant="Q4_1", sha256=None, seed=0, samples=1, limit=None, sampler={}, suites={"math": "h"},
+                shard=[1, 1], requests=3)
+    return {**data, **overrides}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "malformed JSON"),
+    (json.dumps(plan(seed="x")), "seed: Input should be a valid integer"),
+    (json.dumps(plan(extra=1)), "extra: Extra inputs are not permitted"),
+    (json.dumps([1, 2]), "Input should be a valid dictionary"),
+    (json.dumps(plan(schema_version=7)), "written by a newer orbench (schema_version 7"),
+])
+def test_bad_files_name_file_and_field(tmp_path, text, message):
+    path = tmp_path / "plan.json"
+    path.write_text(text)
+    with pytest.raises(OrbenchError) as err:
+        read_model(path, Plan)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(OrbenchError, match="file not found"):
+        read_model(tmp_path / "nope.json", Plan)
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(OrbenchError, match="not UTF-8"):
+        read_model(tmp_path / "bin.json", Plan)
+    (tmp_path / "s.jsonl").write_text('{"schema_version": 1}\n')
+    with pytest.raises(OrbenchError, match=r"s.jsonl:1: id: Field required"):
+        read_samples(tmp_path / "s.jsonl")
+
+
+def test_atomic_write_leaves_no_temporary_file(tmp_path):
+    write_json_atomic(tmp_path / "a.json", {"x": 1})
+    assert json.loads((tmp_path / "a.json").read_text()) == {"x": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_every_file_kind_has_a_schema_with_described_fields():
+    runner = CliRunner()
+    for name, model in models().items():
+        result = runner.invoke(app, ["schema", name])
+        assert result.exit_code == 0, name
+        schema = json.loads(result.stdout)
+        assert schema["title"] == model.__name__
+    plan_schema = json.loads(runner.invoke(app, ["schema", "plan"]).stdout)
+    assert all("description" in field for field in plan_schema["properties"].values())
+    bad = runner.invoke(app, ["schema", "nonsense"])
+    assert bad.exit_code == 2 and "no schema named 'nonsense'" in bad.stderr
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_compare_on_a_malformed_summary_exits_2_in_every_mode(tmp_path, gate):
+    for name in ("now", "base"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text('{"schema_version": 1, "status": "complete"')
+        (tmp_path / name / "samples.jsonl").write_text("")
+    args = ["compare", str(tmp_path / "now")] + (["--baseline", str(tmp_path / "base")] if gate else [])
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "summary.json: malformed JSON" in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_summaries_written_before_this_version_still_load(tmp_path):
+    """A summary.json as orbench 0.1.0 wrote it before typed backend info (backend as a plain dict)."""
+    old = {"schema_version": 1, "status": "complete", "samples_done": 1, "samples_planned": 1, "errors": 0,
+           "suites": [], "notes": [], "performance": None,
+           "provenance": {"orbench_version": "0.1.0", "model": "m", "quant": None, "file": None, "sha256": None,
+                          "size": None, "source": None, "repo": None, "revision": None, "seed": 0,
+                          "samples_per_item": 1, "limit": None, "python": "3.11", "platform": "x",
+                          "started_at": "2026-11-28T00:00:00+00:00", "sampler": {"temperature": 0.2},
+                          "backend": {"backend": "llama.cpp-batched", "parallel": "auto", "n_ctx": 2048,
+                                      "some_key_of_an_old_build": 1}}}
+    (tmp_path / "summary.json").write_text(json.dumps(old))
+    summary = read_model(tmp_path / "summary.json", RunSummary)
+    assert summary.provenance.backend.backend == "llama.cpp-batched" and summary.provenance.backend.parallel == "auto"

@@ -1,0 +1,60 @@
+"""The wheel works outside the source checkout: built, installed into a fresh environment, run from
+another folder, it finds its catalog and prompt sets inside the package."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
+    assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A fresh venv holding only the orbench wheel; its dependencies come from the test environment."""
+    root = tmp_path_factory.mktemp("wheel")
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--disable-pip-version-check",
+          "-q", "-w", str(root / "dist"), str(REPO_ROOT)])
+    wheel = next((root / "dist").glob("orbench-*.whl"))
+    env_dir = root / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)])
+    python = env_dir / "bin" / "python"
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+          "--disable-pip-version-check", "-q", str(wheel)])
+    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
+    (site / "test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # a plain path: no .pth inside runs
+    return env_dir
+
+
+def test_the_wheel_carries_its_data_and_runs_outside_the_checkout(installed, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORBENCH_DATA")}
+    env["ORBENCH_HOME"] = str(tmp_path / "home")
+    where = _run([str(installed / "bin" / "python"), "-c", "import orbench.paths as p; print(p.data_root())"],
+                 cwd=tmp_path, env=env).stdout.strip()
+    assert where.startswith(str(installed)) and not where.startswith(str(REPO_ROOT))
+    suites = json.loads(_run([str(installed / "bin" / "orbench"), "suites", "--json"], cwd=tmp_path, env=env).stdout)
+    counts = {s["name"]: s["items"] for s in suites}
+    assert counts["math"] == 84 and counts["code"] == 52 and counts["reasoning"] == 84
+    models = json.loads(_run([str(installed / "bin" / "orbench"), "models", "--json"], cwd=tmp_path, env=env).stdout)
+    assert models["embedded_model"].startswith("smollm2-135m")
+    run = _run([str(installed / "bin" / "orbench"), "run", "--backend", "mock", "-s", "math,code", "--limit", "2",
+                "-o", "out", "--json", "-q"], cwd=tmp_path, env=env)
+    summary = json.loads(run.stdout)
+    assert summary["status"] == "complete" and [s["items"] for s in summary["suites"]] == [2, 2]
+    assert (tmp_path / "out" / "samples.jsonl").read_text().count("\n") == 4
+    version = _run([str(installed / "bin" / "orbench"), "--version"], cwd=tmp_path, env=env).stdout
+    assert version.strip() == "orbench 0.1.0"
