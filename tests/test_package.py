@@ -14,7 +14,6 @@ import pytest
 
 from conftest import REPO_ROOT
 
-pytestmark = pytest.mark.slow
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -40,12 +39,25 @@ def installed(tmp_path_factory) -> Path:
     return env_dir
 
 
+def test_pyproject_lists_every_package():
+    import tomllib
+
+    listed = set(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    src = REPO_ROOT / "src"
+    found = {".".join(p.parent.relative_to(src).parts) for p in src.rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+@pytest.mark.slow
 def test_the_wheel_carries_its_data_and_runs_outside_the_checkout(installed, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORBENCH_DATA")}
     env["ORBENCH_HOME"] = str(tmp_path / "home")
     where = _run([str(installed / "bin" / "python"), "-c", "import orbench.paths as p; print(p.data_root())"],
                  cwd=tmp_path, env=env).stdout.strip()
     assert where.startswith(str(installed)) and not where.startswith(str(REPO_ROOT))
+    scores = _run([str(installed / "bin" / "python"), "-c", "from orbench.published import load_scores; "
+                   "print(len(load_scores()))"], cwd=tmp_path, env=env).stdout.strip()
+    assert int(scores) >= 10
     suites = json.loads(_run([str(installed / "bin" / "orbench"), "suites", "--json"], cwd=tmp_path, env=env).stdout)
     counts = {s["name"]: s["items"] for s in suites}
     assert counts["math"] == 84 and counts["code"] == 52 and counts["reasoning"] == 84

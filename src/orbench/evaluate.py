@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +41,8 @@ class RunOptions:
     quiet: bool = False
     shard: tuple[int, int] = (1, 1)
     lock: dict[str, LockEntry] | None = None  # label -> locked file (see orbench.lock)
+    since: date | None = None  # contest-date window for dated suites (LiveCodeBench)
+    until: date | None = None
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -70,6 +72,27 @@ def default_output(label: str) -> Path:
     return Path("results") / f"{stamp}-{label.replace(':', '-')}"
 
 
+def windowed(suites: list[Suite], since: date | None, until: date | None) -> list[Suite]:
+    """Dated suites restricted to [since, until]; a window with no dated suite to apply to is a mistake."""
+    if since is None and until is None:
+        return suites
+    if since and until and since > until:
+        raise OrbenchError(f"--since {since} is after --until {until}")
+    if not any(s.dated for s in suites):
+        raise OrbenchError("--since/--until pick a date window of a dated suite, and none was chosen",
+                           hint="dated suites: livecodebench")
+    return [s.windowed(since, until) if s.dated else s for s in suites]
+
+
+def parse_day(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise OrbenchError(f"{flag} takes a date as YYYY-MM-DD, got '{text}'") from None
+
+
 def generation_for(ref: ModelRef, opts: RunOptions) -> Generation:
     base = ref.entry.generation if ref.entry else Generation()
     overrides = {k: v for k, v in dict(temperature=opts.temperature, max_tokens=opts.max_tokens,
@@ -97,8 +120,8 @@ def run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions) -
     """Pull (or check against the lock), load, run and grade; resumes if `out` holds this plan."""
     generation = generation_for(ref, opts)
     prepare_output_dir(out)  # before any model work starts
-    spec = RunSpec(suites=suites, generation=generation, seed=opts.seed, samples=opts.samples, limit=opts.limit,
-                   output=out)
+    spec = RunSpec(suites=windowed(suites, opts.since, opts.until), generation=generation, seed=opts.seed,
+                   samples=opts.samples, limit=opts.limit, output=out, since=opts.since, until=opts.until)
     local = resolve_file(ref, opts)
     reset_peak_rss()
     engine = create_backend(opts.backend, **({} if local is None else dict(

@@ -8,7 +8,7 @@ from .aggregate import summarize_suite
 from .errors import OrbenchError
 from .files import read_model, write_json_atomic
 from .plan import Plan
-from .results import RunSummary, SampleRecord, read_samples, read_summary
+from .results import RunSummary, SampleRecord, SuiteSummary, read_samples, read_summary
 from .rundir import RunFolder
 
 
@@ -16,6 +16,13 @@ def _plan(folder: Path) -> Plan:
     if not (folder / "plan.json").is_file():
         raise OrbenchError(f"{folder} is not a run folder (no plan.json)")
     return read_model(folder / "plan.json", Plan)
+
+
+def _carried(part: SuiteSummary | None) -> dict[str, object]:
+    """What a shard's suite summary says that the samples cannot: its data, window and published figures."""
+    if part is None:
+        return {}
+    return dict(data=part.data, window=part.window, published=part.published, quote_items=part.quote_items)
 
 
 def merge_shards(output: Path, shards: list[Path]) -> RunSummary:
@@ -47,9 +54,10 @@ def merge_shards(output: Path, shards: list[Path]) -> RunSummary:
         for record in records:
             log.append(record)
     write_json_atomic(target.plan_file, plans[0].model_copy(update=dict(shard=(1, 1), requests=len(records))))
-    kinds = {s.suite: s.kind for part in parts for s in part.suites}
-    suites = [summarize_suite(name, kinds.get(name, name), [r for r in records if r.suite == name],
-                              plans[0].samples, digest)
+    first = {s.suite: s for part in reversed(parts) for s in part.suites}
+    suites = [summarize_suite(name, first[name].kind if name in first else name,
+                              [r for r in records if r.suite == name], plans[0].samples, digest)
+              .model_copy(update=_carried(first.get(name)))
               for name, digest in plans[0].suites.items() if any(r.suite == name for r in records)]
     for suite in suites:  # machine time adds up over the shards
         walls = [s.wall_seconds for part in parts for s in part.suites if s.suite == suite.suite]

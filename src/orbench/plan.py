@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,6 +60,12 @@ class RunSpec:
     limit: int | None = None
     output: "Path | None" = None
     sandbox: Limits = field(default_factory=Limits)
+    since: date | None = None  # the date window of dated suites (recorded; the suites are already windowed)
+    until: date | None = None
+
+    @property
+    def window(self) -> str | None:
+        return f"{self.since or '…'} to {self.until or '…'}" if self.since or self.until else None
 
 
 @dataclass

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 from .backends import BackendInfo
 from .errors import OrbenchError
 from .files import parse_model, read_model
+from .hubdata import DataProvenance
+from .published import Published
 from .stats import Estimate
 
 SCHEMA_VERSION = 1
@@ -78,6 +80,12 @@ class SuiteSummary(BaseModel):
     prompt_set_hash: str
     wall_seconds: float | None = Field(default=None, description="machine time spent generating and grading this "
                                        "suite, summed over resumed sessions and over merged shards")
+    data: DataProvenance | None = Field(default=None, description="a benchmark's data: Hub repo, commit, files, "
+                                        "sha256 and how each was pinned")
+    window: str | None = Field(default=None, description="the date window of a dated suite (--since/--until)")
+    published: list[Published] = Field(default=[], description="published figures of this model on this suite, "
+                                       "with the protocol differences")
+    quote_items: bool = Field(default=True, description="False: the dataset's terms ask that items are not quoted")
 
 
 class Provenance(BaseModel):

@@ -21,6 +21,7 @@ from .grading import GradeContext
 from .grading.extract import repetition_loop, split_thinking
 from .plan import RunSpec, SuitePlan, make_plan
 from .progress import NoProgress, Progress
+from .published import published_for
 from .perf import peak_rss_mb
 from .results import Performance, Provenance, RunSummary, SampleLog, SampleRecord, SuiteSummary
 from .rundir import RunFolder
@@ -93,10 +94,18 @@ class Run:
         finally:
             self.tally.parallel = max(self.tally.parallel, self.backend.last_parallel)
             if records:
-                summary = summarize_suite(part.suite.name, part.suite.kind, records, self.spec.samples,
-                                          self.plan.suites[part.suite.name])
-                summary.wall_seconds = self.tally.suite_wall(part.suite.name, started)
+                summary = self._suite_summary(part.suite, records, started)
                 self.summaries = [s for s in self.summaries if s.suite != summary.suite] + [summary]
+
+    def _suite_summary(self, suite: Suite, records: list[SampleRecord], started: float) -> SuiteSummary:
+        spec = self.spec
+        summary = summarize_suite(suite.name, suite.kind, records, spec.samples, self.plan.suites[suite.name])
+        return summary.model_copy(update=dict(
+            wall_seconds=self.tally.suite_wall(suite.name, started), data=suite.provenance(),
+            window=spec.window if suite.dated else None, quote_items=suite.quote_items,
+            published=published_for(self.provenance.model, suite.name, spec.generation.max_tokens, spec.samples,
+                                     str(spec.since) if spec.since else None, str(spec.until) if spec.until else None),
+        ))
 
     def _write(self, status: Literal["running", "complete", "interrupted"]) -> RunSummary:
         notes = list(self.warnings)

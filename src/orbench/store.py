@@ -175,7 +175,8 @@ def _hub_cache_dir() -> str | None:
     return None
 
 
-def _network_errors() -> tuple[type[BaseException], ...]:
+def network_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean 'the Hub could not be reached' (or offline mode is on)."""
     from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
 
     errors: list[type[BaseException]] = [LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError]
@@ -212,7 +213,7 @@ def hub_file(entry: ModelEntry, quant: str, revision: str) -> HubFile:
                                                          timeout=HUB_TIMEOUT)
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise OrbenchError(f"{entry.repo}@{revision}: {_short(exc)}") from None
-    except _network_errors() as exc:
+    except network_errors() as exc:
         raise HubUnreachable(_short(exc)) from None
     except HfHubHTTPError as exc:
         raise OrbenchError(f"Hub error for {entry.repo}: {_short(exc)}") from None
@@ -237,7 +238,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
             entry.repo, filename, revision=commit, endpoint=_hub_endpoint(), etag_timeout=HUB_TIMEOUT,
             cache_dir=_hub_cache_dir(), local_dir=str(target_dir) if target_dir else None,
         ))
-    except _network_errors() as exc:
+    except network_errors() as exc:
         raise HubUnreachable(_short(exc)) from None
     except HfHubHTTPError as exc:
         raise OrbenchError(f"Hub error for {entry.repo}: {_short(exc)}") from None

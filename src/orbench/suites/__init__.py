@@ -2,8 +2,9 @@
 
 A `Suite` is one object that carries its behaviour: `load` (seed -> items), `render` (item ->
 chat messages) and `grade` (item, reply -> Score). orbench's own suites are defined in
-`builtin.py`; a user's JSONL file or folder becomes a suite through `user.py`. Nothing else
-keeps a table keyed by suite or kind: adding a suite means adding one object.
+`builtin.py`, the public benchmarks in `benchmarks/` (one module each), and a user's JSONL file
+or folder becomes a suite through `user.py`. Nothing else keeps a table keyed by suite or kind:
+adding a suite means adding one object.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import hashlib
 import json
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
@@ -23,6 +25,7 @@ from .items import Item
 if TYPE_CHECKING:
     from ..catalog import Generation
     from ..grading import GradeContext, Score
+    from ..hubdata import DataProvenance, DataSource
 
 Kind = Literal["math", "code", "reasoning"]
 Messages = list[dict[str, str]]
@@ -41,6 +44,56 @@ class Suite:
     source: str  # where the items come from, e.g. "prompts/math" or "generated (seeded)"
     license: str = ""
     seeded: bool = False  # the items depend on the seed
+    data: "DataSource | None" = None  # a benchmark's pinned Hub data (None: the items ship with orbench)
+    provenance: Callable[[], "DataProvenance | None"] = field(default=lambda: None)  # what load() read
+    protocol: str = ""  # the reference harness followed (prompt, extraction, metric)
+    size: int | None = None  # items in the full benchmark, for listing before the data is on disk
+    quote_items: bool = True  # False: reports must not quote items (the dataset's terms ask so)
+    dated: bool = False  # items carry extra["date"], so --since/--until can pick a window
+    gold: Callable[[Item], "str | None"] = field(default=lambda item: gold_reply(item))  # a perfect reply
+
+    def windowed(self, since: date | None, until: date | None) -> "Suite":
+        """The suite restricted to items dated within [since, until] (contest dates, say)."""
+        if since is None and until is None:
+            return self
+        if not self.dated:
+            raise OrbenchError(f"suite '{self.name}' has no dates; --since/--until apply to dated suites only")
+        load = self.load
+
+        def within(seed: int) -> list[Item]:
+            kept = [i for i in load(seed) if _in_window(i, since, until)]
+            if not kept:
+                raise OrbenchError(f"suite '{self.name}' has no items dated between {since or '…'} and {until or '…'}")
+            return kept
+
+        return replace(self, load=within, description=f"{self.description} [{since or '…'} to {until or '…'}]")
+
+
+def _in_window(item: Item, since: date | None, until: date | None) -> bool:
+    day = date.fromisoformat(str((item.extra or {}).get("date", ""))[:10])
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def gold_reply(item: Item) -> str | None:
+    """What a perfect reply to `item` looks like, for `orbench check-suite`: the reference solution in a
+    code block, the answer line, or the boxed answer; None when the item has no gold."""
+    if item.tests is not None:
+        return code_gold(item)
+    if item.choices is not None or item.kind == "reasoning":
+        return answer_line_gold(item)
+    return boxed_gold(item)
+
+
+def code_gold(item: Item) -> str | None:
+    return f"```python\n{item.reference}\n```" if item.reference else None
+
+
+def answer_line_gold(item: Item) -> str | None:
+    return f"Let me work through it.\nAnswer: {item.answer}"
+
+
+def boxed_gold(item: Item) -> str | None:
+    return f"The final answer is $\\boxed{{{item.answer}}}$."
 
 
 _REGISTRY: dict[str, Suite] = {}
@@ -49,9 +102,10 @@ _REGISTRY: dict[str, Suite] = {}
 def all_suites() -> dict[str, Suite]:
     """Every named suite, in listing order."""
     if not _REGISTRY:
+        from .benchmarks import BENCHMARKS
         from .builtin import BUILTIN
 
-        _REGISTRY.update((s.name, s) for s in BUILTIN)
+        _REGISTRY.update((s.name, s) for s in (*BUILTIN, *BENCHMARKS))
     return _REGISTRY
 
 
@@ -93,10 +147,17 @@ def prompt_set_hash(items: list[Item]) -> str:
 
 
 def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:
-    items = suite.load(seed)
+    """A suite for listing: counts per category and difficulty, and whether its data is on disk (a
+    benchmark whose data is not yet pulled is listed with its published size, without loading)."""
+    from ..hubdata import availability
+
+    where = "orbench" if suite.data is None else availability(suite.data)
+    items = suite.load(seed) if where else []
     return {
-        "name": suite.name, "kind": suite.kind, "description": suite.description, "items": len(items),
+        "name": suite.name, "kind": suite.kind, "description": suite.description,
+        "items": len(items) if where else suite.size,
         "source": suite.source + (f" (seed {seed})" if suite.seeded else ""), "license": suite.license,
+        "on_disk": where is not None, "available_from": where, "protocol": suite.protocol,
         "categories": dict(sorted(Counter(i.category for i in items).items())),
         "difficulties": dict(sorted(Counter(i.difficulty for i in items).items())),
     }

@@ -7,7 +7,7 @@ from typing import Callable
 
 from ..grading.graders import grade_code, grade_math, grade_reasoning
 from ..paths import prompts_dir
-from . import Suite
+from . import Suite, answer_line_gold
 from .generators import DEFAULT_COUNT, code_gen, math_gen, reasoning_gen
 from .items import Item, load_items
 from .templates import render_code, render_math, render_reasoning
@@ -33,12 +33,12 @@ BUILTIN = (
     Suite("code", "code", "original function-writing tasks, graded by tests in a sandbox", _from_prompts("code"),
           render_code, grade_code, source="prompts/code", license=OWN),
     Suite("reasoning", "reasoning", "original natural-language reasoning, exact answers", _from_prompts("reasoning"),
-          render_reasoning, grade_reasoning, source="prompts/reasoning", license=OWN),
+          render_reasoning, grade_reasoning, source="prompts/reasoning", license=OWN, gold=answer_line_gold),
     Suite("math-gen", "math", _generated(math_gen), _from_generator(math_gen), render_math, grade_math,
           source="generated", license=OWN, seeded=True),
     Suite("code-gen", "code", f"{DEFAULT_COUNT} seeded tasks with generated tests: " + ", ".join(code_gen.CATEGORIES),
           _from_generator(code_gen), render_code, grade_code, source="generated", license=OWN, seeded=True),
     Suite("reasoning-gen", "reasoning", f"{DEFAULT_COUNT} seeded puzzles with one solution: "
           + ", ".join(reasoning_gen.CATEGORIES), _from_generator(reasoning_gen), render_reasoning, grade_reasoning,
-          source="generated", license=OWN, seeded=True),
+          source="generated", license=OWN, seeded=True, gold=answer_line_gold),
 )

@@ -20,6 +20,9 @@ _V1_FIELDS = ("id", "suite", "category", "difficulty", "prompt", "answer", "choi
               "tests", "source")
 
 
+Difficulty = Literal["easy", "medium", "hard"]
+
+
 class Item(BaseModel):
     """One problem put to a model."""
 
@@ -28,7 +31,7 @@ class Item(BaseModel):
     id: str = Field(description="unique within the suite")
     suite: str = Field(description="the suite the item belongs to (a user file: any name, the same on every line)")
     category: str = Field(description="a topic, for the per-category breakdown")
-    difficulty: Literal["easy", "medium", "hard"]
+    difficulty: Difficulty
     prompt: str = Field(description="the problem as the model reads it")
     answer: str | None = Field(default=None, description="the gold answer: a value for math, a letter for choices")
     choices: list[str] | None = Field(default=None, description="multiple-choice options, lettered A, B, C, ...")
@@ -36,6 +39,8 @@ class Item(BaseModel):
     reference: str | None = Field(default=None, description="code: a correct solution")
     tests: str | None = Field(default=None, description="code: Python statements that raise if the function is wrong")
     source: str = Field(default="original", description="where the item comes from")
+    extra: dict[str, Any] | None = Field(
+        default=None, description="benchmark-specific data the grader needs, e.g. test cases or a contest date")
     kind: Literal["math", "code", "reasoning"] | None = Field(
         default=None, description="a user suite's grading: math (answer verification), code (tests in the sandbox), "
         "reasoning (choice letter or exact short answer); implied by tests or choices")

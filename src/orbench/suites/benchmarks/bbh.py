@@ -1,0 +1,86 @@
+"""BIG-Bench Hard: 27 BIG-Bench tasks on which language models were below average human raters
+(Suzgun et al., 2022, "Challenging BIG-Bench Tasks and Whether Chain-of-Thought Can Solve Them"),
+6,511 items, as published on the Hub by lukaemon/bbh (one folder per task). Licence: MIT.
+
+Protocol: zero-shot chain of thought in chat: the task input, then "think step by step and end with
+'So the answer is <answer>.'"; the text after the last "the answer is" is compared with the target by
+exact match after normalisation (case, surrounding markup and punctuation, "(A)" = "A"). The paper's
+headline figures are 3-shot CoT with its own exemplars (on GitHub, not in the Hub set): the run
+table says so next to published figures. orbench knows no commit of this repo that it could check
+here, so the commit `main` points to is recorded on the first download with each file's sha256.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...grading import GradeContext, Score
+from ...grading.extract import last_boxed
+from ...hubdata import DataFile, DataSource
+from .. import Messages
+from ..items import Item
+from .common import benchmark, field, rows
+
+NAME = "bbh"
+TASKS = (
+    "boolean_expressions", "causal_judgement", "date_understanding", "disambiguation_qa", "dyck_languages",
+    "formal_fallacies", "geometric_shapes", "hyperbaton", "logical_deduction_five_objects",
+    "logical_deduction_seven_objects", "logical_deduction_three_objects", "movie_recommendation",
+    "multistep_arithmetic_two", "navigate", "object_counting", "penguins_in_a_table",
+    "reasoning_about_colored_objects", "ruin_names", "salient_translation_error_detection", "snarks",
+    "sports_understanding", "temporal_sequences", "tracking_shuffled_objects_five_objects",
+    "tracking_shuffled_objects_seven_objects", "tracking_shuffled_objects_three_objects", "web_of_lies",
+    "word_sorting",
+)
+DATA = DataSource(repo="lukaemon/bbh", revision=None, license="MIT",
+                  files=tuple(DataFile(path=f"{task}/test-00000-of-00001.parquet") for task in TASKS))
+INSTRUCTION = "Think step by step, then end your reply with the sentence \"So the answer is <answer>.\""
+
+
+def load(seed: int) -> list[Item]:
+    items, counters = [], dict.fromkeys(TASKS, 0)
+    for path, row in rows(DATA, NAME):
+        task = path.split("/", 1)[0]
+        counters[task] += 1
+        where = f"{DATA.repo}/{path}"
+        items.append(Item(id=f"bbh-{task}-{counters[task]:03d}", suite=NAME, category=task, difficulty="hard",
+                          prompt=str(field(row, "input", where=where)), answer=str(field(row, "target", where=where)),
+                          kind="reasoning", source=f"hf:{DATA.repo}#{task}/{counters[task]}"))
+    return items
+
+
+def render(item: Item, generation: object) -> Messages:
+    system = getattr(generation, "system_prompt", None)
+    return [*([{"role": "system", "content": system}] if system else []),
+            {"role": "user", "content": f"{item.prompt}\n\n{INSTRUCTION}"}]
+
+
+def normalize(answer: str) -> str:
+    text = answer.strip().strip("*").strip()
+    text = re.sub(r"\\text\{([^}]*)\}", r"\1", text).rstrip(".").strip()
+    if re.fullmatch(r"\(?[A-R]\)?", text):
+        return text.strip("()")
+    return " ".join(text.lower().split())
+
+
+def extract(text: str) -> str | None:
+    said = re.findall(r"answer is:?\s*(.+?)\s*(?:\n|$)", text, flags=re.I)
+    if said:
+        return said[-1].strip()
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    found = extract(text)
+    if found is None:
+        return Score(extracted=None, correct=False, detail="no answer found")
+    return Score(extracted=found[:200], correct=normalize(found) == normalize(item.answer or ""))
+
+
+SUITE = benchmark(NAME, "reasoning", "BIG-Bench Hard (27 tasks, 6,511 items), exact match", DATA, load, render, grade,
+                  size=6511, gold=lambda item: f"Let me think.\nSo the answer is {item.answer}.",
+                  protocol="0-shot CoT, 'So the answer is X', exact match after normalisation")

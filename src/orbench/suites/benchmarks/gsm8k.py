@@ -1,0 +1,52 @@
+"""GSM8K: 1,319 grade-school math word problems (Cobbe et al., 2021, "Training Verifiers to Solve Math
+Word Problems"), the test split of the Hub dataset openai/gsm8k, config main. Licence: MIT.
+
+Protocol: zero-shot chat with the model's own math instruction (step by step, final answer in
+\\boxed{}, as the R1 report and open-r1 prompt). The gold answer is the number after "####" in the
+reference solution. The reply's answer is the last \\boxed{}, else "#### x", else "the answer is x",
+else the last number in the reply (the flexible fallback: lm-eval's strict "####" match scores chat
+models near zero), and it is checked with math-verify. Published GSM8K figures are often 8-shot
+chain-of-thought (Llama 3.2): the run table says so next to them.
+Difficulty: the number of reasoning lines in the reference solution (up to 3 easy, 6 or more hard).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...grading.graders import grade_math
+from ...hubdata import DataFile, DataSource
+from ..items import Item
+from ..templates import render_math
+from .common import benchmark, by_steps, field, rows
+
+NAME = "gsm8k"
+DATA = DataSource(
+    repo="openai/gsm8k", revision="740312add88f781978c0658806c59bc2815b9866", license="MIT",
+    files=(DataFile(path="main/test-00000-of-00001.parquet",
+                    sha256="ee7b8da9e381df27b9e3f7758a159ab2bdaa4dbaa910546cbbc47e0cb44e4f59"),),
+)
+
+
+def gold(solution: str) -> str:
+    """The number after '####', without thousands separators."""
+    if "####" not in solution:
+        raise ValueError("no '####' in the reference solution")
+    return solution.rsplit("####", 1)[1].strip().replace(",", "").rstrip(".")
+
+
+def load(seed: int) -> list[Item]:
+    items = []
+    for index, (path, row) in enumerate(rows(DATA, NAME)):
+        where = f"{DATA.repo}/{path}"
+        solution = str(field(row, "answer", where=where))
+        steps = len([line for line in solution.split("####")[0].splitlines() if re.search(r"\S", line)])
+        items.append(Item(id=f"gsm8k-{index:04d}", suite=NAME, category="word-problem",
+                          difficulty=by_steps(steps, 3, 6), prompt=str(field(row, "question", where=where)),
+                          answer=gold(solution), source=f"hf:{DATA.repo}#test/{index}"))
+    return items
+
+
+SUITE = benchmark(NAME, "math", "GSM8K test (1,319 grade-school word problems), answer verification", DATA, load,
+                  render_math, grade_math, size=1319,
+                  protocol="0-shot chat, \\boxed{} answer with flexible last-number fallback, math-verify")

@@ -1,0 +1,199 @@
+"""LiveCodeBench code generation (Jain et al., 2024, "LiveCodeBench: Holistic and Contamination Free
+Evaluation of Large Language Models for Code"): problems from LeetCode, AtCoder and Codeforces
+contests with their dates, as published on the Hub by livecodebench/code_generation_lite. Pinned
+here: release_v6 (test.jsonl ... test6.jsonl, 1,055 problems, contests May 2023 - April 2025).
+Licence: CC-BY-4.0 for the dataset; problems remain their platforms'.
+
+`--since/--until` pick a contest-date window, e.g. the DeepSeek-R1 report's 2024-08-01..2025-01-31.
+Protocol (the dataset's own harness): stdin/stdout problems run the program with each test's input on
+stdin and compare its output line by line (numbers with a 1e-6 tolerance); LeetCode problems call
+the starter code's `Solution` method with each test's arguments (one JSON value per line) and compare
+the returned value. Public and private tests both count; pass@1 over samples.
+
+The private tests are stored base64 + zlib + pickle. They are decoded only by an unpickler that
+refuses every global, so a payload can build nothing but strings, numbers, lists and dicts; a payload
+that names a class or function is rejected with an error and nothing of it runs. They are decoded at
+grading time, reading the item's line of the pinned file by offset and checking its sha256.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import pickle
+import zlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ...errors import OrbenchError
+from ...grading import GradeContext, Score
+from ...grading.extract import extract_code
+from ...grading.graders import run_tests
+from ...hubdata import DataFile, DataSource, fetch
+from ..items import Item
+from .. import Messages
+from .common import benchmark, difficulty, field
+
+NAME = "livecodebench"
+FILES = {
+    "test.jsonl": "2bd02b38beb48e8c46b5b9987095d999ff38cd8efc255ea5d58974317c48f63f",
+    "test2.jsonl": "095df7c5daf15f882c51a9deb84085cff1e073495a5dbcf95015a564d485f3a3",
+    "test3.jsonl": "28ed26cc83363ce3f1fe2d5fad9f8393077beb1907b167a31bd3b32f80801b79",
+    "test4.jsonl": "d711138ddaebfcf5f8ec6a4283ee677298c0f5c5d374a235af92aaf0584510da",
+    "test5.jsonl": "7f77571c2a6df0c2a72a3277650309f67e01e0008e18117e624633df53f81214",
+    "test6.jsonl": "bb4c364f71921c4495a6ad15abe1a927350b720009f4933e2e71f8af0f6fd1f5",
+}
+DATA = DataSource(repo="livecodebench/code_generation_lite", revision="0fe84c3912ea0c4d4a78037083943e8f0c4dd505",
+                  license="CC-BY-4.0", files=tuple(DataFile(path=p, sha256=s) for p, s in FILES.items()))
+STDIN_TASK = ("Write a complete Python program that reads the input from standard input and prints the answer "
+              "to standard output. Put the whole program in a single ```python code block.")
+CLASS_TASK = "Complete the starter code below and put the whole class in a single ```python code block."
+
+
+class RefusingUnpickler(pickle.Unpickler):
+    """Unpickles plain data only: any global (a class, a function such as os.system) is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"refused: the payload asks for {module}.{name}")
+
+
+def decode_private(text: str) -> list[dict[str, Any]]:
+    """The private test cases: plain JSON, or base64 + zlib + pickle of a JSON string."""
+    try:
+        decoded: Any = json.loads(text)
+    except ValueError:
+        try:
+            payload = zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
+            decoded = json.loads(RefusingUnpickler(io.BytesIO(payload)).load())
+        except pickle.UnpicklingError as exc:
+            raise OrbenchError(f"{NAME}: private tests rejected ({exc})") from None
+        except (ValueError, TypeError, zlib.error, EOFError, AttributeError) as exc:
+            raise OrbenchError(f"{NAME}: private tests unreadable ({type(exc).__name__})") from None
+    if not isinstance(decoded, list) or not all(isinstance(t, dict) for t in decoded):
+        raise OrbenchError(f"{NAME}: private tests are not a list of test cases")
+    return decoded
+
+
+def load(seed: int) -> list[Item]:
+    fetched = fetch(DATA, NAME)
+    items = []
+    for name in FILES:
+        with open(fetched.paths[name], "rb") as fh:
+            offset = 0
+            for line in fh:
+                if line.strip():
+                    items.append(_item(json.loads(line), name, offset, line))
+                offset += len(line)
+    return items
+
+
+def _item(row: dict[str, Any], name: str, offset: int, line: bytes) -> Item:
+    where = f"hf:{DATA.repo}/{name}"
+    qid = str(field(row, "question_id", where=where))
+    meta = json.loads(row.get("metadata") or "{}")
+    public = json.loads(str(field(row, "public_test_cases", where=where)))
+    return Item(id=f"lcb-{row.get('platform', 'x')}-{qid}", suite=NAME, category=str(row.get("platform", "unknown")),
+                difficulty=difficulty(str(row.get("difficulty") or "")),
+                prompt=str(field(row, "question_content", where=where)), entry_point=meta.get("func_name"),
+                source=f"{where}#{qid}",
+                extra={"date": str(field(row, "contest_date", where=where))[:10], "starter": row.get("starter_code") or "",
+                       "public": public, "file": name, "offset": offset, "length": len(line),
+                       "line_sha256": hashlib.sha256(line).hexdigest()})
+
+
+def render(item: Item, generation: Any) -> Messages:
+    starter = str((item.extra or {}).get("starter") or "").strip()
+    task = f"{CLASS_TASK}\n\n```python\n{starter}\n```" if starter else STDIN_TASK
+    messages = [{"role": "system", "content": generation.system_prompt}] if generation.system_prompt else []
+    return [*messages, {"role": "user", "content": f"{item.prompt}\n\n{task}"}]
+
+
+def private_tests(item: Item) -> list[dict[str, Any]]:
+    """Read the item's line of the pinned file again, check it, and decode its private tests."""
+    extra = item.extra or {}
+    path = Path(fetch(DATA, NAME).paths[str(extra["file"])])
+    with open(path, "rb") as fh:
+        fh.seek(int(extra["offset"]))
+        line = fh.read(int(extra["length"]))
+    if hashlib.sha256(line).hexdigest() != extra["line_sha256"]:
+        raise OrbenchError(f"{NAME}: {path.name} changed since the item was loaded")
+    return decode_private(str(json.loads(line).get("private_test_cases") or "[]"))
+
+
+def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    code = extract_code(text, None)
+    if code is None:
+        return Score(extracted=None, correct=False, detail="no code found")
+    try:
+        cases = list((item.extra or {}).get("public") or []) + private_tests(item)
+    except OrbenchError as exc:
+        return Score(extracted=code, correct=False, status="error", detail=exc.message)
+    context = context or GradeContext()
+    limits = context.sandbox
+    scaled = replace(limits, wall_seconds=min(120.0, limits.wall_seconds + 0.5 * len(cases)),
+                     cpu_seconds=int(min(120, limits.cpu_seconds + 0.5 * len(cases))))
+    return run_tests(code, harness(code, cases, item.entry_point), GradeContext(sandbox=scaled))
+
+
+def harness(code: str, cases: list[dict[str, Any]], method: str | None) -> str:
+    """A script that runs `code` on every case and raises on the first wrong one."""
+    data = json.dumps([[str(c.get("input", "")), str(c.get("output", ""))] for c in cases])
+    return HARNESS.format(program=repr(code), cases=repr(data), method=repr(method))
+
+
+HARNESS = '''\
+import io, json, sys
+
+PROGRAM = {program}
+CASES = json.loads({cases})
+METHOD = {method}
+
+
+def same(got, expected):
+    a, b = got.strip().split("\\n"), expected.strip().split("\\n")
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        x, y = x.split(), y.split()
+        if x == y:
+            continue
+        if len(x) != len(y):
+            return False
+        try:
+            if any(abs(float(p) - float(q)) > 1e-6 for p, q in zip(x, y)):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+code = compile(PROGRAM, "solution.py", "exec")
+for number, (given, expected) in enumerate(CASES):
+    if METHOD:
+        space = {{"__name__": "solution"}}
+        exec(code, space)
+        args = [json.loads(line) for line in given.split("\\n") if line.strip()]
+        got = getattr(space["Solution"](), METHOD)(*args)
+        if json.loads(json.dumps(got)) != json.loads(expected):
+            raise AssertionError(f"test {{number}}: wrong return value")
+        continue
+    sys.stdin = io.TextIOWrapper(io.BytesIO(given.encode()), encoding="utf-8")
+    captured = io.BytesIO()
+    sys.stdout = io.TextIOWrapper(captured, encoding="utf-8")
+    try:
+        exec(code, {{"__name__": "__main__"}})
+    except SystemExit:
+        pass
+    finally:
+        sys.stdout.flush()
+        sys.stdout = sys.__stdout__
+    if not same(captured.getvalue().decode("utf-8", "replace"), expected):
+        raise AssertionError(f"test {{number}}: wrong output")
+'''
+
+SUITE = benchmark(NAME, "code", "LiveCodeBench release_v6 (1,055 contest problems, dated), public + private tests",
+                  DATA, load, render, grade, size=1055, dated=True, gold=lambda item: None,
+                  protocol="stdin/stdout or LeetCode-class tests, public + private; --since/--until windows; pass@k")
