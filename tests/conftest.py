@@ -22,6 +22,9 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # closed port: "unreachable" unless a test overrides
     monkeypatch.delenv("HF_TOKEN", raising=False)
+    from orbench import hubdata
+
+    hubdata.forget()
     yield home
 
 

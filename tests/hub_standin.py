@@ -1,8 +1,11 @@
-"""A local stand-in for the Hugging Face Hub: enough of its HTTP API for `model_info` and `hf_hub_download`.
+"""A local stand-in for the Hugging Face Hub: enough of its HTTP API for `model_info`, `dataset_info`
+and `hf_hub_download`.
 
-It serves `GET /api/models/{repo}/revision/{rev}` (with LFS metadata) and `HEAD`/`GET
-/{repo}/resolve/{rev}/{file}` with the headers huggingface_hub reads (`X-Repo-Commit`, `ETag`,
-`X-Linked-Etag`, `X-Linked-Size`). Tests point `HF_ENDPOINT` at it.
+It serves `GET /api/models/{repo}/revision/{rev}` and `GET /api/datasets/{repo}/revision/{rev}`
+(with LFS metadata), and `HEAD`/`GET /{repo}/resolve/{rev}/{file}` and
+`/datasets/{repo}/resolve/{rev}/{file}` with the headers huggingface_hub reads (`X-Repo-Commit`,
+`ETag`, `X-Linked-Etag`, `X-Linked-Size`). A gated repo answers 401 with the GatedRepo error code.
+Tests point `HF_ENDPOINT` at it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ class Repo:
     commit: str = "a" * 40
     branches: dict[str, str] = field(default_factory=dict)
     advertised_sha256: dict[str, str] = field(default_factory=dict)  # to simulate a corrupt download
+    gated: bool = False  # every request answers 401 GatedRepo, whatever token is sent
+    small_files: set[str] = field(default_factory=set)  # stored in git, not LFS: the Hub gives their blob id
 
     def resolve(self, rev: str) -> str | None:
         if rev == self.commit or rev == "main":
@@ -32,10 +37,15 @@ class Repo:
     def sha256(self, name: str) -> str:
         return self.advertised_sha256.get(name) or hashlib.sha256(self.files[name]).hexdigest()
 
+    def blob_id(self, name: str) -> str:
+        data = self.files[name]
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
 
 class HubStandIn:
-    def __init__(self, repos: dict[str, Repo]):
+    def __init__(self, repos: dict[str, Repo], datasets: dict[str, Repo] | None = None):
         self.repos = repos
+        self.datasets = datasets if datasets is not None else {}
         self.requests: list[tuple[str, str]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -72,30 +82,39 @@ class HubStandIn:
                 path = unquote(urlparse(self.path).path)
                 hub.requests.append((self.command, path))
                 if path.startswith("/api/models/"):
-                    return self._info(path[len("/api/models/"):])
+                    return self._info(path[len("/api/models/"):], hub.repos)
+                if path.startswith("/api/datasets/"):
+                    return self._info(path[len("/api/datasets/"):], hub.datasets)
+                if path.startswith("/datasets/") and "/resolve/" in path:
+                    return self._file(path[len("/datasets/"):], body, hub.datasets)
                 if "/resolve/" in path:
-                    return self._file(path.lstrip("/"), body)
+                    return self._file(path.lstrip("/"), body, hub.repos)
                 self._error(404, "EntryNotFound")
 
-            def _info(self, rest: str):
+            def _info(self, rest: str, repos: dict[str, Repo]):
                 repo_id, _, rev = rest.partition("/revision/")
-                repo = hub.repos.get(repo_id)
+                repo = repos.get(repo_id)
                 if repo is None:
                     return self._error(404, "RepoNotFound")
+                if repo.gated:
+                    return self._error(401, "GatedRepo")
                 commit = repo.resolve(rev or "main")
                 if commit is None:
                     return self._error(404, "RevisionNotFound")
-                siblings = [{"rfilename": name, "size": len(data), "blobId": "b" * 40,
-                             "lfs": {"sha256": repo.sha256(name), "size": len(data), "pointerSize": 134}}
+                siblings = [{"rfilename": name, "size": len(data), "blobId": repo.blob_id(name)}
+                            | ({} if name in repo.small_files else
+                               {"lfs": {"sha256": repo.sha256(name), "size": len(data), "pointerSize": 134}})
                             for name, data in repo.files.items()]
                 self._json({"id": repo_id, "modelId": repo_id, "sha": commit, "siblings": siblings})
 
-            def _file(self, rest: str, body: bool):
+            def _file(self, rest: str, body: bool, repos: dict[str, Repo]):
                 repo_id, _, tail = rest.partition("/resolve/")
-                repo = hub.repos.get(repo_id)
+                repo = repos.get(repo_id)
                 rev, _, name = tail.partition("/")
                 if repo is None:
                     return self._error(404, "RepoNotFound")
+                if repo.gated:
+                    return self._error(401, "GatedRepo")
                 commit = repo.resolve(rev)
                 if commit is None:
                     return self._error(404, "RevisionNotFound")

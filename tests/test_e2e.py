@@ -88,3 +88,16 @@ def test_the_run_table_names_engine_n_and_machine_time(embedded_model, tmp_path)
                     "--parallel", "2", "-o", str(tmp_path / "o"), "-q")
     assert result.exit_code == 0, result.output
     assert "engine llama.cpp-batched, N=2; machine time 0m" in result.output
+
+
+def test_humaneval_offline_on_the_embedded_model(real_cache, tmp_path):
+    """The public benchmark that works with no network: HumanEval from the pinned PyPI copy."""
+    out = tmp_path / "he"
+    result = invoke("run", "-m", "smollm2-135m", "-s", "humaneval", "--limit", "2", "--max-tokens", "64",
+                    "--threads", "2", "-o", str(out), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    suite = json.loads(result.stdout)["suites"][0]
+    assert suite["suite"] == "humaneval" and suite["samples"] == 2 and suite["errors"] == 0
+    assert suite["data"]["revision_pinned"] == "pypi" and suite["data"]["files"][0]["sha256"].startswith("b796127e")
+    records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert all(r["status"] == "ok" and r["isolation"] for r in records if r["extracted"])

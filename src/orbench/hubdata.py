@@ -186,6 +186,11 @@ def fetch(source: DataSource, name: str) -> Fetched:
     return _FETCHED[key]
 
 
+def forget() -> None:
+    """Drop this process's memo of fetched sources (files are then checked again on next use)."""
+    _FETCHED.clear()
+
+
 def remember(source: DataSource, fetched: Fetched) -> None:
     """Record data read another way (a PyPI copy) as this process's fetch of `source`."""
     _FETCHED[(source.repo, source.revision, _cache_dir(), _endpoint())] = fetched

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from typing import Any
 from .compare import LoadedRun, PairedResult, compare_all, load_runs, pick_reference, significant_drop
 from .files import read_model
 from .kld import KldReport
+from .published import Published
 from .svg import Point, bars, scatter
 from .units import duration
 
@@ -49,6 +50,8 @@ class Report:
     recommendation: str
     kld_note: str
     per_hour: dict[tuple[str, str], float | None]  # (quant label, suite) -> correct answers per machine-hour
+    published: dict[str, list[Published]] = field(default_factory=dict)  # suite -> published figures of the model
+    unquoted: list[str] = field(default_factory=list)  # suites whose items the report must not quote
 
 
 def _rows(runs: list[LoadedRun], kld: dict[str, dict[str, float]]) -> list[QuantRow]:
@@ -110,7 +113,9 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
     per_hour = {(run.label, s.suite): correct_per_hour([s]) for run in runs for s in run.summary.suites}
     per_hour.update({(run.label, "all"): correct_per_hour(run.summary.suites) for run in runs})
     return Report(model=ref.summary.provenance.model, reference=ref.label, rows=rows, paired=paired,
-                  recommendation=recommend(rows, paired, ref.label, max_kld, alpha), kld_note=note, per_hour=per_hour)
+                  recommendation=recommend(rows, paired, ref.label, max_kld, alpha), kld_note=note, per_hour=per_hour,
+                  published={s.suite: s.published for s in ref.summary.suites if s.published},
+                  unquoted=sorted({s.suite for run in runs for s in run.summary.suites if not s.quote_items}))
 
 
 def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.05, alpha: float = 0.05,
@@ -170,6 +175,17 @@ def markdown(rep: Report) -> str:
         [[r.label, _pct(r.diagnostics.get("truncated_rate")), _pct(r.diagnostics.get("unterminated_thinking_rate")),
           _pct(r.diagnostics.get("no_answer_rate")), _pct(r.diagnostics.get("repetition_loop_rate")),
           _num(r.diagnostics.get("mean_thinking_tokens"))] for r in rep.rows])
+    if rep.published:
+        here = {(p.suite, p.label): p.accuracy.value for p in rep.paired}
+        lines += ["", "Published figures of this model, beside this run's (protocol differences spelled out):", ""]
+        lines += _md_table(["suite", "published", "here (each quant)", "source", "protocol differences"], [
+            [suite, f"{fig.value:.1f}% {fig.metric}",
+             ", ".join(f"{r.label} {_pct(here.get((suite, r.label)))}" for r in rep.rows), fig.source,
+             "; ".join(fig.differences) or "-"]
+            for suite, figs in rep.published.items() for fig in figs])
+    if rep.unquoted:
+        lines += ["", f"Items of {', '.join(rep.unquoted)} are not quoted here: the dataset's terms ask that its "
+                  "examples are not published."]
     return "\n".join(lines) + "\n"
 
 

@@ -152,10 +152,11 @@ def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:
     from ..hubdata import availability
 
     where = "orbench" if suite.data is None else availability(suite.data)
-    items = suite.load(seed) if where else []
+    loaded = where in ("orbench", "hub cache")  # listing never downloads anything
+    items = suite.load(seed) if loaded else []
     return {
         "name": suite.name, "kind": suite.kind, "description": suite.description,
-        "items": len(items) if where else suite.size,
+        "items": len(items) if loaded else suite.size,
         "source": suite.source + (f" (seed {seed})" if suite.seeded else ""), "license": suite.license,
         "on_disk": where is not None, "available_from": where, "protocol": suite.protocol,
         "categories": dict(sorted(Counter(i.category for i in items).items())),

@@ -50,7 +50,7 @@ class Item(BaseModel):
         if self.tests is not None:
             if not self.entry_point:
                 raise ValueError("a code item needs entry_point")
-        elif self.answer is None:
+        elif self.answer is None and self.extra is None:
             raise ValueError("an item needs an answer (or tests, for code)")
         if self.choices is not None:
             letters = [chr(ord("A") + i) for i in range(len(self.choices))]

@@ -38,6 +38,9 @@ def user_suite(path: Path) -> Suite:
     if items[0].suite in all_suites():
         raise OrbenchError(f"{path}: the items say suite '{items[0].suite}', the name of a built-in suite",
                            hint="give your items another suite name")
+    bare = next((i for i in items if i.answer is None and i.tests is None), None)
+    if bare is not None:
+        raise OrbenchError(f"{path}: item '{bare.id}' has neither an answer nor tests")
     kinds = {item_kind(i) for i in items}
     if None in kinds:
         first = next(i for i in items if item_kind(i) is None)

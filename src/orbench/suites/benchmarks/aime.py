@@ -13,8 +13,6 @@ without Hub access here): each file is pinned on its first download and checked 
 
 from __future__ import annotations
 
-from typing import Callable
-
 from ...grading.graders import grade_math
 from ...hubdata import DataFile, DataSource
 from ..items import Item
@@ -28,23 +26,29 @@ AIME25 = DataSource(repo="math-ai/aime25", revision="563bb8404243c5f09de6ec262f2
                     license="problems (c) MAA; no licence on the Hub set", files=(DataFile(path="test.jsonl"),))
 
 
-def loader(name: str, source: DataSource) -> Callable[[int], list[Item]]:
-    def load(seed: int) -> list[Item]:
-        items = []
-        for index, (path, row) in enumerate(rows(source, name)):
-            where = f"{source.repo}/{path}"
-            answer = str(field(row, "answer", where=where)).strip()
-            ident = str(row.get("id", index))
-            items.append(Item(id=f"{name}-{ident}", suite=name, category="competition", difficulty="hard",
-                              prompt=str(field(row, "problem", "question", where=where)), answer=answer.lstrip("0") or "0",
-                              source=f"hf:{source.repo}#{ident}"))
-        return items
+def competition_items(name: str, source: DataSource) -> list[Item]:
+    """Rows with a problem (or question) and an answer, as hard competition items."""
+    items = []
+    for index, (path, row) in enumerate(rows(source, name)):
+        where = f"{source.repo}/{path}"
+        answer = str(field(row, "answer", where=where)).strip()
+        ident = str(row.get("id", index))
+        items.append(Item(id=f"{name}-{ident}", suite=name, category="competition", difficulty="hard",
+                          prompt=str(field(row, "problem", "question", where=where)), answer=answer.lstrip("0") or "0",
+                          source=f"hf:{source.repo}#{ident}"))
+    return items
 
-    return load
+
+def load_aime24(seed: int) -> list[Item]:
+    return competition_items("aime24", AIME24)
+
+
+def load_aime25(seed: int) -> list[Item]:
+    return competition_items("aime25", AIME25)
 
 
 PROTOCOL = "R1 report / open-r1: 0-shot, \\boxed{} integer answer, math-verify, pass@1 over k samples"
 AIME24_SUITE = benchmark("aime24", "math", "AIME 2024 I and II (30 problems), answer verification", AIME24,
-                         loader("aime24", AIME24), render_math, grade_math, size=30, protocol=PROTOCOL)
+                         load_aime24, render_math, grade_math, size=30, protocol=PROTOCOL)
 AIME25_SUITE = benchmark("aime25", "math", "AIME 2025 I and II (30 problems), answer verification", AIME25,
-                         loader("aime25", AIME25), render_math, grade_math, size=30, protocol=PROTOCOL)
+                         load_aime25, render_math, grade_math, size=30, protocol=PROTOCOL)

@@ -12,11 +12,19 @@ from __future__ import annotations
 from ...grading.graders import grade_math
 from ...hubdata import DataFile, DataSource
 from ..templates import render_math
-from .aime import loader
+from ..items import Item
+from .aime import competition_items
 from .common import benchmark
 
 DATA = DataSource(repo="math-ai/amc23", revision=None, license="problems (c) MAA; no licence on the Hub set",
                   files=(DataFile(path="test.jsonl"),))
-SUITE = benchmark("amc23", "math", "AMC 12 2023 (40 problems), answer verification", DATA, loader("amc23", DATA),
+NAME = "amc23"
+
+
+def load(seed: int) -> list[Item]:
+    return competition_items(NAME, DATA)
+
+
+SUITE = benchmark(NAME, "math", "AMC 12 2023 (40 problems), answer verification", DATA, load,
                   render_math, grade_math, size=40,
                   protocol="0-shot, \\boxed{} answer, math-verify, pass@1 over samples")

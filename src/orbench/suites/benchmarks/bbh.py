@@ -58,8 +58,8 @@ def render(item: Item, generation: object) -> Messages:
 def normalize(answer: str) -> str:
     text = answer.strip().strip("*").strip()
     text = re.sub(r"\\text\{([^}]*)\}", r"\1", text).rstrip(".").strip()
-    if re.fullmatch(r"\(?[A-R]\)?", text):
-        return text.strip("()")
+    if re.fullmatch(r"\(?[A-Ra-r]\)?", text):
+        return text.strip("()").upper()
     return " ".join(text.lower().split())
 
 

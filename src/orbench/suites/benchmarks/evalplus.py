@@ -35,7 +35,7 @@ MBPP_PLUS = DataSource(
 def load_humaneval_plus(seed: int) -> list[Item]:
     items = []
     for _, row in rows(HE_PLUS, "humaneval-plus"):
-        base = humaneval.item(row, f"hf:{HE_PLUS.repo}")
+        base = humaneval.item(row, f"hf:{HE_PLUS.repo}", origin=HE_PLUS.repo)
         items.append(base.model_copy(update={"id": base.id.replace("humaneval", "humaneval-plus"),
                                              "suite": "humaneval-plus"}))
     return items

