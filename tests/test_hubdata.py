@@ -134,3 +134,9 @@ def test_pull_suite_from_the_cli_and_a_gated_set_exits_2_without_the_token(hub, 
     listed = {d["name"]: d for d in json.loads(CliRunner().invoke(app, ["suites", "--json"]).stdout)}
     assert listed["gpqa-diamond"]["on_disk"] and listed["gpqa-diamond"]["items"] == 3
     assert not listed["gsm8k"]["on_disk"] and listed["gsm8k"]["items"] == 1319
+
+
+def test_a_run_on_a_benchmark_without_data_or_hub_exits_2_naming_the_repo(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--backend", "mock", "-s", "math500", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "HuggingFaceH4/MATH-500" in result.stderr
+    assert "orbench pull --suite math500" in result.stderr and "Traceback" not in result.output
