@@ -20,6 +20,7 @@ _API = {
     "lock_config": "nightly", "compare_runs": "compare", "load_runs": "compare", "run_gate": "gate",
     "measure_kld": "kld", "KldOptions": "kld", "build_report": "report", "write_report": "report",
     "merge_shards": "merge", "read_summary": "results", "read_samples": "results", "OrbenchError": "errors",
+    "regrade": "regrade", "write_view": "view", "ViewOptions": "view",
 }
 __all__ = ["__version__", *_API]
 

@@ -130,9 +130,13 @@ def significant_drop(result: PairedResult, alpha: float = 0.05) -> bool:
     return _significant(result.difference, result.p_value, alpha)
 
 
-def compare_runs(folders: list[Path], reference: str | None = None,
-                 seed: int = 0) -> tuple[LoadedRun, list[LoadedRun], list[PairedResult]]:
-    """Load the runs under `folders`, pick the reference, and pair every run with it per suite."""
+def compare_runs(folders: list[Path], reference: str | None = None, seed: int = 0,
+                 allow_grader_mismatch: bool = False) -> tuple[LoadedRun, list[LoadedRun], list[PairedResult]]:
+    """Load the runs under `folders`, pick the reference, and pair every run with it per suite.
+    Runs graded by different grader versions are refused unless `allow_grader_mismatch`."""
+    from .gradercheck import check_grader_versions
+
     runs = load_runs(folders)
+    check_grader_versions(runs, allow_grader_mismatch)
     ref = pick_reference(runs, reference)
     return ref, runs, compare_all(runs, ref, seed)

@@ -101,10 +101,12 @@ def _speed_finding(run: LoadedRun, base: LoadedRun, rule: Rule) -> list[Finding]
 
 
 def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float = 0.05,
-             max_error_rate: float = 0.05) -> GateResult:
+             max_error_rate: float = 0.05, allow_grader_mismatch: bool = False) -> GateResult:
+    from .gradercheck import check_grader_versions
+
     runs, base = load_runs([run_dir]), load_runs([baseline_dir])
     findings: list[Finding] = []
-    notes: list[str] = []
+    notes: list[str] = check_grader_versions([*runs, *base], allow_grader_mismatch)
     for run, ref in _pair_up(runs, base):
         for rule in rules:
             findings += (_accuracy_findings(run, ref, rule, alpha) if rule.metric == "accuracy"
@@ -130,9 +132,12 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
 
 
 def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float = 0.05, max_error_rate: float = 0.05,
-             junit: Path | None = None, markdown_file: Path | None = None) -> GateResult:
-    """Evaluate the gate and write its JUnit XML and Markdown files where asked."""
-    result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate)
+             junit: Path | None = None, markdown_file: Path | None = None,
+             allow_grader_mismatch: bool = False) -> GateResult:
+    """Evaluate the gate and write its JUnit XML and Markdown files where asked; runs graded by
+    different grader versions are refused (exit 2) unless `allow_grader_mismatch`."""
+    result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate,
+                      allow_grader_mismatch)
     try:
         if junit:
             junit.write_text(junit_xml(result), encoding="utf-8")

@@ -162,6 +162,7 @@ def grade_sample(suite: Suite, item: Item, request: GenerationRequest, completio
         correct=result.correct if result.status == "ok" else None, status=result.status,
         error=result.detail if result.status == "error" else None, detail=result.detail, flags=flags,
         isolation=result.isolation, thinking_tokens=_share(completion.completion_tokens, split.thinking, completion.text),
+        grader_version=suite.grader_version,
     )
 
 

@@ -22,10 +22,15 @@ def compare(
     junit: Annotated[Optional[Path], typer.Option(help="Gate: write a JUnit XML file (one test case per run x suite).")] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Gate: write a Markdown summary.")] = None,
     seed: SeedOpt = 0,
+    allow_grader_mismatch: Annotated[bool, typer.Option(
+        "--allow-grader-mismatch", help="Compare runs graded by different grader versions anyway "
+        "(otherwise exit 2, naming the runs to `orbench regrade`).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Per suite and quant: accuracy (95% CI), paired difference to the reference (bootstrap CI,
-    exact McNemar p), and the items that flipped each way.
+    exact McNemar p), and the items that flipped each way, with the `orbench view` command that
+    shows them. Runs graded by different grader versions are refused (exit 2) unless
+    --allow-grader-mismatch.
 
     With --baseline it is a regression gate. Exit codes: 0 no regression; 1 a regression (a drop
     past a --fail-on threshold that is also significant at --alpha, or a speed drop past its
@@ -46,16 +51,18 @@ def compare(
             raise OrbenchError("gate mode compares one run folder with --baseline")
         from ..gate import run_gate
 
-        result = run_gate(runs[0], baseline, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit, markdown)
+        result = run_gate(runs[0], baseline, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit, markdown,
+                          allow_grader_mismatch)
         print_gate(result, json_out)
         raise typer.Exit(result.exit_code)
     from ..compare import compare_runs
 
-    ref, loaded, results = compare_runs(runs, reference, seed)
+    ref, loaded, results = compare_runs(runs, reference, seed, allow_grader_mismatch)
     if json_out:
         print_json({"reference": ref.label, "results": [r.model_dump(mode="json") for r in results]})
         return
     _print_table(ref, loaded, results)
+    _print_view_commands(runs, ref.label, results)
 
 
 def print_gate(result: Any, json_out: bool) -> None:
@@ -89,3 +96,13 @@ def _print_table(ref: Any, loaded: list[Any], results: list[Any]) -> None:
                       f"gained {', '.join(r.gained[:8]) or '-'}{' …' if len(r.gained) > 8 else ''}")
         if not r.prompt_set_matches:
             out.print(f"warning: {r.suite} {r.label} ran a different prompt set; only shared items are paired")
+
+
+def _print_view_commands(folders: list[Path], reference: str, results: list[Any]) -> None:
+    """For each run that lost or gained items: the `orbench view` command that lists exactly those."""
+    from ..view.links import view_command
+
+    flipped = [label for label in dict.fromkeys(r.label for r in results)
+               if label != reference and any(r.lost or r.gained for r in results if r.label == label)]
+    for label in flipped:
+        print(f"see {label}'s lost and gained items: {view_command(folders, reference, label)}")
