@@ -17,7 +17,9 @@ from conftest import REPO_ROOT
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
+    # Never the checkout's sources: with PYTHONPATH=src, pip would find orbench "already installed".
+    env = {k: v for k, v in kwargs.pop("env", os.environ).items() if k != "PYTHONPATH"}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, **kwargs)
     assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -68,5 +70,7 @@ def test_the_wheel_carries_its_data_and_runs_outside_the_checkout(installed, tmp
     summary = json.loads(run.stdout)
     assert summary["status"] == "complete" and [s["items"] for s in summary["suites"]] == [2, 2]
     assert (tmp_path / "out" / "samples.jsonl").read_text().count("\n") == 4
+    _run([str(installed / "bin" / "orbench"), "view", "out", "--no-open"], cwd=tmp_path, env=env)
+    assert "DecompressionStream" in (tmp_path / "out" / "view.html").read_text()  # the viewer's script ships
     version = _run([str(installed / "bin" / "orbench"), "--version"], cwd=tmp_path, env=env).stdout
     assert version.strip() == "orbench 0.1.0"
