@@ -21,7 +21,9 @@ def regrade(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Grade every stored reply again with the current graders (and the current sandbox for code),
+    """Grade stored replies again with the current graders, without the model.
+
+    Every reply is graded as the run graded it, with today's graders (and sandbox, for code),
     without loading a model. Each changed record keeps the verdict it replaces; summary.json is
     recomputed and records the grader versions. Prints, per suite, how many verdicts changed and
     in which direction.

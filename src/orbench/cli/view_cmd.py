@@ -44,8 +44,9 @@ def view(
     no_open: Annotated[bool, typer.Option("--no-open", help="Do not open the page in a browser.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Write one self-contained HTML page (no network; works from file:// and as a CI artifact)
-    that shows every sample: a list with filters (suite, category, difficulty, verdict, flags),
+    """Browse every sample of one or more runs in a self-contained HTML page.
+
+    The page needs no network and works from file:// and as a CI artifact: a list with filters (suite, category, difficulty, verdict, flags),
     sorting and full-text search, and each sample's page with its prompt, reference answer or
     tests, folded thinking, answer, extracted answer, verdict and reason (for code: the sandbox's
     exit reason and isolation), tokens and timings. Several runs of one plan (a quant ladder, two
