@@ -95,6 +95,18 @@ def test_a_suite_whose_terms_forbid_quoting_is_left_out_unless_asked(tmp_path):
     assert bodies[0]["reference"] is None and any("Reference answers of secret are not shown" in n for n in meta["notes"])
 
 
+def test_gpqa_stays_out_even_when_an_older_summary_does_not_say_so(tmp_path):
+    items = [Item(id="gpqa-1", suite="gpqa-diamond", category="physics", difficulty="hard", prompt="Gated question?",
+                  choices=["yes", "no"], answer="A")]
+    suite = Suite("gpqa-diamond", "reasoning", "test", lambda seed: items, render_reasoning, grade_reasoning,
+                  source="test")  # quote_items left at True, as in summaries written before it existed
+    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), output=tmp_path / "run")
+    backend = MockBackend({"*": "Gated reasoning. Answer: A"})
+    Run(backend, spec, base_provenance("toy", "Q8_0", spec, backend.info())).execute()
+    assert write_view([tmp_path / "run"]).hidden == ["gpqa-diamond"]
+    assert "Gated" not in json.dumps(read_view(tmp_path / "run" / "view.html")[2])
+
+
 def test_several_runs_line_up_by_item_and_compare_prints_the_view_command(tmp_path, mock_script):
     base = ladder(tmp_path / "ladder", mock_script, replies(), replies(wrong={3: "\\boxed{5}"}))
     compared = cli("compare", base)

@@ -62,7 +62,7 @@ class _Table:
 
 def collect(runs: list[LoadedRun], opts: ViewOptions) -> Collected:
     """Index rows and bodies for every sample of `runs`, in the order the runs recorded them."""
-    restricted = {s.suite for run in runs for s in run.summary.suites if not s.quote_items}
+    restricted = {s.suite for run in runs for s in run.summary.suites if not s.quote_items or not _quotable(s.suite)}
     hidden = set() if opts.include_restricted else restricted
     keys: dict[str, list[SampleRecord | None]] = {}
     for position, run in enumerate(runs):
@@ -88,6 +88,15 @@ def collect(runs: list[LoadedRun], opts: ViewOptions) -> Collected:
     meta.update(suites=suites.names, categories=cats.names, difficulties=diffs.names, flags=flags.names,
                 verdicts=list(VERDICTS))
     return Collected(meta, rows, bodies)
+
+
+def _quotable(name: str) -> bool:
+    """What orbench knows of a suite's terms today (a summary written before `quote_items` existed
+    says nothing)."""
+    from ..suites import all_suites
+
+    known = all_suites().get(name)
+    return known is None or known.quote_items
 
 
 def _index_entry(record: SampleRecord | None, flags: _Table) -> list[Any] | None:
