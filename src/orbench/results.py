@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from .backends import BackendInfo
 from .errors import OrbenchError
-from .files import parse_model, read_model
+from .files import lines_of, parse_model, read_model
 from .hubdata import DataProvenance
 from .published import Published
 from .stats import Estimate
@@ -187,17 +187,4 @@ def read_summary(path: Path) -> RunSummary:
 
 def read_samples(path: Path) -> list[SampleRecord]:
     """Every record of a `samples.jsonl`; a bad line is an OrbenchError naming file and line."""
-    records = []
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if line.strip():
-                    records.append(parse_model(line, SampleRecord, f"{path}:{lineno}"))
-        except UnicodeDecodeError:
-            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None
-    return records
+    return [parse_model(line, SampleRecord, where) for where, line in lines_of(path)]

