@@ -206,6 +206,8 @@ def _decide(result: PairedResult, counts: PairedCounts, alpha: float) -> None:
         options.append((pairs_needed(counts.discordance, d.value, -result.margin, alpha), "not worse"))
     if d.value < 0:
         options.append((pairs_needed(counts.discordance, d.value, 0.0, alpha), "worse"))
+    if not options:  # a zero margin and a zero difference: nothing can be shown either way
+        return
     pairs, shows = min(options, key=lambda o: o[0])
     items = items_for(counts, pairs)
     result.items_needed = None if items is None else _round_up(max(items, counts.items + 1))

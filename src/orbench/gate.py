@@ -8,11 +8,14 @@ Rules are written `METRIC<THRESHOLD` with a unit: `accuracy<-2pp` (percentage po
   carries the smallest drop the run could detect (80% power at the observed discordance); a rule
   whose threshold is smaller than that is *underpowered*: a warning, or a failure with
   `fail_underpowered`.
-- Speed compares the per-sample generation rates of both runs (every sample is a measurement): the
-  typical ratio (Hodges-Lehmann, on log rates) and its distribution-free 95% interval. A slowdown
-  counts only when it is past the threshold AND the whole interval lies below no change, so one
-  noisy sample or a noisy run average does not fail a night. With fewer than 5 timed samples a
-  side, the rule is underpowered.
+- Speed compares the per-sample generation rates of both runs (every sample is a measurement;
+  samples decoded in exactly the same steps of the batched engine share one and count once):
+  the ratio of their medians, with the distribution-free 95% interval of the ratio (Mann-Whitney,
+  around the Hodges-Lehmann estimate on log rates) as the noise band. A slowdown counts only when
+  it is past the threshold AND the whole interval lies below no change, so one noisy sample or a
+  noisy run average does not fail a night. The rule is underpowered when the noise band is wider
+  than the threshold (half its width is reported as the detectable change), or with fewer than 5
+  timed samples a side.
 
 Exit codes: 0 no regression, 1 regression (or an underpowered rule with `fail_underpowered`),
 2 usage or input error, 3 too many infrastructure errors (the run cannot be trusted either way).
@@ -130,9 +133,11 @@ def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float
 
 
 def sample_rates(run: LoadedRun) -> list[float]:
-    """Generation tokens/s of every scored sample that measured its generation time."""
-    return [r.completion_tokens / r.generation_seconds for r in run.records
-            if r.status == "ok" and r.generation_seconds and r.completion_tokens > 0]
+    """Generation tokens/s of the scored samples that measured their generation time. Samples that
+    the batched engine decoded in exactly the same steps share one timing: they count once."""
+    timings = {(r.completion_tokens, round(r.generation_seconds, 9)) for r in run.records
+               if r.status == "ok" and r.generation_seconds and r.completion_tokens > 0}
+    return [tokens / seconds for tokens, seconds in sorted(timings)]
 
 
 def _speed_finding(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float) -> list[Finding]:
@@ -147,12 +152,15 @@ def _speed_finding(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float) ->
         return [Finding(label=run.label, suite="performance", rule=str(rule), baseline=b, current=a,
                         change=(a - b) / b * 100, n=len(now), underpowered=True, regression=False, seconds=wall,
                         note=f"fewer than {MIN_TIMED} timed samples in a run: one average is not judged")]
-    ratio, low, high = shift
-    change = (ratio - 1) * 100
-    regression = change < rule.threshold and (high - 1) * 100 < 0
-    return [Finding(label=run.label, suite="performance", rule=str(rule), baseline=statistics.median(then),
-                    current=statistics.median(now), change=change, low=(low - 1) * 100, high=(high - 1) * 100,
-                    n=len(now), significant=high < 1, regression=regression, seconds=wall)]
+    _, low, high = shift
+    median_now, median_then = statistics.median(now), statistics.median(then)
+    change = (median_now / median_then - 1) * 100
+    regression = change < rule.threshold and high < 1
+    noise = (high - low) / 2 * 100  # half the width of the noise band, in percent
+    return [Finding(label=run.label, suite="performance", rule=str(rule), baseline=median_then, current=median_now,
+                    change=change, low=(low - 1) * 100, high=(high - 1) * 100, n=len(now), significant=high < 1,
+                    detectable=noise, underpowered=not regression and noise > -rule.threshold,
+                    regression=regression, seconds=wall)]
 
 
 def _notes(run: LoadedRun, ref: LoadedRun) -> list[str]:

@@ -230,7 +230,11 @@ def markdown(rep: Report) -> str:
 
 
 def _marked(rep: Report, label: str) -> str:
-    return label + (" (reference)" if label == rep.reference else " (recommended)" if label == rep.recommended else "")
+    """A chart label: the quant alone when every run is of one model, with the reference and the
+    recommended quant marked."""
+    models = {r.label.rsplit(":", 1)[0] for r in rep.rows}
+    short = label.rsplit(":", 1)[-1] if len(models) == 1 and ":" in label else label
+    return short + (" (reference)" if label == rep.reference else " (recommended)" if label == rep.recommended else "")
 
 
 def html(rep: Report) -> str:

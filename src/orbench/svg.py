@@ -85,14 +85,28 @@ def scatter(points: list[Point], x_label: str, y_label: str, fmt_x=lambda v: f"{
                          f'stroke="{color}" stroke-width="1.5"/>')
         parts.append(f'<circle cx="{sx(p.x):.1f}" cy="{sy(p.y):.1f}" r="4" fill="{color}"><title>{escape(p.label)}: '
                      f'{fmt_y(p.y)}</title></circle>')
-    for p in top.values():
-        parts.append(f'<text x="{sx(p.x) + 6:.1f}" y="{sy(p.high if p.high is not None else p.y) - 6:.1f}" '
-                     f'font-size="10">{escape(p.label)}</text>')
+    parts += _labels([(sx(p.x), sy(p.high if p.high is not None else p.y), p.label) for p in top.values()])
     for i, name in enumerate(s for s in series if s):
         y = PAD_T + 14 + i * 16
         parts.append(f'<rect x="{W - PAD_R + 12}" y="{y - 9}" width="10" height="10" fill="{COLORS[series.index(name) % len(COLORS)]}"/>'
                      f'<text x="{W - PAD_R + 26}" y="{y}" font-size="11">{escape(name)}</text>')
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img">{"".join(parts)}</svg>'
+
+
+def _labels(anchors: list[tuple[float, float, str]], size: int = 10) -> list[str]:
+    """Point labels that do not overlap each other or leave the plot: each is moved up a line
+    while it would cover one already placed, and flipped to the left of its point near the edge."""
+    placed: list[tuple[float, float, float]] = []  # x0, x1, baseline y
+    out = []
+    for x, y, text in sorted(anchors, key=lambda a: (a[0], -a[1])):
+        width = 0.6 * size * len(text)
+        x0 = x + 6 if x + 6 + width <= W - PAD_R else x - 6 - width
+        y -= 6
+        while any(x0 < b1 and b0 < x0 + width and abs(y - by) < size + 2 for b0, b1, by in placed):
+            y -= size + 2
+        placed.append((x0, x0 + width, y))
+        out.append(f'<text x="{x0:.1f}" y="{max(y, PAD_T):.1f}" font-size="{size}">{escape(text)}</text>')
+    return out
 
 
 def bars(values: list[tuple[str, float]], y_label: str, fmt=lambda v: f"{v:.1f}") -> str:
@@ -108,8 +122,7 @@ def bars(values: list[tuple[str, float]], y_label: str, fmt=lambda v: f"{v:.1f}"
         x = PAD_L + i * width + width * 0.15
         parts.append(f'<rect x="{x:.1f}" y="{sy(value):.1f}" width="{width * 0.7:.1f}" height="{H - PAD_B - sy(value):.1f}" '
                      f'fill="{COLORS[0]}"/><text x="{x + width * 0.35:.1f}" y="{sy(value) - 4:.1f}" font-size="11" '
-                     f'text-anchor="middle">{escape(fmt(value))}</text><text x="{x + width * 0.35:.1f}" y="{H - PAD_B + 16}" '
-                     f'font-size="11" text-anchor="middle">{escape(label)}</text>')
+                     f'text-anchor="middle">{escape(fmt(value))}</text>' + _bar_label(x + width * 0.35, width, label))
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img">{"".join(parts)}</svg>'
 
 
@@ -144,3 +157,11 @@ def trend(series: dict[str, list[tuple[int, float, float | None, float | None]]]
                      f'<text x="{width - PAD_R + 26}" y="{PAD_T + 14 + k * 16}" font-size="11">{escape(name)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{H}" viewBox="0 0 {width} {H}" '
             f'role="img">{"".join(parts)}</svg>')
+
+
+def _bar_label(x: float, width: float, label: str) -> str:
+    """A bar's name under it; slanted when it is wider than the bar's slot."""
+    if 6.6 * len(label) <= width:
+        return f'<text x="{x:.1f}" y="{H - PAD_B + 16}" font-size="11" text-anchor="middle">{escape(label)}</text>'
+    return (f'<text x="{x:.1f}" y="{H - PAD_B + 12}" font-size="10" text-anchor="end" '
+            f'transform="rotate(-25 {x:.1f} {H - PAD_B + 12})">{escape(label)}</text>')

@@ -143,6 +143,7 @@ def test_speed_rule_ignores_noise_and_catches_a_real_slowdown(tmp_path, mock_scr
         code, finding = speed_gate(speed_run(tmp_path, monkeypatch, f"same{seed}", 8.0, seed), base)
         assert code == 0 and not finding["regression"] and abs(finding["change"]) < 10, finding
         assert finding["n"] == 32 and finding["low"] < finding["change"] < finding["high"]
+        assert not finding["underpowered"] and finding["detectable"] < 10  # 32 timings: a band narrower than 10%
     code, finding = speed_gate(speed_run(tmp_path, monkeypatch, "slow", 4.8, 6), base)
     assert code == 1 and finding["regression"] and finding["change"] == pytest.approx(-40, abs=6)
     assert finding["high"] < 0
