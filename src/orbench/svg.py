@@ -131,12 +131,13 @@ def trend(series: dict[str, list[tuple[int, float, float | None, float | None]]]
     """Values over categories (nights): one line per series, whiskers for intervals, y in [0, 1]."""
     if not series:
         return "<p>(no data)</p>"
-    width = max(W, 80 * len(x_labels) + PAD_L + PAD_R)
-    sx = _scale(-0.5, len(x_labels) - 0.5, PAD_L, width - PAD_R)
+    pad_r = max(PAD_R, 7 * max(len(name) for name in series) + 40)  # room for the legend
+    width = max(W, 80 * len(x_labels) + PAD_L + pad_r)
+    sx = _scale(-0.5, len(x_labels) - 0.5, PAD_L, width - pad_r)
     sy = _scale(0.0, 1.0, H - PAD_B, PAD_T)
-    parts = [f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{width - PAD_R}" y2="{H - PAD_B}" stroke="#333"/>']
+    parts = [f'<line x1="{PAD_L}" y1="{H - PAD_B}" x2="{width - pad_r}" y2="{H - PAD_B}" stroke="#333"/>']
     for t in _ticks(0.0, 1.0):
-        parts.append(f'<line x1="{PAD_L - 4}" y1="{sy(t):.1f}" x2="{width - PAD_R}" y2="{sy(t):.1f}" stroke="#eee"/>'
+        parts.append(f'<line x1="{PAD_L - 4}" y1="{sy(t):.1f}" x2="{width - pad_r}" y2="{sy(t):.1f}" stroke="#eee"/>'
                      f'<text x="{PAD_L - 8}" y="{sy(t) + 4:.1f}" font-size="11" text-anchor="end">{t:.0%}</text>')
     for i, name in enumerate(x_labels):
         parts.append(f'<text x="{sx(i):.1f}" y="{H - PAD_B + 16}" font-size="10" text-anchor="middle">'
@@ -153,8 +154,8 @@ def trend(series: dict[str, list[tuple[int, float, float | None, float | None]]]
                              f'stroke="{color}" stroke-opacity="0.5"/>')
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3.5" fill="{color}"><title>{escape(name)}: '
                          f'{y:.1%}</title></circle>')
-        parts.append(f'<rect x="{width - PAD_R + 12}" y="{PAD_T + 5 + k * 16}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{width - PAD_R + 26}" y="{PAD_T + 14 + k * 16}" font-size="11">{escape(name)}</text>')
+        parts.append(f'<rect x="{width - pad_r + 12}" y="{PAD_T + 5 + k * 16}" width="10" height="10" fill="{color}"/>'
+                     f'<text x="{width - pad_r + 26}" y="{PAD_T + 14 + k * 16}" font-size="11">{escape(name)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{H}" viewBox="0 0 {width} {H}" '
             f'role="img">{"".join(parts)}</svg>')
 
