@@ -17,7 +17,8 @@ _API = {
     "load_catalog": "catalog", "pull": "store", "get_suite": "suites", "all_suites": "suites",
     "parse_suites": "suites", "Suite": "suites", "Item": "suites.items", "RunOptions": "evaluate",
     "run_model": "evaluate", "run_many": "evaluate", "Batch": "evaluate", "run_config": "nightly",
-    "lock_config": "nightly", "compare_runs": "compare", "load_runs": "compare", "run_gate": "gate",
+    "lock_config": "nightly", "compare_runs": "compare", "compare_folders": "compare", "load_runs": "compare",
+    "run_gate": "gate", "set_baseline": "nights", "write_history": "history",
     "measure_kld": "kld", "KldOptions": "kld", "build_report": "report", "write_report": "report",
     "merge_shards": "merge", "read_summary": "results", "read_samples": "results", "OrbenchError": "errors",
 }

@@ -8,12 +8,12 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .backends import create_backend
 from .catalog import Catalog, Generation, ModelRef
 from .errors import OrbenchError
-from .files import write_json_atomic
+from .files import read_model, write_json_atomic
 from .lockfile import LockEntry
 from .perf import reset_peak_rss
 from .plan import RunSpec
@@ -43,6 +43,7 @@ class RunOptions:
     lock: dict[str, LockEntry] | None = None  # label -> locked file (see orbench.lock)
     since: date | None = None  # contest-date window for dated suites (LiveCodeBench)
     until: date | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's, recorded
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -121,7 +122,8 @@ def run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions) -
     generation = generation_for(ref, opts)
     prepare_output_dir(out)  # before any model work starts
     spec = RunSpec(suites=windowed(suites, opts.since, opts.until), generation=generation, seed=opts.seed,
-                   samples=opts.samples, limit=opts.limit, output=out, since=opts.since, until=opts.until)
+                   samples=opts.samples, limit=opts.limit, output=out, since=opts.since, until=opts.until,
+                   overrides=opts.overrides)
     local = resolve_file(ref, opts)
     reset_peak_rss()
     engine = create_backend(opts.backend, **({} if local is None else dict(
@@ -158,10 +160,13 @@ class Batch:
     base: Path
     model: str | None = None
     config: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    started_at: str | None = None
     summaries: dict[str, RunSummary] = field(default_factory=dict)
 
     def label(self, ref: ModelRef) -> str:
-        return ref.label if self.kind == "matrix" else str(ref.quant)
+        """`model:quant`, the label every command uses for a run."""
+        return ref.label
 
     def folder(self, ref: ModelRef) -> str:
         return f"{ref.name}/{ref.quant}" if self.kind == "matrix" else str(ref.quant)
@@ -170,12 +175,17 @@ class Batch:
         self.base.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.base / INDEX_FILE, RunIndex(
             kind=self.kind, runs={self.label(r): self.folder(r) for r in self.refs}, completed=list(self.summaries),
-            model=self.model, config=self.config))
+            model=self.model, config=self.config, started_at=self.started_at, settings=self.settings))
 
 
 def run_many(batch: Batch, suites: list[Suite], opts: RunOptions) -> dict[str, RunSummary]:
     """Run every model of the batch on the identical plan, each into its own sub-folder, keeping
     `index.json` current; resumes like a single run."""
+    if batch.started_at is None:
+        from .runner import now
+
+        earlier = batch.base / INDEX_FILE
+        batch.started_at = (read_model(earlier, RunIndex).started_at if earlier.is_file() else None) or now()
     for ref in batch.refs:
         batch.write_index()
         batch.summaries[batch.label(ref)] = run_model(ref, suites, batch.base / batch.folder(ref), opts)

@@ -102,6 +102,7 @@ class Provenance(BaseModel):
     revision: str | None
     derived_from: str | None = None
     locked: bool = False
+    overrides: dict[str, Any] = Field(default={}, description="settings given on the command line over the config's")
     backend: BackendInfo
     sampler: dict[str, Any]
     seed: int
@@ -154,6 +155,11 @@ class RunIndex(BaseModel):
     completed: list[str] = Field(description="labels whose run has finished")
     model: str | None = Field(default=None, description="ladder: the model")
     config: str | None = Field(default=None, description="matrix: the config file")
+    started_at: str | None = Field(default=None, description="when the batch started (UTC, ISO 8601)")
+    finished_at: str | None = Field(default=None, description="nightly: when the night finished, gate included")
+    exit_code: int | None = Field(default=None, description="nightly: the night's exit code (0 passed, 1 "
+                                  "regression, 3 infrastructure errors); None while unfinished")
+    settings: dict[str, Any] = Field(default={}, description="nightly: the settings a resumed night must match")
 
 
 class SampleLog:

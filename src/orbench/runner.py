@@ -111,6 +111,9 @@ class Run:
         notes = list(self.warnings)
         if self.tally.resumed:
             notes.append(f"resumed: {self.tally.resumed} sample(s) were already on disk and were kept")
+        if self.provenance.overrides:
+            notes.append("command-line settings over the config: " +
+                         ", ".join(f"{k}={v}" for k, v in self.provenance.overrides.items()))
         if self.tally.errors:
             notes.append(f"{self.tally.errors} sample(s) failed with infrastructure errors; they are excluded from "
                          "accuracy and counted under 'errors'")
@@ -178,6 +181,6 @@ def base_provenance(model: str, quant: str | None, spec: RunSpec, backend_info: 
     return Provenance(
         orbench_version=__version__, model=model, quant=quant, file=None, sha256=None, size=None, source=None,
         repo=None, revision=None, backend=backend_info, sampler=spec.generation.model_dump(), seed=spec.seed,
-        samples_per_item=spec.samples, limit=spec.limit, python=sys.version.split()[0],
+        samples_per_item=spec.samples, limit=spec.limit, overrides=dict(spec.overrides), python=sys.version.split()[0],
         platform=platform.platform(), started_at=now(),
     )

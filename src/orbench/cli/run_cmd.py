@@ -14,6 +14,7 @@ from .options import GpuLayersOpt, JsonOpt, SeedOpt, ThreadsOpt
 
 @handled
 def run(
+    context: typer.Context,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] or a .gguf path; default: the catalog's default model.")] = None,
     quant: Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL to run on the identical plan, one sub-result each.")] = None,
     suite: Annotated[str, typer.Option("--suite", "-s", help="Comma-separated suites (see `orbench suites`), or paths to your own .jsonl files or folders.")] = "math,code,reasoning",
@@ -31,6 +32,7 @@ def run(
     shard: Annotated[Optional[str], typer.Option(help="Run only slice I of N of the plan, as I/N (combine with `orbench merge`).")] = None,
     since: Annotated[Optional[str], typer.Option(help="Dated suites (livecodebench): only items dated on or after YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Dated suites: only items dated on or before YYYY-MM-DD.")] = None,
+    keep: Annotated[Optional[int], typer.Option(help="With --config: keep the newest N nights under the output, delete older ones (never the baseline).", min=1)] = None,
     backend: Annotated[str, typer.Option(help="Backend: llama.cpp or mock.", hidden=True)] = "llama.cpp",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     json_out: JsonOpt = False,
@@ -40,7 +42,11 @@ def run(
     Interrupted runs (Ctrl-C, kill, power loss) resume when run again with the same settings and
     folder: finished samples are kept and only the missing ones run. With --quant, each quant runs
     the identical plan and gets its own sub-folder; with --config, every model and quant of the
-    config does, and the gate of the config decides the exit code.
+    config does, into a new dated night folder under the config's output (an unfinished night of
+    the last 12 hours with the same settings is resumed instead), and the gate of the config
+    decides the exit code. With --config, --suite, --limit, --samples, --seed, --max-tokens,
+    --temperature, --ctx, --threads, --n-gpu-layers, --parallel, --output and --keep override the
+    config (recorded in plan.json and summary.json); --model and --quant are refused.
 
     Examples:
 
@@ -53,6 +59,8 @@ def run(
         orbench run -s my-items.jsonl --limit 20
 
         orbench run --config orbench.toml
+
+        orbench run --config orbench.toml --limit 5 --seed 7
 
         orbench run -m smollm2-135m -o results/part1 --shard 1/2
 
@@ -69,7 +77,11 @@ def run(
                       until=parse_day(until, "--until"))
     try:
         if config is not None:
-            raise typer.Exit(_run_config(config, opts, output, json_out))
+            raise typer.Exit(_run_config(config, opts, _overrides(context), json_out))
+        if keep is not None:
+            from ..errors import OrbenchError
+
+            raise OrbenchError("--keep applies to nightly runs: use it with --config")
         _run(model, quant, suite, output, opts, json_out)
     except KeyboardInterrupt:
         print("interrupted: finished samples are kept; run the same command again to resume", file=sys.stderr)
@@ -105,17 +117,57 @@ def _run(model: str | None, quant: str | None, suite: str, output: Path | None, 
     print(f"results: {base} (compare them with: orbench compare {base})")
 
 
-def _run_config(config: Path, opts: Any, output: Path | None, json_out: bool) -> int:
+CONFIG_FLAGS = {"suite": "suites", "limit": "limit", "samples": "samples", "seed": "seed", "max_tokens": "max_tokens",
+                "temperature": "temperature", "ctx": "ctx", "threads": "threads", "n_gpu_layers": "n_gpu_layers",
+                "parallel": "parallel", "output": "output", "keep": "keep"}
+
+
+def _overrides(context: typer.Context) -> dict[str, Any]:
+    """The flags given on the command line, as config keys: they override the config's.
+    --model and --quant are refused: the config's [[models]] decide what runs."""
+    from ..errors import OrbenchError
+    from ..units import split_csv
+
+    def given(name: str) -> bool:
+        source = context.get_parameter_source(name)
+        return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+    refused = [f"--{name}" for name in ("model", "quant") if given(name)]
+    if refused:
+        raise OrbenchError(f"{' and '.join(refused)} cannot be combined with --config",
+                           hint="the config's [[models]] decide what runs; edit it, or run without --config")
+    windowed = [f"--{name}" for name in ("since", "until") if given(name)]
+    if windowed:
+        raise OrbenchError(f"{' and '.join(windowed)} cannot be combined with --config",
+                           hint="a config has no date window yet; run the dated suite without --config")
+    out = {key: context.params[name] for name, key in CONFIG_FLAGS.items() if given(name)}
+    if "suites" in out:
+        out["suites"] = split_csv(out["suites"])
+    return out
+
+
+def _run_config(config: Path, opts: Any, overrides: dict[str, Any], json_out: bool) -> int:
     from ..nightly import run_config
     from .compare_cmd import print_gate
     from .tables import print_summary
 
-    result = run_config(config, opts, output)
-    if json_out and result.gate is None:
-        print_json({label: s.model_dump(mode="json") for label, s in result.summaries.items()})
-    elif not json_out:
-        for summary in result.summaries.values():
-            print_summary(summary)
+    result = run_config(config, opts, overrides=overrides)
+    if json_out:
+        print_json({"night": str(result.folder), "resumed": result.resumed, "exit_code": result.exit_code,
+                    "baseline": None if result.baseline is None else str(result.baseline), "notes": result.notes,
+                    "summaries": {label: s.model_dump(mode="json") for label, s in result.summaries.items()},
+                    "gate": None if result.gate is None else result.gate.model_dump(mode="json"),
+                    "history": None if result.history is None else str(result.history),
+                    "removed": [str(p) for p in result.removed]})
+        return result.exit_code
+    for summary in result.summaries.values():
+        print_summary(summary)
     if result.gate is not None:
-        print_gate(result.gate, json_out)
+        print_gate(result.gate, False)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for removed in result.removed:
+        print(f"removed old night {removed}", file=sys.stderr)
+    history = f"; history: {result.history}" if result.history else ""
+    print(f"night: {result.folder}{' (resumed)' if result.resumed else ''}{history}")
     return result.exit_code
