@@ -13,7 +13,7 @@ from .options import JsonOpt
 
 @handled
 def pull(
-    model: Annotated[str, typer.Argument(help="MODEL[:QUANT] from `orbench models`, or a path to a .gguf file.")],
+    model: Annotated[str, typer.Argument(help="MODEL[:QUANT] from `orbench models`, any Hub GGUF repo as org/repo[:QUANT], or a path to a .gguf file.")],
     dir: Annotated[Optional[Path], typer.Option("--dir", help="Place the file here instead of the HF cache.")] = None,
     revision: Annotated[Optional[str], typer.Option(help="Hub revision (branch, tag or commit) to pin.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Download again even if the file is on disk.")] = False,
