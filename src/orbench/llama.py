@@ -38,9 +38,10 @@ class Model:
     """A loaded GGUF file: llama-cpp-python's `Llama` plus the low-level handles orbench needs."""
 
     def __init__(self, path: Path, n_ctx: int, n_threads: int | None = None, n_gpu_layers: int = 0, seed: int = 0,
-                 n_batch: int = 512, logits_all: bool = False):
+                 n_batch: int = 512, logits_all: bool = False, chat_template: str | None = None):
         lib = _lib()
         self.path = Path(path)
+        self.chat_template = chat_template  # replaces the GGUF's own when set
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         try:
             self.llm = lib.Llama(
@@ -54,6 +55,8 @@ class Model:
         except (ValueError, RuntimeError, OSError) as exc:
             raise OrbenchError(f"llama.cpp could not load {self.path.name}: {exc} (corrupt or truncated GGUF?)") from None
         self.vocab = self.llm._model.vocab
+        if chat_template is not None:
+            self.llm.chat_handler = self.chat_formatter().to_chat_handler()
 
     # ------------------------------------------------------------ facts
 
@@ -79,10 +82,11 @@ class Model:
     # ------------------------------------------------------------ chat prompts
 
     def chat_formatter(self) -> Any:
-        """The GGUF's chat template as llama-cpp-python's own chat handler builds it (None if absent)."""
+        """The chat template (the GGUF's, unless one was given) as llama-cpp-python's own chat handler builds
+        it (None if there is none)."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        template = self.llm.metadata.get("tokenizer.chat_template")
+        template = self.chat_template or self.llm.metadata.get("tokenizer.chat_template")
         if not template:
             return None
         model = self.llm._model
