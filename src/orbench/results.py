@@ -93,6 +93,8 @@ class Provenance(BaseModel):
     repo: str | None
     revision: str | None
     derived_from: str | None = None
+    filename: str | None = Field(default=None, description="the file within the Hub repo (a split model's first part)")
+    parts: list[str] = Field(default=[], description="a split model's parts in order; sha256 is of them concatenated")
     locked: bool = False
     backend: BackendInfo
     sampler: dict[str, Any]
