@@ -34,6 +34,30 @@ def supports_gpu_offload() -> bool:
     return bool(_lib().llama_supports_gpu_offload())
 
 
+GPU_DEVICE_TYPES = (1, 2)  # ggml_backend_dev_type: GGML_BACKEND_DEVICE_TYPE_GPU, _IGPU (CPU is 0, ACCEL 3)
+
+
+def gpu_devices() -> list[str]:
+    """The GPUs llama.cpp registered, as 'NAME: DESCRIPTION' (e.g. 'CUDA0: NVIDIA H200'); [] on a CPU build."""
+    import ctypes
+
+    from llama_cpp import _ggml
+
+    lib = _ggml.libggml
+    lib.ggml_backend_dev_count.restype = ctypes.c_size_t
+    lib.ggml_backend_dev_get.restype, lib.ggml_backend_dev_get.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    for name, restype in (("ggml_backend_dev_name", ctypes.c_char_p), ("ggml_backend_dev_description", ctypes.c_char_p),
+                          ("ggml_backend_dev_type", ctypes.c_int)):
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, [ctypes.c_void_p]
+    found = []
+    for i in range(lib.ggml_backend_dev_count()):
+        dev = lib.ggml_backend_dev_get(i)
+        if lib.ggml_backend_dev_type(dev) in GPU_DEVICE_TYPES:
+            found.append(f"{lib.ggml_backend_dev_name(dev).decode()}: {lib.ggml_backend_dev_description(dev).decode()}")
+    return found
+
+
 class Model:
     """A loaded GGUF file: llama-cpp-python's `Llama` plus the low-level handles orbench needs."""
 
@@ -63,6 +87,10 @@ class Model:
     @property
     def metadata(self) -> dict[str, str]:
         return dict(self.llm.metadata)
+
+    def n_layers(self) -> int:
+        """Repeating layers (blocks) of the model."""
+        return int(_lib().llama_model_n_layer(self.llm._model.model))
 
     def n_params(self) -> int:
         return int(self.llm._model.n_params())

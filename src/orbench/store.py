@@ -200,7 +200,7 @@ def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None,
     except HubUnreachable as exc:
         raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk") from None
     key = _index_key(ref)
-    if model.quant and key in ("default", ref.quant) and key != model.quant:
+    if model.quant and key != model.quant and not key.lower().endswith(".gguf"):
         _record(model)  # `org/repo` or `org/repo:q4` chose this quant: `org/repo:QUANT` finds it offline too
     return _record(model, _index_key(ref))
 

@@ -67,10 +67,13 @@ class LlamaCppBackend:
         m = self.model
         meta = m.metadata
         gpu = llama.supports_gpu_offload()
+        offloadable = m.n_layers() + 1  # llama.cpp counts the output layer too ("offloaded 31/31 layers")
         return BackendInfo(
             backend=self.name, llama_cpp_python=llama.version(), system_info=llama.system_info(),
             n_ctx=m.llm.n_ctx(), n_threads=self.n_threads, n_gpu_layers=self.n_gpu_layers, flash_attn=m.flash_attn(),
             gpu_offload_supported=gpu, gpu_offload_active=gpu and self.n_gpu_layers != 0,
+            gpu_devices=llama.gpu_devices(), offloadable_layers=offloadable,
+            offloaded_layers=offloaded_layers(self.n_gpu_layers, offloadable, gpu),
             chat_template=_template_source(m.chat_template, meta),
             architecture=meta.get("general.architecture"), n_params=m.n_params(), tensor_bytes=m.tensor_bytes(),
             bits_per_weight=round(m.tensor_bytes() * 8 / max(1, m.n_params()), 3), model_name=meta.get("general.name"),
@@ -85,3 +88,10 @@ def _template_source(override: str | None, meta: dict[str, str]) -> str:
     if override is not None:
         return f"--chat-template (sha256 {hashlib.sha256(override.encode()).hexdigest()[:16]})"
     return "gguf" if "tokenizer.chat_template" in meta else "llama-cpp-python default"
+
+
+def offloaded_layers(asked: int, offloadable: int, supported: bool) -> int:
+    """Layers llama.cpp puts on the GPU: all for -1, at most the model's, none without GPU support."""
+    if not supported:
+        return 0
+    return offloadable if asked < 0 else min(asked, offloadable)

@@ -30,6 +30,8 @@ def pull(
         orbench pull deepseek-r1-distill-qwen-1.5b:Q8_0 --revision main
 
         orbench pull qwen2.5-0.5b-instruct:Q4_K_M --dir ./models-cache
+
+        orbench pull unsloth/gemma-3-270m-it-GGUF:Q8_0
     """
     from ..catalog import load_catalog
     from ..store import pull as pull_model
