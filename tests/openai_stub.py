@@ -3,7 +3,7 @@ with Retry-After, drop the connection mid-response, never answer, fail with 5xx 
 the retry budget, or echo a secret back in an error. It listens on 127.0.0.1 only.
 
 Each chat request takes the next behaviour from `script` (then `default`): ok, reasoning,
-unterminated, slow, 429, 500, 400, drop, hang. It records every request's time, headers and body.
+unterminated, empty, slow, 429, 500, 400, drop, hang. It records every request's time, headers and body.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ class StubServer:
                     headers = {"Retry-After": stub.retry_after} if behaviour == "429" else {}
                     echo = f"bad request from {self.headers.get('Authorization')}" if behaviour == "400" else "busy"
                     return self._json(int(behaviour), {"error": {"message": echo}}, headers)
+                if behaviour == "empty":
+                    return self._json(200, {"choices": []})
                 if behaviour == "slow":
                     time.sleep(0.3)
                 if behaviour == "reasoning":

@@ -110,11 +110,11 @@ def pick_model(listing: RepoListing, tag: str | None) -> RepoModel:
         return _one(hits, f"no file {tag} in {where}", where, models)
     if tag is None:
         if len(models) == 1:
-            return models[0]
+            return _one(models, "", where, models)
         for rule in (lambda q: q == DEFAULT_QUANT, lambda q: q.startswith("Q4")):
             hits = [m for m in models if m.quant and rule(m.quant)]
             if len(hits) == 1:
-                return hits[0]
+                return _one(hits, "", where, models)
         raise OrbenchError(f"{where} has several quants; name one as {listing.repo}:QUANT",
                            hint=f"it has: {available(models)}")
     wanted = "F16" if tag.upper() == "FP16" else tag.upper()

@@ -102,13 +102,14 @@ def test_a_5xx_burst_past_the_budget_is_counted_and_fails_the_gate_with_exit_3(s
 
 def test_a_client_error_is_not_retried_and_the_api_key_is_never_written(stub, items, tmp_path, monkeypatch):
     monkeypatch.setenv("ORBENCH_TEST_KEY", SECRET)
-    stub.script.append("400")  # its body echoes the Authorization header back
+    stub.script.extend(["400", "empty"])  # the 400's body echoes the Authorization header back
     result, summary = run(stub, items, tmp_path / "o", "--api-key-env", "ORBENCH_TEST_KEY", "--concurrency", "1")
     assert result.exit_code == 0, result.output
     chats = stub.chat_requests()
     assert len(chats) == 3 and all(r["headers"]["Authorization"] == f"Bearer {SECRET}" for r in chats)
-    errors = [r for r in samples(tmp_path / "o").values() if r["status"] == "error"]
-    assert len(errors) == 1 and "HTTP 400: " in errors[0]["error"] and "Bearer ***" in errors[0]["error"]
+    errors = sorted(r["error"] for r in samples(tmp_path / "o").values() if r["status"] == "error")
+    assert len(errors) == 2 and "HTTP 400: " in errors[0] and "Bearer ***" in errors[0]
+    assert errors[1].startswith("server: malformed answer (IndexError")
     written = "".join(p.read_text() for p in (tmp_path / "o").iterdir())
     assert SECRET not in written + result.stdout + result.stderr
     missing = CliRunner().invoke(app, ["run", "--base-url", stub.url, "--api-key-env", "NO_SUCH_VAR", "-s", str(items)])

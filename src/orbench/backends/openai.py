@@ -129,18 +129,16 @@ class OpenAIBackend:
                     request = todo.get_nowait()
                 except queue.Empty:
                     return
-                done.put(self._one(request, stop))
+                try:
+                    done.put(self._one(request, stop))
+                except Exception as exc:  # a worker must answer for its request, or the run would wait forever
+                    done.put(error_completion(request, f"orbench: {type(exc).__name__}: {exc}"))
 
         for _ in range(min(self.server.concurrency, len(requests))):
             threading.Thread(target=work, daemon=True, name="orbench-openai").start()
         try:
             for _ in range(len(requests)):
-                while True:
-                    try:
-                        yield done.get(timeout=0.2)
-                        break
-                    except queue.Empty:
-                        continue
+                yield _next(done)
         finally:
             stop.set()  # on Ctrl-C: no new requests start; the ones in flight are abandoned
 
@@ -148,9 +146,14 @@ class OpenAIBackend:
         started = time.perf_counter()
         try:
             answer = self.client.call("POST", "/chat/completions", self._body(request), stop=stop)
-            return self._completion(request, answer, time.perf_counter() - started)
         except RequestFailed as exc:
             return error_completion(request, f"server: {exc}", time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        try:
+            return self._completion(request, answer, seconds)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            return error_completion(request, f"server: malformed answer ({type(exc).__name__}: {exc}): "
+                                             f"{str(answer)[:200]}", seconds)
 
     def _body(self, r: GenerationRequest) -> dict[str, Any]:
         return {
@@ -162,11 +165,8 @@ class OpenAIBackend:
         }
 
     def _completion(self, request: GenerationRequest, answer: Any, seconds: float) -> Completion:
-        try:
-            choice = answer["choices"][0]
-            message = choice["message"]
-        except (KeyError, IndexError, TypeError):
-            return error_completion(request, f"server: malformed answer: {str(answer)[:200]}", seconds)
+        choice = answer["choices"][0]
+        message = choice["message"]
         usage = answer.get("usage") or {}
         timings = answer.get("timings") or {}  # llama-server reports its own prompt and generation times
         thinking = message.get("reasoning_content") or message.get("reasoning") or None
@@ -207,6 +207,15 @@ class OpenAIBackend:
 
     def close(self) -> None:
         pass
+
+
+def _next(done: "queue.Queue[Completion]") -> Completion:
+    """The next finished completion; waits in short steps so that Ctrl-C is seen at once."""
+    while True:
+        try:
+            return done.get(timeout=0.2)
+        except queue.Empty:
+            continue
 
 
 def _ms(value: Any) -> float | None:
