@@ -188,3 +188,13 @@ def test_run_a_split_hub_model_by_name_with_the_settings_its_gguf_carries(embedd
         return [json.loads(line)["output"] for line in (folder / "samples.jsonl").read_text().splitlines()]
 
     assert outputs(tmp_path / "hub") == outputs(tmp_path / "ref") and all(outputs(tmp_path / "ref"))
+
+
+def test_a_quant_ladder_of_a_hub_repo(tmp_path):
+    out = tmp_path / "ladder"
+    result = invoke("run", "--backend", "mock", "-m", f"hf.co/{REPO}", "--quant", "Q4_K_M,q8_0", "-s", "math-gen",
+                    "--limit", "2", "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    index = json.loads((out / "index.json").read_text())
+    assert index["runs"] == {"Q4_K_M": "Q4_K_M", "Q8_0": "Q8_0"} and index["model"] == REPO
+    assert json.loads((out / "Q8_0" / "summary.json").read_text())["provenance"]["model"] == REPO

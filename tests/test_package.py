@@ -18,6 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    # without PYTHONPATH: `PYTHONPATH=src pytest` would put the checkout (and its orbench.egg-info, which
+    # makes pip skip the install) in front of the wheel under test
+    kwargs["env"] = {k: v for k, v in kwargs.get("env", os.environ).items() if k != "PYTHONPATH"}
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
     assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
     return result
