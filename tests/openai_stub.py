@@ -3,7 +3,7 @@ with Retry-After, drop the connection mid-response, never answer, fail with 5xx 
 the retry budget, or echo a secret back in an error. It listens on 127.0.0.1 only.
 
 Each chat request takes the next behaviour from `script` (then `default`): ok, reasoning,
-unterminated, empty, slow, 429, 500, 400, drop, hang. It records every request's time, headers and body.
+unterminated, empty, slow, gather, 429, 500, 400, drop, hang. It records every request's time, headers and body.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class StubServer:
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
         self.released = threading.Event()  # ends every hanging request
+        self.gathering = threading.Barrier(4, timeout=30)  # "gather": answer once four requests are in flight
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -96,6 +97,8 @@ class StubServer:
                     headers = {"Retry-After": stub.retry_after} if behaviour == "429" else {}
                     echo = f"bad request from {self.headers.get('Authorization')}" if behaviour == "400" else "busy"
                     return self._json(int(behaviour), {"error": {"message": echo}}, headers)
+                if behaviour == "gather":
+                    stub.gathering.wait()
                 if behaviour == "empty":
                     return self._json(200, {"choices": []})
                 if behaviour == "slow":

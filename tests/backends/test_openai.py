@@ -112,6 +112,10 @@ def test_a_client_error_is_not_retried_and_the_api_key_is_never_written(stub, it
     assert errors[1].startswith("server: malformed answer (IndexError")
     written = "".join(p.read_text() for p in (tmp_path / "o").iterdir())
     assert SECRET not in written + result.stdout + result.stderr
+    stub.script.extend(["400", "500"])  # and with debug logging on, retries are logged
+    verbose = CliRunner().invoke(app, ["-v", "run", "--base-url", stub.url, "-s", str(items), "-o", str(tmp_path / "v"),
+                                       "--api-key-env", "ORBENCH_TEST_KEY", "--retry-budget", "0.2"], catch_exceptions=False)
+    assert "debug: plan:" in verbose.stderr and SECRET not in verbose.stdout + verbose.stderr
     missing = CliRunner().invoke(app, ["run", "--base-url", stub.url, "--api-key-env", "NO_SUCH_VAR", "-s", str(items)])
     assert missing.exit_code == 2 and "$NO_SUCH_VAR, which is not set" in missing.stderr
 
@@ -175,3 +179,41 @@ def test_backoff_is_exponential_capped_and_yields_to_retry_after():
     assert policy.delay(5, 7.0) == 7.0
     assert _retry_after("3") == 3.0 and _retry_after("nonsense") is None
     assert 0 <= _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: retry now
+
+
+def test_shards_sharing_one_server_merge_into_the_unsharded_result(stub, tmp_path):
+    """Two shards at once against one server (in threads; reasoning items grade without math-verify's signals)."""
+    import threading
+
+    from orbench.backends.openai import ServerOptions
+    from orbench.catalog import load_catalog
+    from orbench.evaluate import RunOptions, resolve_ref, run_model
+    from orbench.merge import merge_shards
+    from orbench.suites import parse_suites
+
+    items = tmp_path / "days.jsonl"
+    items.write_text("".join(json.dumps({"id": f"d{i}", "suite": "days", "category": "calendar", "difficulty": "easy",
+                                         "kind": "reasoning", "prompt": f"Day {i}?", "answer": "Monday"}) + "\n"
+                             for i in range(3)))
+    stub.reply = lambda body: "Answer: Monday" if "Day 0?" in body["messages"][-1]["content"] else "Answer: Friday"
+    stub.script.extend(["gather"] * 4)  # the first four requests are answered together, once all are in
+
+    def run_into(out: str, shard: tuple[int, int]) -> None:
+        opts = RunOptions(samples=2, quiet=True, shard=shard, backend="openai",
+                          server=ServerOptions(base_url=stub.url, concurrency=2))
+        ref, opts = resolve_ref(load_catalog(), None, opts)
+        run_model(ref, parse_suites(str(items)), tmp_path / out, opts)
+
+    shards = [threading.Thread(target=run_into, args=(f"part{i}", (i, 2))) for i in (1, 2)]
+    for thread in shards:
+        thread.start()
+    for thread in shards:
+        thread.join(timeout=60)
+    assert stub.max_in_flight == 4  # both shards' requests at the one server at once
+    merged = merge_shards(tmp_path / "merged", [tmp_path / "part1", tmp_path / "part2"])
+    run_into("whole", (1, 1))
+    whole = json.loads((tmp_path / "whole" / "summary.json").read_text())
+    assert merged.suites[0].accuracy.model_dump() == whole["suites"][0]["accuracy"]
+    assert whole["suites"][0]["accuracy"]["value"] == pytest.approx(1 / 3)
+    assert {k: (r["output"], r["correct"], r["seed"]) for k, r in samples(tmp_path / "merged").items()} == \
+        {k: (r["output"], r["correct"], r["seed"]) for k, r in samples(tmp_path / "whole").items()}
