@@ -17,7 +17,8 @@ from conftest import REPO_ROOT
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    # PYTHONPATH (e.g. src, for a worktree) would put the checkout back on the path, the opposite of this test
+    # without PYTHONPATH: `PYTHONPATH=src pytest` would put the checkout (and its orbench.egg-info, which
+    # makes pip skip the install) in front of the wheel under test
     kwargs["env"] = {k: v for k, v in kwargs.get("env", os.environ).items() if k != "PYTHONPATH"}
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
     assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"

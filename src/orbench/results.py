@@ -101,6 +101,8 @@ class Provenance(BaseModel):
     repo: str | None
     revision: str | None
     derived_from: str | None = None
+    filename: str | None = Field(default=None, description="the file within the Hub repo (a split model's first part)")
+    parts: list[str] = Field(default=[], description="a split model's parts in order; sha256 is of them concatenated")
     locked: bool = False
     overrides: dict[str, Any] = Field(default={}, description="settings given on the command line over the config's")
     backend: BackendInfo
