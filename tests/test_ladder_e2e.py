@@ -40,8 +40,8 @@ def ladder(tmp_path_factory, embedded_model):
         kld = json.loads(invoke("kld", "smollm2-135m", "--quant", "Q4_1,Q8_0,Q4_0", "--reference", "Q4_1",
                                 "--chunks", "2", "--transcripts", "2", "--transcript-tokens", "24", "--threads", "2",
                                 "-o", out, "--json").stdout)
-        compare = json.loads(invoke("compare", out, "--reference", "Q4_1", "--json").stdout)
-        report = json.loads(invoke("report", out, "--reference", "Q4_1", "--max-kld", "1.0", "--json").stdout)
+        compare = json.loads(invoke("compare", out, "--json").stdout)  # the default reference: the original file
+        report = json.loads(invoke("report", out, "--max-kld", "1.0", "--json").stdout)
         yield dict(made=made, out=out, kld=kld, compare=compare, report=report)
     finally:
         if saved is None:
@@ -86,10 +86,15 @@ def test_kld_of_the_reference_against_itself_is_zero(ladder):
 
 
 def test_compare_and_report_agree(ladder):
+    # Q8_0 has the most bits per weight but is derived from Q4_1: the original Q4_1 is the reference
+    assert ladder["compare"]["reference"] == "smollm2-135m:Q4_1" and "derived" in ladder["compare"]["reason"]
     rows = {r["label"]: r for r in ladder["compare"]["results"] if r["suite"] == "math"}
-    assert rows["Q4_1"]["difference"]["value"] == 0 and rows["Q4_1"]["pairs"] == 3
-    assert ladder["report"]["reference"] == "Q4_1"
+    assert rows["smollm2-135m:Q4_1"]["verdict"] == "reference" and rows["smollm2-135m:Q4_1"]["pairs"] == 3
+    assert all(rows[q]["verdict"] in ("inconclusive", "worse") for q in ("smollm2-135m:Q8_0", "smollm2-135m:Q4_0"))
+    assert ladder["report"]["reference"] == "smollm2-135m:Q4_1"
+    # three items per suite cannot show anything not worse within 2 points
+    assert ladder["report"]["recommended"] != "smollm2-135m:Q4_0"
     page = (ladder["out"] / "report.html").read_text()
-    assert "Recommendation" in page and page.count("<svg") == 3
+    assert "Recommendation" in page and page.count("<svg") == 3 and ">Q4_1 (reference)<" in page
     md = (ladder["out"] / "report.md").read_text()
-    assert "derived from smollm2-135m:Q4_1" in md
+    assert "derived from smollm2-135m:Q4_1" in md and md.splitlines()[2].startswith("**Verdict**")

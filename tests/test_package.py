@@ -17,9 +17,10 @@ from conftest import REPO_ROOT
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    # Never the checkout's sources: with PYTHONPATH=src, pip would find orbench "already installed".
-    env = {k: v for k, v in kwargs.pop("env", os.environ).items() if k != "PYTHONPATH"}
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, **kwargs)
+    # without PYTHONPATH: `PYTHONPATH=src pytest` would put the checkout (and its orbench.egg-info, which
+    # makes pip skip the install) in front of the wheel under test
+    kwargs["env"] = {k: v for k, v in kwargs.get("env", os.environ).items() if k != "PYTHONPATH"}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
     assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
     return result
 

@@ -63,25 +63,31 @@ def test_mcnemar_exact_against_hand_computation():
     assert mcnemar_exact(3, 3) == 1.0 and mcnemar_exact(0, 0) == 1.0
 
 
-def test_paired_bootstrap_covers_the_true_difference():
+def test_log_shift_finds_a_slowdown_and_not_noise():
     import random as rnd
 
-    from orbench.stats import paired_bootstrap
+    from orbench.stats import log_shift
 
-    rng = rnd.Random(42)
-    true_mean, covered, sims = 0.1, 0, 150
-    for s in range(sims):
-        # per-item differences: -1 w.p. 0.1, +1 w.p. 0.2, else 0  ->  mean 0.1
-        diffs = [rng.choices([-1.0, 0.0, 1.0], weights=[0.1, 0.7, 0.2])[0] for _ in range(100)]
-        est = paired_bootstrap(diffs, n_boot=400, seed=s)
-        covered += est.low <= true_mean <= est.high
-        assert est.low <= est.value <= est.high
-    assert 0.88 <= covered / sims <= 0.99
+    rng = rnd.Random(7)
+    then = [8.0 * (1 + rng.uniform(-0.15, 0.15)) for _ in range(40)]
+    same = [8.0 * (1 + rng.uniform(-0.15, 0.15)) for _ in range(40)]
+    slower = [4.8 * (1 + rng.uniform(-0.15, 0.15)) for _ in range(40)]
+    ratio, low, high = log_shift(same, then)
+    assert 0.9 < ratio < 1.1 and low < ratio < high and high - low < 0.12  # ±15% noise, 40 samples: ±~4%
+    ratio, low, high = log_shift(slower, then)
+    assert high < 1 and ratio == pytest.approx(0.6, abs=0.05)
+    assert log_shift(same[:4], then) is None  # too few measurements to judge
 
 
-def test_paired_bootstrap_is_seeded():
-    from orbench.stats import paired_bootstrap
+def test_log_shift_interval_covers_the_true_ratio():
+    import random as rnd
 
-    diffs = [1.0, 0.0, -1.0, 1.0, 0.0, 1.0]
-    assert paired_bootstrap(diffs, seed=3) == paired_bootstrap(diffs, seed=3)
-    assert paired_bootstrap([], seed=3).value is None
+    from orbench.stats import log_shift
+
+    rng, covered, sims = rnd.Random(3), 0, 300
+    for _ in range(sims):
+        then = [rng.lognormvariate(2.0, 0.1) for _ in range(15)]
+        now = [0.9 * rng.lognormvariate(2.0, 0.1) for _ in range(12)]
+        _, low, high = log_shift(now, then)
+        covered += low <= 0.9 <= high
+    assert 0.92 <= covered / sims <= 0.99

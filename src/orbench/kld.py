@@ -53,21 +53,21 @@ class ReferenceChunk:
 class KldStats(BaseModel):
     """One quant against the reference on one set of chunks."""
 
-    label: str
-    reference: str
-    positions: int
-    top_k: int
-    mean_kld: float
-    kld_stderr: float
+    label: str = Field(description="the quant measured")
+    reference: str = Field(description="the reference quant")
+    positions: int = Field(description="token positions scored")
+    top_k: int = Field(description="reference log-probabilities kept per position")
+    mean_kld: float = Field(description="mean KL(P_ref || P_quant) over positions, nats")
+    kld_stderr: float = Field(description="standard error of the mean KLD")
     median_kld: float
-    p99_kld: float
+    p99_kld: float = Field(description="99th percentile of per-position KLD")
     max_kld: float
-    top1_agreement: float
-    mean_delta_p: float
+    top1_agreement: float = Field(description="share of positions where both put the same token on top")
+    mean_delta_p: float = Field(description="mean change in the probability of the actual next token")
     rms_delta_p: float
-    ppl: float
+    ppl: float = Field(description="the quant's perplexity on the scored positions")
     ppl_reference: float
-    ln_ppl_ratio: float
+    ln_ppl_ratio: float = Field(description="ln(ppl / ppl_reference)")
 
 
 def load_model(path: Path, n_ctx: int, threads: int | None) -> "Model":

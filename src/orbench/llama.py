@@ -34,13 +34,38 @@ def supports_gpu_offload() -> bool:
     return bool(_lib().llama_supports_gpu_offload())
 
 
+GPU_DEVICE_TYPES = (1, 2)  # ggml_backend_dev_type: GGML_BACKEND_DEVICE_TYPE_GPU, _IGPU (CPU is 0, ACCEL 3)
+
+
+def gpu_devices() -> list[str]:
+    """The GPUs llama.cpp registered, as 'NAME: DESCRIPTION' (e.g. 'CUDA0: NVIDIA H200'); [] on a CPU build."""
+    import ctypes
+
+    from llama_cpp import _ggml
+
+    lib = _ggml.libggml
+    lib.ggml_backend_dev_count.restype = ctypes.c_size_t
+    lib.ggml_backend_dev_get.restype, lib.ggml_backend_dev_get.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    for name, restype in (("ggml_backend_dev_name", ctypes.c_char_p), ("ggml_backend_dev_description", ctypes.c_char_p),
+                          ("ggml_backend_dev_type", ctypes.c_int)):
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, [ctypes.c_void_p]
+    found = []
+    for i in range(lib.ggml_backend_dev_count()):
+        dev = lib.ggml_backend_dev_get(i)
+        if lib.ggml_backend_dev_type(dev) in GPU_DEVICE_TYPES:
+            found.append(f"{lib.ggml_backend_dev_name(dev).decode()}: {lib.ggml_backend_dev_description(dev).decode()}")
+    return found
+
+
 class Model:
     """A loaded GGUF file: llama-cpp-python's `Llama` plus the low-level handles orbench needs."""
 
     def __init__(self, path: Path, n_ctx: int, n_threads: int | None = None, n_gpu_layers: int = 0, seed: int = 0,
-                 n_batch: int = 512, logits_all: bool = False):
+                 n_batch: int = 512, logits_all: bool = False, chat_template: str | None = None):
         lib = _lib()
         self.path = Path(path)
+        self.chat_template = chat_template  # replaces the GGUF's own when set
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         try:
             self.llm = lib.Llama(
@@ -54,12 +79,18 @@ class Model:
         except (ValueError, RuntimeError, OSError) as exc:
             raise OrbenchError(f"llama.cpp could not load {self.path.name}: {exc} (corrupt or truncated GGUF?)") from None
         self.vocab = self.llm._model.vocab
+        if chat_template is not None:
+            self.llm.chat_handler = self.chat_formatter().to_chat_handler()
 
     # ------------------------------------------------------------ facts
 
     @property
     def metadata(self) -> dict[str, str]:
         return dict(self.llm.metadata)
+
+    def n_layers(self) -> int:
+        """Repeating layers (blocks) of the model."""
+        return int(_lib().llama_model_n_layer(self.llm._model.model))
 
     def n_params(self) -> int:
         return int(self.llm._model.n_params())
@@ -79,10 +110,11 @@ class Model:
     # ------------------------------------------------------------ chat prompts
 
     def chat_formatter(self) -> Any:
-        """The GGUF's chat template as llama-cpp-python's own chat handler builds it (None if absent)."""
+        """The chat template (the GGUF's, unless one was given) as llama-cpp-python's own chat handler builds
+        it (None if there is none)."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        template = self.llm.metadata.get("tokenizer.chat_template")
+        template = self.chat_template or self.llm.metadata.get("tokenizer.chat_template")
         if not template:
             return None
         model = self.llm._model

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PLAN_VERSION = 1
+PLAN_SETTINGS = ("suites", "limit", "samples", "seed", "max_tokens", "temperature", "ctx")  # what changes a plan
 
 
 class Plan(BaseModel):
@@ -38,6 +39,8 @@ class Plan(BaseModel):
     suites: dict[str, str] = Field(description="suite name -> prompt-set hash of its selected items")
     shard: tuple[int, int] = Field(description="this run's shard I of N (1, 1: the whole plan)")
     requests: int = Field(description="requests in this shard")
+    overrides: dict[str, Any] = Field(default={}, description="settings of this plan given on the command line "
+                                      "over the config's (`orbench run --config ... --limit 2`)")
 
     def differences(self, other: "Plan") -> list[str]:
         """The fields in which `other` differs from this plan."""
@@ -62,6 +65,7 @@ class RunSpec:
     sandbox: Limits = field(default_factory=Limits)
     since: date | None = None  # the date window of dated suites (recorded; the suites are already windowed)
     until: date | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's
 
     @property
     def window(self) -> str | None:
@@ -115,5 +119,6 @@ def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
         parts.append(SuitePlan(suite, items, shard_slice(build_requests(suite, items, spec), shard)))
     plan = Plan(model=model, quant=quant, sha256=sha256, seed=spec.seed, samples=spec.samples, limit=spec.limit,
                 sampler=spec.generation, suites={p.suite.name: prompt_set_hash(p.items) for p in parts},
-                shard=shard, requests=sum(len(p.requests) for p in parts))
+                shard=shard, requests=sum(len(p.requests) for p in parts),
+                overrides={k: v for k, v in spec.overrides.items() if k in PLAN_SETTINGS})
     return plan, parts

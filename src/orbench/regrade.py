@@ -151,8 +151,10 @@ def _regrade_one(old: SampleRecord, suite: Suite, item: Item, spec: RunSpec, con
                                 messages=[{"role": "user", "content": old.prompt}], max_tokens=g.max_tokens,
                                 temperature=g.temperature, top_p=g.top_p, top_k=g.top_k, min_p=g.min_p,
                                 repeat_penalty=g.repeat_penalty, seed=old.seed)
+    # A server that returned its reasoning apart from the answer left thinking that is not part of the output.
+    separate = old.thinking if old.thinking and old.thinking not in old.output else None
     completion = Completion(request_id=old.id, text=old.output, finish_reason=old.finish_reason,  # type: ignore[arg-type]
-                            prompt_tokens=old.prompt_tokens, completion_tokens=old.completion_tokens,
+                            thinking=separate, prompt_tokens=old.prompt_tokens, completion_tokens=old.completion_tokens,
                             seconds=old.seconds, prompt_seconds=old.prompt_seconds,
                             prompt_eval_tokens=old.prompt_eval_tokens, generation_seconds=old.generation_seconds)
     fresh = grade_sample(suite, item, request, completion, spec, context)

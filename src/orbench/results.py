@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from .backends import BackendInfo
 from .errors import OrbenchError
-from .files import parse_model, read_model
+from .files import lines_of, parse_model, read_model
 from .hubdata import DataProvenance
 from .published import Published
 from .stats import Estimate
@@ -121,7 +121,10 @@ class Provenance(BaseModel):
     repo: str | None
     revision: str | None
     derived_from: str | None = None
+    filename: str | None = Field(default=None, description="the file within the Hub repo (a split model's first part)")
+    parts: list[str] = Field(default=[], description="a split model's parts in order; sha256 is of them concatenated")
     locked: bool = False
+    overrides: dict[str, Any] = Field(default={}, description="settings given on the command line over the config's")
     backend: BackendInfo
     sampler: dict[str, Any]
     seed: int
@@ -174,6 +177,11 @@ class RunIndex(BaseModel):
     completed: list[str] = Field(description="labels whose run has finished")
     model: str | None = Field(default=None, description="ladder: the model")
     config: str | None = Field(default=None, description="matrix: the config file")
+    started_at: str | None = Field(default=None, description="when the batch started (UTC, ISO 8601)")
+    finished_at: str | None = Field(default=None, description="nightly: when the night finished, gate included")
+    exit_code: int | None = Field(default=None, description="nightly: the night's exit code (0 passed, 1 "
+                                  "regression, 3 infrastructure errors); None while unfinished")
+    settings: dict[str, Any] = Field(default={}, description="nightly: the settings a resumed night must match")
 
 
 class SampleLog:
@@ -207,17 +215,4 @@ def read_summary(path: Path) -> RunSummary:
 
 def read_samples(path: Path) -> list[SampleRecord]:
     """Every record of a `samples.jsonl`; a bad line is an OrbenchError naming file and line."""
-    records = []
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if line.strip():
-                    records.append(parse_model(line, SampleRecord, f"{path}:{lineno}"))
-        except UnicodeDecodeError:
-            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None
-    return records
+    return [parse_model(line, SampleRecord, where) for where, line in lines_of(path)]

@@ -18,7 +18,7 @@ from . import __version__
 from .aggregate import summarize_suite
 from .backends import Backend, BackendInfo, Completion, GenerationRequest
 from .grading import GradeContext
-from .grading.extract import repetition_loop, split_thinking
+from .grading.extract import Split, repetition_loop, split_thinking
 from .plan import RunSpec, SuitePlan, make_plan
 from .progress import NoProgress, Progress
 from .published import published_for
@@ -111,6 +111,9 @@ class Run:
         notes = list(self.warnings)
         if self.tally.resumed:
             notes.append(f"resumed: {self.tally.resumed} sample(s) were already on disk and were kept")
+        if self.provenance.overrides:
+            notes.append("command-line settings over the config: " +
+                         ", ".join(f"{k}={v}" for k, v in self.provenance.overrides.items()))
         if self.tally.errors:
             notes.append(f"{self.tally.errors} sample(s) failed with infrastructure errors; they are excluded from "
                          "accuracy and counted under 'errors'")
@@ -127,7 +130,7 @@ class Run:
             return None
         t = self.tally
         return self.performance.model_copy(update=dict(
-            peak_rss_mb=peak_rss_mb(), wall_seconds=t.wall_seconds(), engine=self.backend.name,
+            peak_rss_mb=None if self.provenance.backend.base_url else peak_rss_mb(), wall_seconds=t.wall_seconds(), engine=self.backend.name,
             parallel=t.parallel or None, generation_tokens_per_s=t.generation_tokens_per_s,
             prompt_tokens_per_s=t.prompt_tokens_per_s,
         ))
@@ -146,7 +149,7 @@ def grade_sample(suite: Suite, item: Item, request: GenerationRequest, completio
     )
     if completion.finish_reason == "error":
         return SampleRecord(**common, status="error", error=completion.error or "generation failed")
-    split = split_thinking(completion.text, spec.generation.thinking)
+    split = thinking_and_answer(completion, spec.generation.thinking)
     flags = []
     if completion.finish_reason == "length":
         flags.append("truncated")
@@ -161,9 +164,19 @@ def grade_sample(suite: Suite, item: Item, request: GenerationRequest, completio
         **common, thinking=split.thinking, extracted=result.extracted,
         correct=result.correct if result.status == "ok" else None, status=result.status,
         error=result.detail if result.status == "error" else None, detail=result.detail, flags=flags,
-        isolation=result.isolation, thinking_tokens=_share(completion.completion_tokens, split.thinking, completion.text),
+        isolation=result.isolation,
+        thinking_tokens=_share(completion.completion_tokens, split.thinking, (completion.thinking or "") + completion.text),
         grader_version=suite.grader_version,
     )
+
+
+def thinking_and_answer(completion: Completion, thinking_model: bool) -> Split:
+    """The reply's thinking and answer: a server's separate reasoning field when it sent one (a reply
+    cut off with nothing but reasoning never closed its thinking), else `<think>` tags in the text."""
+    if completion.thinking is None:
+        return split_thinking(completion.text, thinking_model)
+    answer = completion.text.strip()
+    return Split(completion.thinking.strip(), answer, completion.finish_reason == "length" and not answer)
 
 
 def _share(tokens: int, part: str, whole: str) -> int:
@@ -178,7 +191,13 @@ def now() -> str:
 def base_provenance(model: str, quant: str | None, spec: RunSpec, backend_info: BackendInfo) -> Provenance:
     return Provenance(
         orbench_version=__version__, model=model, quant=quant, file=None, sha256=None, size=None, source=None,
-        repo=None, revision=None, backend=backend_info, sampler=spec.generation.model_dump(), seed=spec.seed,
-        samples_per_item=spec.samples, limit=spec.limit, python=sys.version.split()[0],
+        repo=None, revision=None, backend=backend_info, sampler=_sampler(spec), seed=spec.seed,
+        samples_per_item=spec.samples, limit=spec.limit, overrides=dict(spec.overrides), python=sys.version.split()[0],
         platform=platform.platform(), started_at=now(),
     )
+
+
+def _sampler(spec: RunSpec) -> dict[str, Any]:
+    """The generation settings as recorded; a chat template only when one replaced the GGUF's."""
+    g = spec.generation
+    return g.model_dump(exclude={"chat_template"} if g.chat_template is None else None)

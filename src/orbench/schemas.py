@@ -13,12 +13,13 @@ def models() -> dict[str, type[BaseModel]]:
     from .backends import BackendInfo
     from .kld import KldReport
     from .lockfile import LockFile
+    from .nights import BaselinePointer
     from .plan import Plan
     from .results import RunIndex, RunSummary, SampleRecord
     from .suites.items import Item
 
     return {"summary": RunSummary, "sample": SampleRecord, "plan": Plan, "index": RunIndex, "lock": LockFile,
-            "kld": KldReport, "backend-info": BackendInfo, "item": Item}
+            "kld": KldReport, "backend-info": BackendInfo, "item": Item, "baseline": BaselinePointer}
 
 
 def schema_of(name: str) -> dict[str, Any]:

@@ -91,18 +91,33 @@ def mcnemar_exact(b: int, c: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def paired_bootstrap(diffs: list[float], n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> Estimate:
-    """Mean of per-item paired differences with a percentile bootstrap interval (items resampled)."""
-    import random
+def log_shift(now: list[float], then: list[float], alpha: float = 0.05,
+              cap: int = 400) -> tuple[float, float, float] | None:
+    """How much larger `now` typically is than `then`, as a ratio with a 1-alpha interval.
 
-    n = len(diffs)
-    if n == 0:
-        return Estimate(value=None, low=None, high=None, n=0)
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(n_boot))
-    lo = means[int((1 - level) / 2 * n_boot)]
-    hi = means[min(n_boot - 1, int((1 + level) / 2 * n_boot))]
-    return Estimate(value=sum(diffs) / n, low=lo, high=hi, n=n)
+    The Hodges-Lehmann estimate of the shift between the logs of two independent samples (the
+    median of all pairwise differences) and its distribution-free Mann-Whitney interval (normal
+    approximation to the rank statistic). Longer samples are thinned to `cap` evenly spaced order
+    statistics, which widens the interval a little and keeps the pairwise step small. Returns
+    (ratio, low, high), or None when either side has fewer than 5 values.
+    """
+    a, b = _thin(sorted(math.log(v) for v in now if v > 0), cap), _thin(sorted(math.log(v) for v in then if v > 0), cap)
+    n, m = len(a), len(b)
+    if n < 5 or m < 5:
+        return None
+    diffs = sorted(x - y for x in a for y in b)
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    k = max(1, round(n * m / 2 - z * math.sqrt(n * m * (n + m + 1) / 12)))  # rank of the lower end, from 1
+    mid = len(diffs) // 2
+    centre = diffs[mid] if len(diffs) % 2 else (diffs[mid - 1] + diffs[mid]) / 2
+    return math.exp(centre), math.exp(diffs[k - 1]), math.exp(diffs[len(diffs) - k])
+
+
+def _thin(values: list[float], cap: int) -> list[float]:
+    if len(values) <= cap:
+        return values
+    step = (len(values) - 1) / (cap - 1)
+    return [values[round(i * step)] for i in range(cap)]
 
 
 def significant_drop(difference: Estimate, p_value: float, alpha: float = 0.05) -> bool:

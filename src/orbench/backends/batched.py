@@ -87,8 +87,9 @@ class BatchedBackend(LlamaCppBackend):
     name = "llama.cpp-batched"
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None, n_gpu_layers: int = 0,
-                 seed: int = 0, parallel: int | None = None):
-        super().__init__(model_path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, seed=seed)
+                 seed: int = 0, parallel: int | None = None, chat_template: str | None = None):
+        super().__init__(model_path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, seed=seed,
+                         chat_template=chat_template)
         self.n_ctx = n_ctx
         self.parallel = parallel
         self._contexts: dict[tuple[int, int], Context] = {}

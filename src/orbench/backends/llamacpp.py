@@ -6,6 +6,7 @@ and generation times come from llama.cpp's own performance counters.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -18,12 +19,12 @@ class LlamaCppBackend:
     name = "llama.cpp"
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int = 0, seed: int = 0):
+                 n_gpu_layers: int = 0, seed: int = 0, chat_template: str | None = None):
         self.model_path = Path(model_path)
         self.n_gpu_layers = n_gpu_layers
         started = time.perf_counter()
         self.model = llama.Model(self.model_path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
-                                 seed=seed)
+                                 seed=seed, chat_template=chat_template)
         self.n_threads = self.model.n_threads
         self.load_seconds = time.perf_counter() - started
 
@@ -66,11 +67,14 @@ class LlamaCppBackend:
         m = self.model
         meta = m.metadata
         gpu = llama.supports_gpu_offload()
+        offloadable = m.n_layers() + 1  # llama.cpp counts the output layer too ("offloaded 31/31 layers")
         return BackendInfo(
             backend=self.name, llama_cpp_python=llama.version(), system_info=llama.system_info(),
             n_ctx=m.llm.n_ctx(), n_threads=self.n_threads, n_gpu_layers=self.n_gpu_layers, flash_attn=m.flash_attn(),
             gpu_offload_supported=gpu, gpu_offload_active=gpu and self.n_gpu_layers != 0,
-            chat_template="gguf" if "tokenizer.chat_template" in meta else "llama-cpp-python default",
+            gpu_devices=llama.gpu_devices(), offloadable_layers=offloadable,
+            offloaded_layers=offloaded_layers(self.n_gpu_layers, offloadable, gpu),
+            chat_template=_template_source(m.chat_template, meta),
             architecture=meta.get("general.architecture"), n_params=m.n_params(), tensor_bytes=m.tensor_bytes(),
             bits_per_weight=round(m.tensor_bytes() * 8 / max(1, m.n_params()), 3), model_name=meta.get("general.name"),
             load_seconds=round(self.load_seconds, 3),
@@ -78,3 +82,16 @@ class LlamaCppBackend:
 
     def close(self) -> None:
         self.model.close()
+
+
+def _template_source(override: str | None, meta: dict[str, str]) -> str:
+    if override is not None:
+        return f"--chat-template (sha256 {hashlib.sha256(override.encode()).hexdigest()[:16]})"
+    return "gguf" if "tokenizer.chat_template" in meta else "llama-cpp-python default"
+
+
+def offloaded_layers(asked: int, offloadable: int, supported: bool) -> int:
+    """Layers llama.cpp puts on the GPU: all for -1, at most the model's, none without GPU support."""
+    if not supported:
+        return 0
+    return offloadable if asked < 0 else min(asked, offloadable)

@@ -3,12 +3,17 @@
 A script maps an item id (or "*" for any item) to a reply or a list of replies, one per sample
 (the last one repeats). Two replies are special: "!error" returns an infrastructure error and
 "!interrupt" raises KeyboardInterrupt, as a user's Ctrl-C would.
+
+$ORBENCH_MOCK_SPEED="RATE,JITTER,SEED" makes it report generation timings: each completion is
+generated at RATE tokens/s times a uniform factor in [1-JITTER, 1+JITTER], drawn from SEED and the
+request's seed (two runs with different SEEDs have independent noise). No time is spent.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from typing import Iterator, Sequence
 
@@ -20,18 +25,31 @@ DEFAULT_REPLY = "I do not know."
 class MockBackend:
     name = "mock"
 
-    def __init__(self, script: dict[str, str | list[str]] | None = None):
+    def __init__(self, script: dict[str, str | list[str]] | None = None,
+                 speed: tuple[float, float, int] | None = None):
         self.script = script or {}
+        self.speed = speed  # (tokens/s, jitter, noise seed): report simulated generation timings
         self.calls: list[GenerationRequest] = []
 
     @classmethod
     def from_env(cls) -> "MockBackend":
-        """Load the script from the JSON file named by $ORBENCH_MOCK_SCRIPT (empty if unset)."""
+        """Load the script from the JSON file named by $ORBENCH_MOCK_SCRIPT (empty if unset) and the
+        simulated speed from $ORBENCH_MOCK_SPEED."""
         path = os.environ.get("ORBENCH_MOCK_SCRIPT")
+        speed = os.environ.get("ORBENCH_MOCK_SPEED")
+        rate, jitter, seed = (speed.split(",") + ["0", "0"])[:3] if speed else ("0", "0", "0")
+        timing = (float(rate), float(jitter), int(seed)) if speed else None
         if not path:
-            return cls()
+            return cls(speed=timing)
         with open(path, encoding="utf-8") as fh:
-            return cls(json.load(fh))
+            return cls(json.load(fh), speed=timing)
+
+    def _generation_seconds(self, request: GenerationRequest, tokens: int) -> float | None:
+        if self.speed is None or tokens == 0:
+            return None
+        rate, jitter, seed = self.speed
+        factor = 1 + random.Random(f"{seed}:{request.seed}").uniform(-jitter, jitter)
+        return tokens / (rate * factor)
 
     def reply_for(self, request: GenerationRequest) -> str:
         replies = self.script.get(request.item_id, self.script.get("*", DEFAULT_REPLY))
@@ -52,11 +70,12 @@ class MockBackend:
             words = reply.split()
             truncated = len(words) > request.max_tokens
             text = " ".join(words[: request.max_tokens]) if truncated else reply
+            tokens = min(len(words), request.max_tokens)
             yield Completion(
                 request_id=request.id, text=text, finish_reason="length" if truncated else "stop",
                 prompt_tokens=sum(len(m["content"].split()) for m in request.messages),
-                completion_tokens=min(len(words), request.max_tokens),
-                seconds=time.perf_counter() - started,
+                completion_tokens=tokens, seconds=time.perf_counter() - started,
+                generation_seconds=self._generation_seconds(request, tokens),
             )
 
     @property

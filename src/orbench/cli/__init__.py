@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import (bench_cmd, check_cmd, compare_cmd, kld_cmd, models_cmd, nightly_cmds, pull_cmd, quantize_cmd, regrade_cmd,
-               report_cmd, run_cmd, suites_cmd, view_cmd)
+from . import (bench_cmd, check_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, pull_cmd,
+               quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
 from .common import setup_logging
 
 app = typer.Typer(
@@ -59,6 +59,8 @@ app.command("init")(nightly_cmds.init)
 app.command("lock")(nightly_cmds.lock)
 app.command("merge")(nightly_cmds.merge)
 app.command("schema")(nightly_cmds.schema)
+app.command("history")(history_cmds.history)
+app.add_typer(history_cmds.baseline_app, name="baseline")
 app.command("bench")(bench_cmd.bench)
 
 

@@ -8,41 +8,45 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .common import console, handled, print_json
-from .options import AlphaOpt, JsonOpt, ReferenceOpt, SeedOpt
+from .options import AlphaOpt, JsonOpt, MarginOpt, ReferenceOpt
 
 
 @handled
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Run folders (a ladder or matrix folder holds one run per quant).")],
     reference: ReferenceOpt = None,
-    baseline: Annotated[Optional[Path], typer.Option(help="Gate mode: compare RUN with this earlier run and set the exit code.")] = None,
+    margin: MarginOpt = 2.0,
+    baseline: Annotated[Optional[str], typer.Option(help="Gate mode: compare RUN with this earlier run and set the exit code: a folder, or pinned / latest / latest-passing among the nights beside RUN.")] = None,
     fail_on: Annotated[Optional[list[str]], typer.Option("--fail-on", help="Gate rule, repeatable: accuracy<-2pp, accuracy<-5%, tokens_per_s<-10%.")] = None,
+    fail_underpowered: Annotated[bool, typer.Option("--fail-underpowered", help="Gate: a rule the run is too small to test fails (exit 1) instead of warning.")] = False,
     alpha: AlphaOpt = 0.05,
     max_error_rate: Annotated[float, typer.Option(help="Gate: share of infrastructure errors above which the exit code is 3.")] = 0.05,
     junit: Annotated[Optional[Path], typer.Option(help="Gate: write a JUnit XML file (one test case per run x suite).")] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Gate: write a Markdown summary.")] = None,
-    seed: SeedOpt = 0,
     allow_grader_mismatch: Annotated[bool, typer.Option(
         "--allow-grader-mismatch", help="Compare runs graded by different grader versions anyway "
         "(otherwise exit 2, naming the runs to `orbench regrade`).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Per suite and quant: accuracy (95% CI), paired difference to the reference (bootstrap CI,
-    exact McNemar p), and the items that flipped each way, with the `orbench view` command that
-    shows them. Runs graded by different grader versions are refused (exit 2) unless
-    --allow-grader-mismatch.
+    """Per suite and quant: accuracy (95% CI), the paired difference to the reference (Tango score
+    interval), exact McNemar p, the items that flipped each way, and a verdict: not worse (the
+    interval stays above -MARGIN), worse (significantly below), or inconclusive with the items that
+    would decide it. Prints the `orbench view` command that shows the flipped items. Runs graded
+    by different grader versions are refused (exit 2) unless --allow-grader-mismatch.
 
     With --baseline it is a regression gate. Exit codes: 0 no regression; 1 a regression (a drop
     past a --fail-on threshold that is also significant at --alpha, or a speed drop past its
-    threshold); 2 usage or input error; 3 more infrastructure errors than --max-error-rate.
+    threshold and outside the noise of the per-sample speeds); 2 usage or input error; 3 more
+    infrastructure errors than --max-error-rate. A rule the run is too small to test is reported as
+    underpowered (exit 1 with --fail-underpowered).
 
     Examples:
 
         orbench compare results/20261128-120000-smollm2-135m-ladder
 
-        orbench compare runs/q4 runs/q8 --reference Q8_0 --json
+        orbench compare runs/q4 runs/q8 --reference Q8_0 --margin 5 --json
 
-        orbench compare results/tonight --baseline results/baseline --fail-on "accuracy<-2pp" --fail-on "tokens_per_s<-10%" --junit junit.xml
+        orbench compare results/nightly/20261128-023000 --baseline latest-passing --fail-on "accuracy<-2pp" --junit junit.xml
     """
     from ..errors import OrbenchError
 
@@ -50,23 +54,28 @@ def compare(
         if len(runs) != 1:
             raise OrbenchError("gate mode compares one run folder with --baseline")
         from ..gate import run_gate
+        from ..nights import resolve_baseline
 
-        result = run_gate(runs[0], baseline, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit, markdown,
-                          allow_grader_mismatch)
+        base_dir, why = resolve_baseline(runs[0].resolve().parent, baseline, tonight=runs[0].resolve())
+        if base_dir is None:
+            raise OrbenchError(why or f"no baseline for '{baseline}'")
+        result = run_gate(runs[0], base_dir, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit, markdown,
+                          fail_underpowered, allow_grader_mismatch)
         print_gate(result, json_out)
         raise typer.Exit(result.exit_code)
-    from ..compare import compare_runs
+    from ..compare import compare_folders
 
-    ref, loaded, results = compare_runs(runs, reference, seed, allow_grader_mismatch)
+    comparison = compare_folders(runs, reference, margin / 100, alpha, allow_grader_mismatch)
     if json_out:
-        print_json({"reference": ref.label, "results": [r.model_dump(mode="json") for r in results]})
+        print_json({"reference": comparison.reference.label, "reason": comparison.reason, "margin": margin / 100,
+                    "results": [r.model_dump(mode="json") for r in comparison.results]})
         return
-    _print_table(ref, loaded, results)
-    _print_view_commands(runs, ref.label, results)
+    _print_table(comparison)
+    _print_view_commands(runs, comparison.reference.label, comparison.results)
 
 
 def print_gate(result: Any, json_out: bool) -> None:
-    from ..gate import markdown as gate_markdown
+    from ..gate_report import markdown as gate_markdown
 
     if json_out:
         print_json(result.model_dump(mode="json"))
@@ -74,23 +83,30 @@ def print_gate(result: Any, json_out: bool) -> None:
         print(gate_markdown(result))
 
 
-def _print_table(ref: Any, loaded: list[Any], results: list[Any]) -> None:
+def _print_table(comparison: Any) -> None:
     from rich.table import Table
 
+    from ..decision import need_text
     from .tables import fmt
 
+    ref = comparison.reference
     table = Table(title=f"Paired comparison against {ref.label}", title_justify="left")
-    for col in ("suite", "quant", "accuracy (95% CI)", "Δ vs ref (bootstrap 95% CI)", "McNemar p", "lost", "gained"):
+    for col in ("suite", "run", "accuracy (95% CI)", "Δ vs ref (95% score CI)", "McNemar p", "lost", "gained",
+                "verdict"):
         table.add_column(col)
-    derived = {r.label: r.derived_from for r in loaded}
-    for r in results:
-        label = r.label + (" (derived)" if derived.get(r.label) else "") + (" ref" if r.label == ref.label else "")
+    derived = {r.label: r.derived_from for r in comparison.runs}
+    for r in comparison.results:
+        label = r.label + (" (derived)" if derived.get(r.label) else "")
         d = r.difference
-        delta = "-" if d.value is None else f"{d.value:+.1%} [{d.low:+.1%}, {d.high:+.1%}]"
-        table.add_row(r.suite, label, fmt(r.accuracy), delta, f"{r.p_value:.3g}", str(len(r.lost)), str(len(r.gained)))
+        delta = ("(reference)" if r.verdict == "reference" else "-" if d.value is None
+                 else f"{d.value:+.1%} [{d.low:+.1%}, {d.high:+.1%}]")
+        verdict = f"inconclusive ({need_text(r.items_needed)})" if r.verdict == "inconclusive" else r.verdict
+        table.add_row(r.suite, label, fmt(r.accuracy), delta, f"{r.p_value:.3g}", str(len(r.lost)), str(len(r.gained)),
+                      verdict)
     out = console()
     out.print(table)
-    for r in results:
+    out.print(f"reference: {comparison.reason}")
+    for r in comparison.results:
         if r.label != ref.label and (r.lost or r.gained):
             out.print(f"{r.suite} {r.label}: lost {', '.join(r.lost[:8]) or '-'}{' …' if len(r.lost) > 8 else ''}; "
                       f"gained {', '.join(r.gained[:8]) or '-'}{' …' if len(r.gained) > 8 else ''}")

@@ -1,21 +1,35 @@
-"""`orbench models`: the catalog and what is already on disk."""
+"""`orbench models`: the catalog and what is already on disk, or the quants of any Hub GGUF repo."""
 
 from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
 
 from .common import console, handled, print_json
 from .options import JsonOpt
 
 
 @handled
-def models(json_out: JsonOpt = False) -> None:
-    """List the model catalog and the model files already on disk.
+def models(
+    hub: Annotated[Optional[str], typer.Option(help="List the GGUF quants of this Hub repo (org/repo or hf.co/org/repo) with their sizes.")] = None,
+    revision: Annotated[str, typer.Option(help="With --hub: the branch, tag or commit to list.")] = "main",
+    json_out: JsonOpt = False,
+) -> None:
+    """List the model catalog and the model files already on disk, or with --hub the quants a Hub repo
+    offers (each runs as `orbench run -m org/repo:QUANT`).
 
     Examples:
 
         orbench models
 
         orbench models --json | jq '.local[].path'
+
+        orbench models --hub unsloth/gemma-3-270m-it-GGUF
     """
+    if hub is not None:
+        _hub_models(hub, revision, json_out)
+        return
     from ..catalog import load_catalog
     from ..store import list_local
     from ..units import human_size
@@ -46,3 +60,38 @@ def models(json_out: JsonOpt = False) -> None:
     for lm in local:
         disk.add_row(lm.name, lm.quant or "-", human_size(lm.size), lm.sha256[:12], lm.source, str(lm.path))
     out.print(disk if local else "On disk: nothing pulled yet (try: orbench pull smollm2-135m)")
+
+
+def _hub_models(name: str, revision: str, json_out: bool) -> None:
+    from ..catalog import hub_ref
+    from ..errors import OrbenchError
+    from ..hubmodels import list_repo
+    from ..store import HubUnreachable
+    from ..units import human_size
+
+    ref = hub_ref(name)
+    if ref is None or ref.repo is None:
+        raise OrbenchError(f"--hub takes a Hub repo as org/repo, got '{name}'")
+    try:
+        listing = list_repo(ref.repo, revision)
+    except HubUnreachable as exc:
+        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc})") from None
+    runs = {m.name: f"{listing.repo}:{m.quant if _unique(listing.models, m.quant) else m.name}" for m in listing.models}
+    if json_out:
+        print_json({"repo": listing.repo, "revision": listing.revision, "quants": [
+            {"quant": m.quant, "file": m.name, "parts": [p.name for p in m.parts], "size": m.size,
+             "complete": m.complete, "model": runs[m.name]} for m in listing.models]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{listing.repo} at {listing.revision[:12]}", title_justify="left")
+    for col in ("quant", "size", "parts", "file", "run it as"):
+        table.add_column(col)
+    for m in listing.models:
+        parts = f"{len(m.parts)}" + ("" if m.complete else f" of {m.expected_parts} (incomplete)")
+        table.add_row(m.quant or "?", human_size(m.size), parts, m.name, f"-m {runs[m.name]}")
+    console().print(table if listing.models else f"{listing.repo} has no GGUF files")
+
+
+def _unique(models: tuple, quant: str | None) -> bool:
+    return quant is not None and sum(m.quant == quant for m in models) == 1

@@ -83,7 +83,7 @@ def merge(
 @handled
 def schema(
     name: Annotated[Optional[str], typer.Argument(help="Which file: summary (default), sample, plan, index, lock, "
-                                                       "kld, backend-info, item.")] = None,
+                                                       "kld, backend-info, item, baseline.")] = None,
 ) -> None:
     """Print the JSON Schema of one of orbench's files (default: summary.json).
 

@@ -13,7 +13,7 @@ from .options import JsonOpt
 
 @handled
 def pull(
-    model: Annotated[Optional[str], typer.Argument(help="MODEL[:QUANT] from `orbench models`, or a path to a .gguf file.")] = None,
+    model: Annotated[Optional[str], typer.Argument(help="MODEL[:QUANT] from `orbench models`, any Hub GGUF repo as org/repo[:QUANT], or a path to a .gguf file.")] = None,
     suite: Annotated[Optional[str], typer.Option("--suite", "-s", help="Comma-separated benchmarks whose data to fetch (see `orbench suites`).")] = None,
     dir: Annotated[Optional[Path], typer.Option("--dir", help="Place the model file here instead of the HF cache.")] = None,
     revision: Annotated[Optional[str], typer.Option(help="Hub revision (branch, tag or commit) of the model to pin.")] = None,
@@ -24,6 +24,8 @@ def pull(
     of benchmarks (at their pinned commits, each file checked against its sha256), e.g. before a flight
     or a cron job. The embedded model and HumanEval fall back to their PyPI copies offline.
 
+    With --json: the model's record for a model alone; {"model": ..., "suites": ...} when --suite is given.
+
     Examples:
 
         orbench pull smollm2-135m
@@ -33,6 +35,8 @@ def pull(
         orbench pull deepseek-r1-distill-qwen-1.5b:Q8_0 --suite aime24,aime25
 
         orbench pull qwen2.5-0.5b-instruct:Q4_K_M --dir ./models-cache
+
+        orbench pull unsloth/gemma-3-270m-it-GGUF:Q8_0
     """
     from ..errors import OrbenchError
 
@@ -44,7 +48,7 @@ def pull(
     if suite is not None:
         out["suites"] = _pull_suites(suite, json_out)
     if json_out:
-        print_json(out)
+        print_json(out if suite is not None else out["model"])
 
 
 def _pull_model(model: str, dir: Path | None, revision: str | None, force: bool, quiet: bool) -> object:

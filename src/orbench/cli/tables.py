@@ -64,6 +64,9 @@ def print_summary(summary: "RunSummary") -> None:
                  f"machine time {duration(perf.wall_seconds)}"]
         if perf.peak_rss_mb:
             parts.append(f"peak RSS {perf.peak_rss_mb:.0f} MB")
+        b = p.backend
+        if b.gpu_offload_active:
+            parts.append(f"GPU: {b.offloaded_layers}/{b.offloadable_layers} layers on {', '.join(b.gpu_devices or []) or '?'}")
         out.print("; ".join(parts))
     for note in summary.notes:
         out.print(f"note: {note}")

@@ -13,6 +13,7 @@ from typing import Any, Iterator, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import OrbenchError
+from ..files import lines_of
 
 # Fields that every item had in schema 1; a newer field enters the prompt-set hash only when set,
 # so the hash of an existing prompt set (recorded in plan.json and summaries) never changes.
@@ -87,24 +88,12 @@ def load_items(folder: Path, suite: str | None = None) -> list[Item]:
 
 def read_jsonl(path: Path) -> Iterator[tuple[Item, str]]:
     """(item, "file:line") for each non-empty line; a bad line is an OrbenchError naming file, line and field."""
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"cannot read {path}: {exc.strerror}") from None
-    with fh:
-        lineno = 0
+    for where, line in lines_of(path):
         try:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    yield Item.model_validate(json.loads(line)), where
-                except json.JSONDecodeError as exc:
-                    raise OrbenchError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
-                except ValidationError as exc:
-                    err = exc.errors()[0]
-                    field = ".".join(str(p) for p in err["loc"]) or "item"
-                    raise OrbenchError(f"{where}: {field}: {err['msg']}") from None
-        except UnicodeDecodeError:
-            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None
+            yield Item.model_validate(json.loads(line)), where
+        except json.JSONDecodeError as exc:
+            raise OrbenchError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "item"
+            raise OrbenchError(f"{where}: {field}: {err['msg']}") from None

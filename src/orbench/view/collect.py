@@ -135,9 +135,13 @@ def _meta(runs: list[LoadedRun], opts: ViewOptions, notes: list[str], hidden: se
         raise OrbenchError(f"--filter {opts.filter} compares runs, and only one was given",
                            hint="name several run folders, or a ladder folder")
     reference = pick_reference(runs, opts.reference).label if len(runs) > 1 else labels[0]
-    if opts.focus and opts.focus not in labels:
-        raise OrbenchError(f"no run labelled '{opts.focus}' to focus on", hint=f"runs: {', '.join(labels)}")
-    focus = opts.focus or next((label for label in labels if label != reference), reference)
+    focus = next((label for label in labels if label != reference), reference)
+    if opts.focus:
+        hits = [run.label for run in runs if run.matches(opts.focus)]
+        if len(hits) != 1:
+            raise OrbenchError(f"--focus '{opts.focus}' {'is ambiguous' if hits else 'matches no run'}",
+                               hint=f"runs: {', '.join(labels)}")
+        focus = hits[0]
     notes += [f"Grader versions differ: {m.describe()} (`orbench regrade` the older runs)" for m in find_mismatches(runs)]
     hashes: dict[str, set[str]] = {}
     for run in runs:

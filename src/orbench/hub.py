@@ -1,0 +1,47 @@
+"""What the model store and the benchmark data share about the Hugging Face Hub: where it is, where
+its cache is, which errors mean "unreachable", and how to delete a file from the cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HUB_TIMEOUT = 10.0  # seconds for metadata calls; a Hub that does not answer is "unreachable"
+
+
+def endpoint() -> str | None:
+    return os.environ.get("HF_ENDPOINT") or None
+
+
+def cache_dir() -> str | None:
+    """The HF cache, read from the environment now (huggingface_hub reads it once, at import)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.environ["HF_HOME"], "hub")
+    return None
+
+
+def network_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean 'the Hub could not be reached' (or offline mode is on)."""
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    errors: list[type[BaseException]] = [LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError]
+    for module in ("httpx2", "httpx", "requests"):
+        try:
+            lib = __import__(module)
+        except ImportError:
+            continue
+        for attr in ("TransportError", "ConnectionError", "Timeout"):
+            cls = getattr(lib, attr, None)
+            if isinstance(cls, type) and issubclass(cls, BaseException):
+                errors.append(cls)
+    return tuple(errors)
+
+
+def discard(path: Path) -> None:
+    """Delete a downloaded file; in the HF cache, the blob behind the snapshot link too."""
+    blob = path.resolve()
+    path.unlink(missing_ok=True)
+    if blob != path:
+        blob.unlink(missing_ok=True)
