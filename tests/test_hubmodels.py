@@ -196,5 +196,5 @@ def test_a_quant_ladder_of_a_hub_repo(tmp_path):
                     "--limit", "2", "-o", str(out), "-q")
     assert result.exit_code == 0, result.output
     index = json.loads((out / "index.json").read_text())
-    assert index["runs"] == {"Q4_K_M": "Q4_K_M", "Q8_0": "Q8_0"} and index["model"] == REPO
+    assert index["runs"] == {f"{REPO}:Q4_K_M": "Q4_K_M", f"{REPO}:Q8_0": "Q8_0"} and index["model"] == REPO
     assert json.loads((out / "Q8_0" / "summary.json").read_text())["provenance"]["model"] == REPO

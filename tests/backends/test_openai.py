@@ -95,9 +95,10 @@ def test_a_5xx_burst_past_the_budget_is_counted_and_fails_the_gate_with_exit_3(s
     result = CliRunner().invoke(app, ["run", "--config", str(config), "--base-url", stub.url, "--retry-budget", "0.3",
                                       "-q"])
     assert result.exit_code == 3, result.output
-    summary = json.loads((tmp_path / "out" / "smollm2-135m" / "Q4_1" / "summary.json").read_text())
+    run_dir = next((tmp_path / "out").glob("*/smollm2-135m/Q4_1"))  # the night's dated folder
+    summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["errors"] == 3 and summary["provenance"]["backend"]["base_url"] == stub.url
-    assert all("HTTP 500" in r["error"] for r in samples(tmp_path / "out" / "smollm2-135m" / "Q4_1").values())
+    assert all("HTTP 500" in r["error"] for r in samples(run_dir).values())
 
 
 def test_a_client_error_is_not_retried_and_the_api_key_is_never_written(stub, items, tmp_path, monkeypatch):
