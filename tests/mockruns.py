@@ -47,17 +47,17 @@ def cli(*args: object):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-def mock_run(out: Path, suites: str = "math", *extra: object):
-    result = cli("run", "--backend", "mock", "-m", "smollm2-135m", "-s", suites, "-o", out, "-q", *extra)
+def mock_run(out: Path, suites: str = "math", *extra: object, model: str = "smollm2-135m"):
+    result = cli("run", "--backend", "mock", "-m", model, "-s", suites, "-o", out, "-q", *extra)
     assert result.exit_code == 0, result.output
     return result
 
 
 def ladder(base: Path, mock_script, reference: dict[str, str], other: dict[str, str], suites: str = "math") -> Path:
-    """A two-quant ladder folder (labels Q8_0 and Q4_0) of the same plan with the given replies."""
+    """A two-quant ladder folder (smollm2-135m at Q8_0 and Q4_0) of the same plan with the given replies."""
     for label, script in (("Q8_0", reference), ("Q4_0", other)):
         mock_script(script)
-        mock_run(base / label, suites)
+        mock_run(base / label, suites, model=f"smollm2-135m:{label}")
     (base / "index.json").write_text(json.dumps({"kind": "ladder", "runs": {"Q8_0": "Q8_0", "Q4_0": "Q4_0"},
                                                  "completed": ["Q8_0", "Q4_0"]}))
     return base

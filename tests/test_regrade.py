@@ -99,7 +99,7 @@ def test_regrade_prints_the_changes_per_suite(broken_and_fresh):
     assert ((broken / "samples.jsonl").read_bytes(), (broken / "summary.json").read_bytes()) == before
     real = cli("regrade", broken)
     assert real.exit_code == 0 and "8 verdict(s) changed in 1 run(s)" in real.stdout
-    assert "[Q4_1 math 8/8] m8 correct" in real.stderr  # progress on stderr
+    assert "[smollm2-135m:Q4_1 math 8/8] m8 correct" in real.stderr  # progress on stderr
     again = cli("regrade", broken, "--json", "-q")
     assert json.loads(again.stdout)[0]["suites"][0]["changed"] == 0
 

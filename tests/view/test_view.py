@@ -57,7 +57,7 @@ def test_a_run_is_embedded_with_its_verdicts_and_texts(tmp_path, mock_script):
     assert facts["path"] == str(out / "view.html") and facts["samples"] == 10 and facts["not_included"] == []
     meta, rows, bodies = read_view(out / "view.html")
     assert [r[0] for r in rows] == [f"math/m{i}#0" for i in range(1, 9)] + ["code/c1#0", "code/c2#0"]
-    assert meta["suites"] == ["math", "code"] and meta["runs"][0]["label"] == "Q4_1"
+    assert meta["suites"] == ["math", "code"] and meta["runs"][0]["label"] == "smollm2-135m:Q4_1"
     verdicts = {r[0]: meta["verdicts"][r[8][0][0]] for r in rows}
     assert verdicts["math/m2#0"] == "wrong" and verdicts["code/c2#0"] == "wrong" and verdicts["math/m1#0"] == "correct"
     m1 = bodies[0]
@@ -111,12 +111,12 @@ def test_several_runs_line_up_by_item_and_compare_prints_the_view_command(tmp_pa
     base = ladder(tmp_path / "ladder", mock_script, replies(), replies(wrong={3: "\\boxed{5}"}))
     compared = cli("compare", base)
     assert compared.exit_code == 0
-    assert f"see Q4_0's lost and gained items: orbench view {base} --reference Q8_0 --focus Q4_0 --filter flipped" \
-        in compared.stdout
+    assert (f"see smollm2-135m:Q4_0's lost and gained items: orbench view {base} --reference smollm2-135m:Q8_0 "
+            "--focus smollm2-135m:Q4_0 --filter flipped") in compared.stdout
     assert cli("view", base, "--reference", "Q8_0", "--focus", "Q4_0", "--filter", "lost", "--no-open").exit_code == 0
     meta, rows, bodies = read_view(base / "view.html")
-    assert [r["label"] for r in meta["runs"]] == ["Q8_0", "Q4_0"]
-    assert (meta["reference"], meta["focus"], meta["filter"]) == ("Q8_0", "Q4_0", "lost")
+    assert [r["label"] for r in meta["runs"]] == ["smollm2-135m:Q8_0", "smollm2-135m:Q4_0"]
+    assert (meta["reference"], meta["focus"], meta["filter"]) == ("smollm2-135m:Q8_0", "smollm2-135m:Q4_0", "lost")
     m3 = rows[2]
     assert m3[0] == "math/m3#0" and [e[0] for e in m3[8]] == [0, 1]  # correct in Q8_0, wrong in Q4_0
     assert [r["answer"] for r in bodies[2]["runs"]] == ["Doubling gives \\boxed{6}.", "\\boxed{5}"]

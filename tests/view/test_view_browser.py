@@ -116,13 +116,13 @@ def test_lost_items_are_two_clicks_from_the_report(browser, tmp_path, mock_scrip
     assert [re.sub(r".*&s=", "", h) for h in links.hrefs] == ["math%2Fm3%230", "math%2Fm6%230"]
     page = open_page(browser, base / "report.html", viewer=False)
     page.click("text=m3#0")
-    page.wait_for_selector("#detail .runcol[data-run=Q4_0]")
+    page.wait_for_selector("#detail .runcol[data-run='smollm2-135m:Q4_0']")
     assert page.url.split("/")[-1].startswith("view.html#")
     assert page.text_content("#detail h2") == "math/m3#0"
     assert count(page) == "2 of 8 samples"  # the list shows the lost items: j / k walk through them
     verdicts = page.eval_on_selector_all("#detail .runcol", "cols => cols.map(c => [c.dataset.run, "
                                          "c.querySelector('.verdict').textContent])")
-    assert verdicts == [["Q8_0", "correct"], ["Q4_0", "wrong"]]
+    assert verdicts == [["smollm2-135m:Q8_0", "correct"], ["smollm2-135m:Q4_0", "wrong"]]
     compared = cli("compare", base)
     command = next(line for line in compared.stdout.splitlines() if "orbench view" in line)
     args = command.split("orbench view ", 1)[1].split()
