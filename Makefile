@@ -3,6 +3,7 @@
 #   make test       - install, fetch the embedded model, type-check, run the whole test suite (what CI runs)
 #   make test-fast  - no model: the unit and CLI tests only (under 30 s on 2 cores)
 #   make typecheck  - mypy over src/orbench
+#   make browser    - Chromium for the viewer's browser tests (part of make test; see below)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.installed
 RUN_LIMIT_S ?= 900
 RUN_ARGS ?= --model smollm2-135m --suite math,code,reasoning --max-tokens 384
 
-.PHONY: install model run test test-fast typecheck clean
+.PHONY: install model run test test-fast typecheck browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,26 @@ run: model
 typecheck: install
 	$(BIN)/mypy
 
-test: model typecheck
+# The viewer's tests drive a headless Chromium through Playwright (a Python package of the test extra).
+# Playwright's own browser download is not a package registry, so a system Chromium is used: when none
+# is found and this machine allows it unattended (root, or sudo without a password, and apt-get),
+# Debian's package is installed (about a minute, once). Otherwise nothing is installed and those
+# tests are skipped with the reason printed; nothing else depends on them.
+CHROMIUM_FOUND = command -v chromium || command -v chromium-browser || command -v google-chrome \
+	|| command -v google-chrome-stable || ls -d $$HOME/.cache/ms-playwright/chromium-* 2>/dev/null
+browser:
+	@if ( $(CHROMIUM_FOUND) ) >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then echo "note: no Chromium and no apt-get: the viewer's browser tests will be skipped"; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then echo "note: installing Chromium needs root: the viewer's browser tests will be skipped"; \
+	  else echo "Installing Chromium for the viewer's browser tests (apt-get, about a minute)"; \
+	    ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null ) \
+	      || echo "note: could not install Chromium: the viewer's browser tests will be skipped"; \
+	  fi; \
+	fi
+
+test: model typecheck browser
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -71,5 +71,7 @@ def test_the_wheel_carries_its_data_and_runs_outside_the_checkout(installed, tmp
     summary = json.loads(run.stdout)
     assert summary["status"] == "complete" and [s["items"] for s in summary["suites"]] == [2, 2]
     assert (tmp_path / "out" / "samples.jsonl").read_text().count("\n") == 4
+    _run([str(installed / "bin" / "orbench"), "view", "out", "--no-open"], cwd=tmp_path, env=env)
+    assert "DecompressionStream" in (tmp_path / "out" / "view.html").read_text()  # the viewer's script ships
     version = _run([str(installed / "bin" / "orbench"), "--version"], cwd=tmp_path, env=env).stdout
     assert version.strip() == "orbench 0.1.0"

@@ -21,6 +21,7 @@ _API = {
     "run_gate": "gate", "set_baseline": "nights", "write_history": "history",
     "measure_kld": "kld", "KldOptions": "kld", "build_report": "report", "write_report": "report",
     "merge_shards": "merge", "read_summary": "results", "read_samples": "results", "OrbenchError": "errors",
+    "regrade": "regrade", "write_view": "view", "ViewOptions": "view",
 }
 __all__ = ["__version__", *_API]
 

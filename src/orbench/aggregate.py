@@ -49,8 +49,17 @@ def summarize_suite(suite: str, kind: str, records: list[SampleRecord], samples_
         generation_tokens_per_s=tokens_per_s(completion, gen_seconds),
         prompt_tokens_per_s=tokens_per_s(prompt_eval, prompt_seconds),
         flags=dict(sorted(flags.items())), diagnostics=_diagnostics(records, flags, scored),
-        prompt_set_hash=prompt_set_hash,
+        prompt_set_hash=prompt_set_hash, grader_version=graded_with(records),
     )
+
+
+def graded_with(records: list[SampleRecord]) -> str | None:
+    """The grader version of the graded records (generation errors were not graded): one version,
+    None when none recorded one (results from before grader versions), else 'mixed: a, b'."""
+    versions = {r.grader_version for r in records if r.finish_reason != "error"}
+    if len(versions) <= 1:
+        return next(iter(versions), None)
+    return "mixed: " + ", ".join(sorted(v or "none" for v in versions))
 
 
 DIAGNOSTIC_FLAGS = ("truncated", "unterminated_thinking", "no_answer", "repetition_loop")

@@ -253,15 +253,19 @@ class Comparison:
 
 
 def compare_folders(folders: list[Path], reference: str | None = None, margin: float = MARGIN,
-                    alpha: float = 0.05) -> Comparison:
-    """Load the runs under `folders`, pick the reference (and say why), pair every run with it."""
+                    alpha: float = 0.05, allow_grader_mismatch: bool = False) -> Comparison:
+    """Load the runs under `folders`, pick the reference (and say why), pair every run with it.
+    Runs graded by different grader versions are refused unless `allow_grader_mismatch`."""
+    from .gradercheck import check_grader_versions
+
     runs = load_runs(folders)
+    check_grader_versions(runs, allow_grader_mismatch)
     ref = pick_reference(runs, reference)
     return Comparison(ref, reference_reason(runs, ref, reference), runs, compare_all(runs, ref, margin, alpha))
 
 
-def compare_runs(folders: list[Path], reference: str | None = None, margin: float = MARGIN,
-                 alpha: float = 0.05) -> tuple[LoadedRun, list[LoadedRun], list[PairedResult]]:
+def compare_runs(folders: list[Path], reference: str | None = None, margin: float = MARGIN, alpha: float = 0.05,
+                 allow_grader_mismatch: bool = False) -> tuple[LoadedRun, list[LoadedRun], list[PairedResult]]:
     """Load the runs under `folders`, pick the reference, and pair every run with it per suite."""
-    c = compare_folders(folders, reference, margin, alpha)
+    c = compare_folders(folders, reference, margin, alpha, allow_grader_mismatch)
     return c.reference, c.runs, c.results

@@ -179,11 +179,14 @@ def _notes(run: LoadedRun, ref: LoadedRun) -> list[str]:
 
 
 def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float = 0.05,
-             max_error_rate: float = 0.05, fail_underpowered: bool = False) -> GateResult:
+             max_error_rate: float = 0.05, fail_underpowered: bool = False,
+             allow_grader_mismatch: bool = False) -> GateResult:
+    from .gradercheck import check_grader_versions
+
     started = time.perf_counter()
     runs, base = load_runs([run_dir]), load_runs([baseline_dir])
     findings: list[Finding] = []
-    notes: list[str] = []
+    notes: list[str] = check_grader_versions([*runs, *base], allow_grader_mismatch)
     for run, ref in _pair_up(runs, base):
         for rule in rules:
             findings += (_accuracy_findings(run, ref, rule, alpha) if rule.metric == "accuracy"
@@ -213,11 +216,13 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
 
 def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float = 0.05, max_error_rate: float = 0.05,
              junit: Path | None = None, markdown_file: Path | None = None,
-             fail_underpowered: bool = False) -> GateResult:
-    """Evaluate the gate and write its JUnit XML and Markdown files where asked."""
+             fail_underpowered: bool = False, allow_grader_mismatch: bool = False) -> GateResult:
+    """Evaluate the gate and write its JUnit XML and Markdown files where asked; runs graded by
+    different grader versions are refused (exit 2) unless `allow_grader_mismatch`."""
     from .gate_report import junit_xml, markdown
 
-    result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate, fail_underpowered)
+    result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate, fail_underpowered,
+                      allow_grader_mismatch)
     try:
         if junit:
             junit.write_text(junit_xml(result), encoding="utf-8")

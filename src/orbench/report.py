@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -15,6 +16,7 @@ from .kld import KldReport
 from .published import Published
 from .svg import Point, bars, scatter
 from .units import duration
+from .view.links import report_section
 
 
 @dataclass
@@ -114,7 +116,10 @@ def _header(ref: LoadedRun) -> str:
 
 
 def _warnings(runs: list[LoadedRun]) -> list[str]:
-    out = []
+    from .gradercheck import find_mismatches, regrade_command
+
+    out = [f"graded by different grader versions ({m.describe()}): the differences may be the graders'; "
+           f"regrade with: {regrade_command(m.stale)}" for m in find_mismatches(runs)]
     derived = [r for r in runs if r.derived_from]
     if derived:
         sources = sorted({(r.derived_from or "").split(" (sha256")[0] for r in derived})
@@ -138,7 +143,7 @@ def _name_bits(quant: str | None) -> int | None:
 
 def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alpha: float = 0.05,
           margin: float = MARGIN) -> Report:
-    comparison = compare_folders([folder], reference, margin, alpha)
+    comparison = compare_folders([folder], reference, margin, alpha, allow_grader_mismatch=True)  # warned below
     runs, ref = comparison.runs, comparison.reference
     kld, note = _kld_by_quant(folder, ref)
     rows = _rows(runs, kld)
@@ -158,15 +163,19 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
 
 def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.05, alpha: float = 0.05,
                  html_path: Path | None = None, margin: float = MARGIN) -> tuple[Report, Path, Path, str]:
-    """Build the report of a ladder folder and write report.html and report.md."""
+    """Build the report of a ladder folder and write report.html and report.md, and the sample
+    viewer (view.html) that report.html links its lost and gained items to."""
     from .errors import OrbenchError
+    from .view import ViewOptions, write_view
 
     rep = build(folder, reference, max_kld, alpha, margin)
     html_path = html_path or folder / "report.html"
     md_path = folder / "report.md"
     md = markdown(rep)
+    view = write_view([folder], folder / "view.html", ViewOptions(reference=rep.reference, filter="flipped"))
+    view_href = Path(os.path.relpath(view.path.resolve(), html_path.resolve().parent)).as_posix()
     try:
-        html_path.write_text(html(rep), encoding="utf-8")
+        html_path.write_text(html(rep, view_href), encoding="utf-8")
         md_path.write_text(md, encoding="utf-8")
     except OSError as exc:
         raise OrbenchError(f"cannot write the report: {exc.filename}: {exc.strerror}") from None
@@ -253,7 +262,8 @@ def _marked(rep: Report, label: str) -> str:
     return short + (" (reference)" if label == rep.reference else " (recommended)" if label == rep.recommended else "")
 
 
-def html(rep: Report) -> str:
+def html(rep: Report, view_href: str | None = None) -> str:
+    """The report page; with `view_href`, lost and gained items link to their pages in the viewer."""
     size = {r.label: r.file_mb for r in rep.rows if r.file_mb is not None}
     acc_points = [Point(size[p.label], p.accuracy.value, _marked(rep, p.label), p.suite, p.accuracy.low,
                         p.accuracy.high) for p in rep.paired if p.label in size and p.accuracy.value is not None]
@@ -275,6 +285,7 @@ def html(rep: Report) -> str:
         "<h2>KL divergence versus bits per weight</h2>",
         scatter(kld_points, "bits per weight", "mean KLD", hline=(rep.max_kld, f"--max-kld {rep.max_kld:g}")),
         "<h2>Tables</h2>", _md_tables_to_html(markdown(rep)),
+        *([report_section(rep.paired, rep.reference, view_href)] if view_href else []),
     ]
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}"

@@ -19,6 +19,20 @@ from .stats import Estimate
 SCHEMA_VERSION = 1
 
 
+class PriorVerdict(BaseModel):
+    """A verdict a sample had before `orbench regrade` replaced it."""
+
+    correct: bool | None
+    status: Literal["ok", "error"]
+    extracted: str | None = None
+    detail: str = ""
+    error: str | None = None
+    flags: list[str] = []
+    isolation: str | None = None
+    grader_version: str | None = Field(default=None, description="None: graded before grader versions were recorded")
+    replaced_at: str = Field(description="when a regrade replaced this verdict (UTC, ISO 8601)")
+
+
 class SampleRecord(BaseModel):
     """One line of `samples.jsonl`: one completion of one item, and its verdict."""
 
@@ -48,6 +62,10 @@ class SampleRecord(BaseModel):
     generation_seconds: float | None = None
     thinking_tokens: int = 0
     isolation: str | None = None
+    grader_version: str | None = Field(default=None, description="the grader that gave this verdict (None: written "
+                                       "before grader versions were recorded, or a generation error)")
+    earlier_verdicts: list[PriorVerdict] = Field(default=[], description="verdicts replaced by `orbench regrade`, "
+                                                 "oldest first")
 
     @property
     def verdict(self) -> str:
@@ -86,6 +104,8 @@ class SuiteSummary(BaseModel):
     published: list[Published] = Field(default=[], description="published figures of this model on this suite, "
                                        "with the protocol differences")
     quote_items: bool = Field(default=True, description="False: the dataset's terms ask that items are not quoted")
+    grader_version: str | None = Field(default=None, description="the grader version its samples were graded with "
+                                       "('mixed: ...' if they differ; None: before grader versions were recorded)")
 
 
 class Provenance(BaseModel):

@@ -166,6 +166,7 @@ def grade_sample(suite: Suite, item: Item, request: GenerationRequest, completio
         error=result.detail if result.status == "error" else None, detail=result.detail, flags=flags,
         isolation=result.isolation,
         thinking_tokens=_share(completion.completion_tokens, split.thinking, (completion.thinking or "") + completion.text),
+        grader_version=suite.grader_version,
     )
 
 

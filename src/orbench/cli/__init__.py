@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import (bench_cmd, check_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, pull_cmd,
-               quantize_cmd, report_cmd, run_cmd, suites_cmd)
+               quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
 from .common import setup_logging
 
 app = typer.Typer(
@@ -53,6 +53,8 @@ app.command("quantize")(quantize_cmd.quantize)
 app.command("compare")(compare_cmd.compare)
 app.command("kld")(kld_cmd.kld)
 app.command("report")(report_cmd.report)
+app.command("view")(view_cmd.view)
+app.command("regrade")(regrade_cmd.regrade)
 app.command("init")(nightly_cmds.init)
 app.command("lock")(nightly_cmds.lock)
 app.command("merge")(nightly_cmds.merge)

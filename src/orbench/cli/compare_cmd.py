@@ -23,12 +23,16 @@ def compare(
     max_error_rate: Annotated[float, typer.Option(help="Gate: share of infrastructure errors above which the exit code is 3.")] = 0.05,
     junit: Annotated[Optional[Path], typer.Option(help="Gate: write a JUnit XML file (one test case per run x suite).")] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Gate: write a Markdown summary.")] = None,
+    allow_grader_mismatch: Annotated[bool, typer.Option(
+        "--allow-grader-mismatch", help="Compare runs graded by different grader versions anyway "
+        "(otherwise exit 2, naming the runs to `orbench regrade`).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Per suite and quant: accuracy (95% CI), the paired difference to the reference (Tango score
     interval), exact McNemar p, the items that flipped each way, and a verdict: not worse (the
     interval stays above -MARGIN), worse (significantly below), or inconclusive with the items that
-    would decide it.
+    would decide it. Prints the `orbench view` command that shows the flipped items. Runs graded
+    by different grader versions are refused (exit 2) unless --allow-grader-mismatch.
 
     With --baseline it is a regression gate. Exit codes: 0 no regression; 1 a regression (a drop
     past a --fail-on threshold that is also significant at --alpha, or a speed drop past its
@@ -56,17 +60,18 @@ def compare(
         if base_dir is None:
             raise OrbenchError(why or f"no baseline for '{baseline}'")
         result = run_gate(runs[0], base_dir, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit, markdown,
-                          fail_underpowered)
+                          fail_underpowered, allow_grader_mismatch)
         print_gate(result, json_out)
         raise typer.Exit(result.exit_code)
     from ..compare import compare_folders
 
-    comparison = compare_folders(runs, reference, margin / 100, alpha)
+    comparison = compare_folders(runs, reference, margin / 100, alpha, allow_grader_mismatch)
     if json_out:
         print_json({"reference": comparison.reference.label, "reason": comparison.reason, "margin": margin / 100,
                     "results": [r.model_dump(mode="json") for r in comparison.results]})
         return
     _print_table(comparison)
+    _print_view_commands(runs, comparison.reference.label, comparison.results)
 
 
 def print_gate(result: Any, json_out: bool) -> None:
@@ -107,3 +112,13 @@ def _print_table(comparison: Any) -> None:
                       f"gained {', '.join(r.gained[:8]) or '-'}{' …' if len(r.gained) > 8 else ''}")
         if not r.prompt_set_matches:
             out.print(f"warning: {r.suite} {r.label} ran a different prompt set; only shared items are paired")
+
+
+def _print_view_commands(folders: list[Path], reference: str, results: list[Any]) -> None:
+    """For each run that lost or gained items: the `orbench view` command that lists exactly those."""
+    from ..view.links import view_command
+
+    flipped = [label for label in dict.fromkeys(r.label for r in results)
+               if label != reference and any(r.lost or r.gained for r in results if r.label == label)]
+    for label in flipped:
+        print(f"see {label}'s lost and gained items: {view_command(folders, reference, label)}")

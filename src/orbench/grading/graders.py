@@ -12,10 +12,12 @@ from . import GradeContext, Score
 from .check import math_equal, short_answer_equal
 from .extract import extract_choice, extract_code, extract_math_answer, extract_short_answer
 from .sandbox import run_python
+from .versions import versioned
 
 Grader = Callable[[Item, str, GradeContext], Score]
 
 
+@versioned("math-1")
 def grade_math(item: Item, text: str, context: GradeContext | None = None) -> Score:
     """The final answer (boxed, ####, "answer is", last number) checked with math-verify."""
     extracted = extract_math_answer(text)
@@ -24,6 +26,7 @@ def grade_math(item: Item, text: str, context: GradeContext | None = None) -> Sc
     return Score(extracted=extracted, correct=math_equal(item.answer or "", extracted))
 
 
+@versioned("reasoning-1")
 def grade_reasoning(item: Item, text: str, context: GradeContext | None = None) -> Score:
     """A choice letter for multiple-choice items, else a short exact answer after normalisation."""
     if item.choices:
@@ -37,6 +40,7 @@ def grade_reasoning(item: Item, text: str, context: GradeContext | None = None) 
     return Score(extracted=extracted[:200], correct=short_answer_equal(item.answer or "", extracted))
 
 
+@versioned("code-1", sandbox=True)
 def grade_code(item: Item, text: str, context: GradeContext | None = None) -> Score:
     """The function from the reply's code block, run against the item's tests in the sandbox."""
     program = extract_code(text, item.entry_point)

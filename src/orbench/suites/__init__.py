@@ -52,6 +52,13 @@ class Suite:
     dated: bool = False  # items carry extra["date"], so --since/--until can pick a window
     gold: Callable[[Item], "str | None"] = field(default=lambda item: gold_reply(item))  # a perfect reply
 
+    @property
+    def grader_version(self) -> str | None:
+        """The version of the grader's code (see `orbench.grading.versions`); None when unversioned."""
+        from ..grading.versions import version_of
+
+        return version_of(self.grade)
+
     def windowed(self, since: date | None, until: date | None) -> "Suite":
         """The suite restricted to items dated within [since, until] (contest dates, say)."""
         if since is None and until is None:

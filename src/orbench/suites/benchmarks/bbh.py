@@ -16,6 +16,7 @@ import re
 
 from ...grading import GradeContext, Score
 from ...grading.extract import last_boxed
+from ...grading.versions import versioned
 from ...hubdata import DataFile, DataSource
 from .. import Messages
 from ..items import Item
@@ -74,6 +75,7 @@ def extract(text: str) -> str | None:
     return lines[-1] if lines else None
 
 
+@versioned("bbh-1")
 def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
     found = extract(text)
     if found is None:

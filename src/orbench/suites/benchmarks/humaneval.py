@@ -20,6 +20,7 @@ import re
 from ...grading import GradeContext, Score
 from ...grading.extract import extract_code
 from ...grading.graders import run_tests
+from ...grading.versions import versioned
 from ...hubdata import (DataFile, DataProvenance, DataSource, DataUnreachable, Fetched, PypiCopy, jsonl_rows,
                         pypi_copy, remember)
 from ..items import Item
@@ -69,6 +70,7 @@ def program_for(stub: str, code: str, entry_point: str) -> str:
     return stub + code
 
 
+@versioned("humaneval-1", sandbox=True)
 def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
     code = extract_code(text, item.entry_point)
     if code is None or item.entry_point is None:

@@ -32,6 +32,7 @@ from ...errors import OrbenchError
 from ...grading import GradeContext, Score
 from ...grading.extract import extract_code
 from ...grading.graders import run_tests
+from ...grading.versions import versioned
 from ...hubdata import DataFile, DataSource, fetch
 from ..items import Item
 from .. import Messages
@@ -123,6 +124,7 @@ def private_tests(item: Item) -> list[dict[str, Any]]:
     return decode_private(str(json.loads(line).get("private_test_cases") or "[]"))
 
 
+@versioned("livecodebench-1", sandbox=True)
 def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
     code = extract_code(text, None)
     if code is None:
