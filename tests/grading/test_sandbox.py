@@ -192,3 +192,18 @@ def test_each_namespace_engine_isolates_what_it_reports(engine):
     assert facts["pid"] < 10 and facts["usr_writable"] is False and facts["network"] is not True, facts
     early = run_program(choice, "import os\nos._exit(0)\nassert False\n", FAST, python)
     assert not early.passed and early.reason == "exited before the tests finished"
+
+
+def test_a_container_engine_gets_no_network_a_read_only_image_and_caps(tmp_path):
+    from orbench.grading.engines import Folder, launch
+
+    folder = Folder.create("print(1)", None)
+    try:
+        argv = launch("docker", folder, "python", 16 << 20, 32, 512 << 20).argv
+    finally:
+        folder.remove()
+    text = " ".join(argv)
+    for flag in ("--network none", "--read-only", "--pids-limit 32", "--cap-drop ALL", "no-new-privileges",
+                 f"--memory {512 << 20}", f"/tmp:size={16 << 20}", f"{folder.input}:/run/orbench:ro"):
+        assert flag in text, flag
+    assert argv[-4:] == ["python", "-I", "-B", "/run/orbench/harness.py"]

@@ -13,12 +13,14 @@ import functools
 import itertools
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 PREFIX = "orbench-"
 _counter = itertools.count()
+_probe_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,14 @@ def create(max_pids: int) -> PidsCgroup | None:
     return PidsCgroup(path)
 
 
-@functools.lru_cache(maxsize=1)
 def writable_parent() -> Path | None:
     """The nearest cgroup (ours or an ancestor) where orbench may create pids-limited groups."""
+    with _probe_lock:
+        return _find_parent()
+
+
+@functools.lru_cache(maxsize=1)
+def _find_parent() -> Path | None:
     for candidate in _candidates():
         probe = candidate / f"{PREFIX}{os.getpid()}-probe"
         try:

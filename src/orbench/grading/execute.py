@@ -118,7 +118,8 @@ def _spawn(argv: list[str], folder: Folder, env: dict[str, str], fds: list[int],
 
 def _wait_and_kill(proc: subprocess.Popen[bytes], deadline: float) -> bool:
     """Wait up to `deadline` seconds, then kill the sandbox's pid 1 (which takes its whole pid
-    namespace with it) and the launcher's process group. True if it timed out."""
+    namespace with it) and the launcher's process group, and wait until they are gone. True if
+    it timed out."""
     try:
         proc.wait(timeout=deadline)
         timed_out = False
@@ -129,14 +130,36 @@ def _wait_and_kill(proc: subprocess.Popen[bytes], deadline: float) -> bool:
             _kill(lambda: os.kill(pid, signal.SIGKILL))
     _kill(lambda: os.killpg(proc.pid, signal.SIGKILL))  # a finished launcher may have left its group behind
     proc.wait()
+    _wait_until_gone(proc.pid)
     return timed_out
 
 
 def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc, readable even where bwrap hides its own files)."""
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        return []
+        pass
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+        except OSError:
+            continue
+        if stat and int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _wait_until_gone(group: int, limit_s: float = 2.0) -> None:
+    """Signals are delivered at once but processes die a moment later: wait for the group to empty."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except OSError:
+            return
+        time.sleep(0.002)
 
 
 def _kill(action: Any) -> None:
