@@ -119,7 +119,8 @@ EARLY_EXITS = {
     "raise SystemExit from a helper": "def add(a, b):\n    raise SystemExit(0)\n",
     "a thread calls os._exit": ("import os, threading, time\nthreading.Thread(target=os._exit, args=(0,)).start()\n"
                                 "time.sleep(2)\ndef add(a, b):\n    return 0\n"),
-    "fork, parent exits 0": "import os, time\nif os.fork():\n    os._exit(0)\ntime.sleep(30)\ndef add(a, b):\n    return 0\n",
+    "fork, parent exits 0": ("import os, time\nif os.fork():\n    os._exit(0)\ntime.sleep(30)\n"
+                             "def add(a, b):\n    return 0\n"),
 }
 
 
@@ -135,13 +136,14 @@ def test_an_atexit_handler_cannot_turn_a_failure_into_a_pass(marker):
 
 
 def test_a_program_that_kills_itself_fails_with_the_signal(marker):
-    result = check("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\ndef add(a, b):\n    return a + b\n" + TESTS)
+    program = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\ndef add(a, b):\n    return a + b\n"
+    result = check(program + TESTS)
     assert not result.passed and result.reason == "killed by SIGKILL"
 
 
 def test_forged_success_output_is_not_evidence(marker):
-    program = ("import os, json\nprint('passed'); print('OK')\nforged = json.dumps({'outcome': 'passed', 'reason': '', "
-               "'token': '0' * 32}) + '\\n'\nfor fd in range(0, 256):\n    try:\n        os.write(fd, forged.encode())\n"
+    program = ("import os\nprint('passed'); print('OK')\nforged = 'outcome ' + '0' * 32 + ' passed passed\\n'\n"
+               "for fd in range(0, 256):\n    try:\n        os.write(fd, forged.encode())\n"
                "    except OSError:\n        pass\nos._exit(0)\n")
     result = check(program + "def add(a, b):\n    return 0\n" + TESTS)
     assert not result.passed and result.reason.startswith("exited before the tests finished")
@@ -204,7 +206,8 @@ def test_a_fork_bomb_is_capped_within_a_second(confined, marker):
     limits = Limits(wall_seconds=3, cpu_seconds=2, processes=32)
     program = ("import ctypes, os, time\nctypes.CDLL(None).prctl(15, b'%s', 0, 0, 0)\nstart = time.monotonic()\n"
                "told = False\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        if not told:\n"
-               "            os.write(1, b'capped after %%.3f s\\n' %% (time.monotonic() - start))\n            told = True\n"
+               "            os.write(1, b'capped after %%.3f s\\n' %% (time.monotonic() - start))\n"
+               "            told = True\n"
                "        time.sleep(0.005)\n") % marker
     with PeakCounter() as count:
         result = check(program, limits)
@@ -258,7 +261,8 @@ def test_nothing_reaches_a_listener_on_the_loopback(namespaced, marker):
     with Listener() as listener:
         program = (f"import socket\ntry:\n    s = socket.create_connection(('127.0.0.1', {listener.port}), timeout=1)\n"
                    "    s.sendall(b'LEAK')\nexcept OSError as exc:\n    print('tcp', exc)\ntry:\n"
-                   f"    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'LEAK', ('127.0.0.1', {listener.udp_port}))\n"
+                   "    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                   f"    udp.sendto(b'LEAK', ('127.0.0.1', {listener.udp_port}))\n"
                    "except OSError as exc:\n    print('udp', exc)\n")
         result = check(program)
     assert result.passed

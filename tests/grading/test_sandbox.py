@@ -87,23 +87,25 @@ def test_the_reported_layers_are_the_ones_in_force():
 
 # The verdict: only the harness's token is evidence; everything else is a failure with its reason.
 
-def _evidence(*lines: object) -> bytes:
-    return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+def _evidence(*lines: str) -> bytes:
+    return "".join(line + "\n" for line in lines).encode()
 
 
 def test_only_a_line_with_the_token_counts_as_an_outcome():
-    layers = {"layers": ["pid-ns"]}
-    forged = {"outcome": "passed", "reason": "", "token": "0" * 32}
-    assert parse_evidence(_evidence(layers, forged), TOKEN).outcome is None
-    real = {"outcome": "passed", "reason": "passed", "token": TOKEN}
-    assert parse_evidence(_evidence(layers, forged, real), TOKEN).outcome == "passed"
-    assert parse_evidence(_evidence(layers, real) + b"garbage\xff\n", TOKEN).outcome == "passed"
+    forged = f"outcome {'0' * 32} passed passed"
+    assert parse_evidence(_evidence("layers pid-ns", forged, "outcome  passed x"), TOKEN).outcome is None
+    real = f"outcome {TOKEN} passed passed"
+    assert parse_evidence(_evidence("layers pid-ns", forged, real), TOKEN).outcome == "passed"
+    assert parse_evidence(_evidence("layers pid-ns", real) + b"garbage\xff\n", TOKEN).outcome == "passed"
+    failed = parse_evidence(_evidence("layers", f"outcome {TOKEN} exception ValueError: bad (line 3: f())"), TOKEN)
+    assert (failed.outcome, failed.reason) == ("exception", "ValueError: bad (line 3: f())")
 
 
 def test_only_the_first_line_says_what_the_layers_are():
-    evidence = parse_evidence(_evidence({"layers": ["rlimits"]}, {"layers": ["pid-ns", "net-ns"]}), TOKEN)
+    evidence = parse_evidence(_evidence("layers rlimits", "layers pid-ns net-ns"), TOKEN)
     assert evidence.layers == ("rlimits",)
-    assert parse_evidence(_evidence({"outcome": "x"}, {"layers": ["pid-ns"]}), TOKEN).layers is None
+    assert parse_evidence(_evidence("outcome x", "layers pid-ns"), TOKEN).layers is None
+    assert parse_evidence(_evidence("setup_error mount: EPERM"), TOKEN).setup_error == "mount: EPERM"
 
 
 @pytest.mark.parametrize("returncode, timed_out, reason", [
@@ -197,7 +199,7 @@ def test_each_namespace_engine_isolates_what_it_reports(engine):
 def test_a_container_engine_gets_no_network_a_read_only_image_and_caps(tmp_path):
     from orbench.grading.engines import Folder, launch
 
-    folder = Folder.create("print(1)", None)
+    folder = Folder.create("print(1)", None, "docker")
     try:
         argv = launch("docker", folder, "python", 16 << 20, 32, 512 << 20).argv
     finally:

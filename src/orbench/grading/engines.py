@@ -59,9 +59,11 @@ class Folder:
         return self.base / "channel"
 
     @classmethod
-    def create(cls, source: str, sandbox_uid: int | None) -> "Folder":
+    def create(cls, source: str, sandbox_uid: int | None, engine: str) -> "Folder":
         folder = cls(Path(tempfile.mkdtemp(prefix="orbench-sandbox-")))
-        for sub in (folder.input, folder.work, folder.root, folder.channel):
+        needed = {"process": [folder.work], "unshare": [folder.root], "python": [folder.root],
+                  "docker": [folder.channel], "podman": [folder.channel]}.get(engine, [])
+        for sub in (folder.input, *needed):
             sub.mkdir()
         here = Path(__file__).parent
         for name in HARNESS_FILES:
@@ -70,7 +72,7 @@ class Folder:
         if sandbox_uid is not None:  # readable, and the work folders writable, by the sandbox uid
             for path in (folder.base, folder.input):
                 path.chmod(0o755)
-            for path in (folder.work, folder.channel):
+            for path in needed:
                 os.chown(path, sandbox_uid, SANDBOX_GID)
         return folder
 

@@ -4,9 +4,10 @@ the deadline; killing everything it left; reading the evidence; the reason."""
 from __future__ import annotations
 
 import hmac
-import json
+import marshal
 import os
 import secrets
+import select
 import signal
 import subprocess
 import tempfile
@@ -43,10 +44,11 @@ def run_program(choice: "Choice", source: str, limits: Limits, python: str) -> S
     started, epoch = time.monotonic(), _epoch[0]
     label = choice.engine
     try:
-        folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None)
+        folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine)
     except OSError as exc:
         return _infra(f"cannot prepare the sandbox folder: {exc}", label, started)
-    cgroup = cgroups.create(limits.processes) if choice.engine in (*NAMESPACED, "process") else None
+    wants_cgroup = choice.cgroup and choice.engine in (*NAMESPACED, "process")
+    cgroup = cgroups.create(limits.processes) if wants_cgroup else None
     try:
         return _run(choice, folder, cgroup, limits, python, (started, epoch))
     except OSError as exc:
@@ -74,7 +76,7 @@ def _run(choice: "Choice", folder: Folder, cgroup: cgroups.PidsCgroup | None, li
     if "channel_dir" in config:
         _container_channel(folder, token)
     try:
-        proc = _spawn([*plan.argv, json.dumps(config)], folder, env, passed_fds, choice, epoch)
+        proc = _spawn([*plan.argv, marshal.dumps(config, 4).hex()], folder, env, passed_fds, choice, epoch)
     finally:
         for fd in passed_fds:
             os.close(fd)
@@ -108,9 +110,10 @@ def _spawn(argv: list[str], folder: Folder, env: dict[str, str], fds: list[int],
         raise OSError("cancelled")
     drop: dict[str, Any] = dict(user=SANDBOX_UID, group=SANDBOX_GID, extra_groups=[]) if choice.drop_uid else {}
     launcher_env = env if choice.engine in ("unshare", "python", "process") else dict(SAFE_ENV)
+    cwd = folder.work if choice.engine == "process" else folder.base
     with open(folder.base / "stdout", "wb") as out, open(folder.base / "stderr", "wb") as err:
-        proc = subprocess.Popen(argv, cwd=folder.work, env=launcher_env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=err, pass_fds=fds, start_new_session=True, **drop)
+        proc = subprocess.Popen(argv, cwd=cwd, env=launcher_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                pass_fds=fds, start_new_session=True, **drop)
     with _live_lock:
         _live.add(proc)
     return proc
@@ -120,11 +123,7 @@ def _wait_and_kill(proc: subprocess.Popen[bytes], deadline: float) -> bool:
     """Wait up to `deadline` seconds, then kill the sandbox's pid 1 (which takes its whole pid
     namespace with it) and the launcher's process group, and wait until they are gone. True if
     it timed out."""
-    try:
-        proc.wait(timeout=deadline)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
+    timed_out = not _exits_within(proc, deadline)
     if timed_out:
         for pid in _children(proc.pid):
             _kill(lambda: os.kill(pid, signal.SIGKILL))
@@ -132,6 +131,24 @@ def _wait_and_kill(proc: subprocess.Popen[bytes], deadline: float) -> bool:
     proc.wait()
     _wait_until_gone(proc.pid)
     return timed_out
+
+
+def _exits_within(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait for the exit without polling (a pidfd, where there is one; Popen.wait sleeps in steps
+    of up to 50 ms, which would be most of a short program's time)."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout=seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([pidfd], [], [], seconds)
+        return bool(ready)
+    finally:
+        os.close(pidfd)
 
 
 def _children(pid: int) -> list[int]:
@@ -185,18 +202,15 @@ def parse_evidence(raw: bytes, token: str) -> Evidence:
     that carries the token; anything else the script may have written is ignored."""
     evidence = Evidence()
     for number, line in enumerate(raw.decode("utf-8", "replace").splitlines()):
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(message, dict):
-            continue
-        if number == 0 and isinstance(message.get("layers"), list):
-            evidence.layers = tuple(str(x) for x in message["layers"])
-        elif number == 0 and "setup_error" in message:
-            evidence.setup_error = str(message["setup_error"])
-        if hmac.compare_digest(str(message.get("token", "")).encode(), token.encode()):
-            evidence.outcome, evidence.reason = str(message.get("outcome")), str(message.get("reason", ""))
+        kind, _, rest = line.partition(" ")
+        if number == 0 and kind == "layers":
+            evidence.layers = tuple(rest.split())
+        elif number == 0 and kind == "setup_error":
+            evidence.setup_error = rest
+        elif kind == "outcome":
+            mark, outcome, reason = (rest.split(" ", 2) + ["", ""])[:3]
+            if hmac.compare_digest(mark.encode(), token.encode()):
+                evidence.outcome, evidence.reason = outcome, reason
     return evidence
 
 

@@ -1,12 +1,12 @@
 """The program that runs inside the sandbox, in front of the model's script.
 
 orbench copies this file (and `nsroot.py`) next to the script and starts `python -I harness.py
-CONFIG`. In order, it: joins the run's pids cgroup; sets up namespaces and the filesystem view
-when orbench asked it to (`nsroot.py`; bubblewrap and `unshare` do part of that themselves);
-checks which isolation layers are really in force and reports them on the evidence channel;
-sets the resource limits; runs the script as `__main__`; and only when the script has run to its
-end without an exception or an exit, reads the run's one-time token and writes it back as the
-evidence of a pass.
+CONFIG` (a marshalled dict, in hex). In order, it: joins the run's pids cgroup (where there is
+one); sets up namespaces and the filesystem view when orbench asked it to (`nsroot.py`;
+bubblewrap and `unshare` do part of that themselves); sets the resource limits; checks which
+isolation layers are really in force and reports them on the evidence channel; runs the script
+as `__main__`; and only when the script has run to its end without an exception or an exit,
+reads the run's one-time token and writes it back as the evidence of a pass.
 
 The token is not in this process until the script has finished: it waits unread in a pipe that
 orbench filled before the start, so it is in no variable, file, argument or environment the
@@ -16,11 +16,14 @@ descriptors) is said in the README. Standard library only; nothing here imports 
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import resource
 import sys
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs every program ~5 ms
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 SETUP_FAILED = 125  # exit status when the sandbox could not be set up (an infrastructure error)
 NAMESPACES = (("user", "user-ns"), ("pid", "pid-ns"), ("mnt", "mount-ns"), ("net", "net-ns"),
@@ -28,7 +31,7 @@ NAMESPACES = (("user", "user-ns"), ("pid", "pid-ns"), ("mnt", "mount-ns"), ("net
 
 
 def main(argv: list[str]) -> NoReturn:
-    cfg = json.loads(argv[1])
+    cfg = marshal.loads(bytes.fromhex(argv[1]))
     channel = Channel(cfg)
     try:
         for fd in cfg.get("cgroup_fds", []):  # first, so that every process from here on is counted
@@ -38,9 +41,9 @@ def main(argv: list[str]) -> NoReturn:
         if cfg.get("namespaces"):
             _sibling("nsroot").enter(cfg["namespaces"])  # returns as pid 1 of the new namespaces
         set_limits(cfg["limits"])
-        channel.send({"layers": observed_layers(cfg)})
+        channel.send("layers", *observed_layers(cfg))
     except Exception as exc:  # noqa: BLE001 - anything here is the sandbox's fault, not the script's
-        channel.send({"setup_error": f"{type(exc).__name__}: {exc}"})
+        channel.send("setup_error", f"{type(exc).__name__}: {exc}")
         os._exit(SETUP_FAILED)
     if cfg.get("namespaces"):
         supervise(cfg, channel)
@@ -61,8 +64,10 @@ class Channel:
             if fd is not None:
                 os.set_inheritable(fd, False)  # programs the script starts do not get them
 
-    def send(self, message: dict[str, Any]) -> None:
-        os.write(self.evidence_fd, (json.dumps(message) + "\n").encode())
+    def send(self, kind: str, *words: str) -> None:
+        """One line: `layers L1 L2 ...`, `setup_error TEXT` or `outcome TOKEN OUTCOME REASON`."""
+        line = " ".join((kind, *words)).replace("\n", " ")
+        os.write(self.evidence_fd, (line + "\n").encode("utf-8", "replace"))
 
     def token(self) -> str:
         """The one-time token, read only now that the script has finished ("" if it is gone)."""
@@ -89,12 +94,12 @@ def set_limits(limits: dict[str, int]) -> None:
 def supervise(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     """As pid 1 of the sandbox: run the script in a child, reap everything, exit as the script did.
     When pid 1 exits, the kernel kills whatever else is left in the namespace."""
-    import signal
+    import _signal  # the C module: `signal` would import enum, at a cost to every program
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
     child = os.fork()
     if child == 0:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         run_script(cfg, channel)
     while True:
         pid, status = os.wait()
@@ -143,7 +148,7 @@ def report(channel: Channel, outcome: str, reason: str) -> NoReturn:
         except BaseException:  # noqa: BLE001 - a script may have replaced or broken its streams
             pass
     try:
-        channel.send({"outcome": outcome, "reason": reason[:500], "token": channel.token()})
+        channel.send("outcome", channel.token() or "-", outcome, reason[:500])
     except BaseException:  # noqa: BLE001
         os._exit(3)
     os._exit(0 if outcome == "passed" else 1)  # no atexit handlers, no waiting for the script's threads
@@ -257,7 +262,8 @@ def _outside_uid() -> int | None:
 def _sibling(name: str) -> Any:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"_orbench_{name}", os.path.join(os.path.dirname(__file__), f"{name}.py"))
+    path = os.path.join(os.path.dirname(__file__), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_orbench_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -19,7 +19,8 @@ from .engines import NAMESPACED
 from .sandbox import Limits
 
 REQUIRED = {"pid-ns": "a pid namespace", "mount-ns": "a mount namespace", "net-ns": "a network namespace",
-            "ipc-ns": "an IPC namespace", "read-only-system": "a read-only system view", "private-tmp": "a private /tmp"}
+            "ipc-ns": "an IPC namespace", "read-only-system": "a read-only system view",
+            "private-tmp": "a private /tmp"}
 PROCESS_CAPS = ("pids-cgroup", "nproc-limit")
 HOW_TO_GET = ("install bubblewrap (e.g. apt-get install bubblewrap) or allow unprivileged user namespaces "
               "(sysctl kernel.unprivileged_userns_clone=1 / kernel.apparmor_restrict_unprivileged_userns=0)")
@@ -35,6 +36,7 @@ class SandboxUnavailable(Exception):
 class Choice:
     engine: str
     drop_uid: bool = False  # started as the sandbox uid (orbench runs as root)
+    cgroup: bool = True  # a pids cgroup per program, where one is writable
     layers: tuple[str, ...] = ()  # what the probe found in force
     unavailable: tuple[tuple[str, str], ...] = ()  # engines tried first, and why they were not used
 
@@ -109,10 +111,15 @@ def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
     if engine in NAMESPACED and not sys.platform.startswith("linux"):
         return None, "needs Linux"
     drop = os.geteuid() == 0 and engine in ("bwrap", "process")
-    result = run_program(Choice(engine, drop), PROBE_SOURCE, PROBE_LIMITS, python)
-    if result.passed:
-        return Choice(engine, drop, result.layers), None
-    return None, _short(result.infra_error or result.reason)
+    # A pid namespace already takes every process with it, and RLIMIT_NPROC counts per user
+    # namespace: the cgroup (whose join costs ~10 ms a program) only where that cap is missing.
+    for cgroup in ((False, True) if engine in NAMESPACED else (True,)):
+        result = run_program(Choice(engine, drop, cgroup), PROBE_SOURCE, PROBE_LIMITS, python)
+        if not result.passed:
+            return None, _short(result.infra_error or result.reason)
+        if cgroup or "nproc-limit" in result.layers:
+            break
+    return Choice(engine, drop, cgroup, result.layers), None
 
 
 def _process(python: str) -> Choice:
@@ -122,7 +129,7 @@ def _process(python: str) -> Choice:
     for drop in ((True, False) if os.geteuid() == 0 else (False,)):
         result = run_program(Choice("process", drop), PROBE_SOURCE, PROBE_LIMITS, python)
         if result.passed:
-            return Choice("process", drop, result.layers)
+            return Choice("process", drop, True, result.layers)
         why = result.infra_error or result.reason
     raise SandboxUnavailable(f"cannot run Python at all: {_short(why)}")
 
