@@ -11,9 +11,10 @@ import time
 import pytest
 
 from orbench.grading import isolation
-from orbench.grading.execute import Evidence, parse_evidence, verdict
+from orbench.grading.verdict import Evidence, parse_evidence, verdict
 from orbench.grading.isolation import SandboxUnavailable, choose, fallback_warning, probe
 from orbench.grading.sandbox import SAFE_ENV, Limits, run_python
+from procwatch import Listener
 
 FAST = Limits(wall_seconds=3, cpu_seconds=1, memory_bytes=512 << 20, file_bytes=2 << 20)
 TOKEN = "ab" * 16
@@ -172,7 +173,7 @@ def test_an_engine_that_is_not_installed_is_refused(monkeypatch):
 ENGINE_CHECK = (
     "import json, os, socket\nfacts = {'pid': os.getpid(), 'uid': os.getuid()}\ntry:\n"
     "    open('/usr/orbench-probe', 'w')\n    facts['usr_writable'] = True\nexcept OSError:\n"
-    "    facts['usr_writable'] = False\ntry:\n    socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+    "    facts['usr_writable'] = False\ntry:\n    socket.create_connection(('127.0.0.1', PORT), timeout=1)\n"
     "    facts['network'] = True\nexcept OSError as exc:\n    facts['network'] = str(exc)\n"
     "print(json.dumps(facts))\n")
 
@@ -189,14 +190,16 @@ def test_each_namespace_engine_isolates_what_it_reports(engine):
     assert choice.namespaced and not choice.missing, choice
     from orbench.grading.execute import run_program
 
-    result = run_program(choice, ENGINE_CHECK, FAST, python)
+    with Listener() as listener:  # on the host's loopback: the program must not reach it
+        result = run_program(choice, ENGINE_CHECK.replace("PORT", str(listener.port)), FAST, python)
     facts = json.loads(result.stdout)
     assert facts["pid"] < 10 and facts["usr_writable"] is False and facts["network"] is not True, facts
+    assert listener.connections == 0
     early = run_program(choice, "import os\nos._exit(0)\nassert False\n", FAST, python)
     assert not early.passed and early.reason == "exited before the tests finished"
 
 
-def test_a_container_engine_gets_no_network_a_read_only_image_and_caps(tmp_path):
+def test_a_container_engine_gets_no_network_a_read_only_image_and_caps():
     from orbench.grading.engines import Folder, launch
 
     folder = Folder.create("print(1)", None, "docker")

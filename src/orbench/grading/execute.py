@@ -1,9 +1,8 @@
-"""One sandboxed program, start to verdict: its folder, token, cgroup and pipes; the launch;
-the deadline; killing everything it left; reading the evidence; the reason."""
+"""One sandboxed program, start to verdict: its folder, token, cgroup and pipes; the launch; the
+deadline; killing and waiting for everything it left; reading the evidence (`verdict.py`)."""
 
 from __future__ import annotations
 
-import hmac
 import marshal
 import os
 import secrets
@@ -13,14 +12,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cgroups
-from .engines import NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, launch
-from .harness import SETUP_FAILED
+from .engines import NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, launch
 from .sandbox import SAFE_ENV, Limits, SandboxResult
+from .verdict import infra_result, parse_evidence, verdict
 
 if TYPE_CHECKING:
     from .isolation import Choice
@@ -29,70 +27,57 @@ _live: set[subprocess.Popen[bytes]] = set()  # programs running now, for cancel_
 _cancelled: set[int] = set()  # pids of launchers that cancel_all killed
 _live_lock = threading.Lock()
 _epoch = [0]  # bumped by cancel_all: a program prepared before it does not start
-SIGNAL_CAUSES = {signal.SIGXCPU: "CPU time limit", signal.SIGXFSZ: "file size limit"}
-
-
-@dataclass
-class Evidence:
-    layers: tuple[str, ...] | None = None  # None: the harness never started
-    setup_error: str | None = None
-    outcome: str | None = None  # "passed", "exception" or "exit", only when the token matched
-    reason: str = ""
 
 
 def run_program(choice: "Choice", source: str, limits: Limits, python: str) -> SandboxResult:
+    """Run `source` under `choice`'s engine; never raises, always cleans up."""
     started, epoch = time.monotonic(), _epoch[0]
-    label = choice.engine
     try:
         folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine)
     except OSError as exc:
-        return _infra(f"cannot prepare the sandbox folder: {exc}", label, started)
+        return infra_result(f"cannot prepare the sandbox folder: {exc}", choice.engine, started)
     wants_cgroup = choice.cgroup and choice.engine in (*NAMESPACED, "process")
     cgroup = cgroups.create(limits.processes) if wants_cgroup else None
+    token, evidence_r = secrets.token_hex(16), -1
     try:
-        return _run(choice, folder, cgroup, limits, python, (started, epoch))
+        token_r, evidence_r, evidence_w = _pipes(token)
+        passed = [token_r, evidence_w]
+        try:
+            if cgroup is not None:
+                passed.append(cgroup.open_procs())
+            plan, config = _prepare(choice, folder, limits, python, passed)
+            proc = _spawn(plan, config, folder, choice, epoch)
+        finally:
+            for fd in passed:  # the sandbox has its copies
+                os.close(fd)
+        timed_out, cancelled = _wait_and_kill(proc, limits.wall_seconds)
+        if cancelled:
+            return infra_result("cancelled", choice.engine, started)
+        evidence = parse_evidence(_read_available(evidence_r) + _read_container_evidence(folder, config), token)
+        stdout, stderr = (_read_capped(folder.base / name, limits.output_bytes) for name in ("stdout", "stderr"))
+        return verdict(evidence, proc.returncode, timed_out, stdout, stderr, choice.engine, started)
     except OSError as exc:
-        return _infra(f"cannot start the sandbox: {exc}", label, started)
+        return infra_result(f"cannot start the sandbox: {exc}", choice.engine, started)
     finally:
+        if evidence_r >= 0:
+            os.close(evidence_r)
         if cgroup is not None:
             cgroup.destroy()
         folder.remove()
 
 
-def _run(choice: "Choice", folder: Folder, cgroup: cgroups.PidsCgroup | None, limits: Limits, python: str,
-         clock: tuple[float, int]) -> SandboxResult:
-    started, epoch = clock
-    token = secrets.token_hex(16)
+def _prepare(choice: "Choice", folder: Folder, limits: Limits, python: str,
+             fds: list[int]) -> tuple[Launch, dict[str, Any]]:
+    """The launch command and the harness's configuration (descriptors, limits, host facts)."""
     plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes)
-    env = plan.env
-    token_r, evidence_r, evidence_w = _pipes(token)
-    passed_fds = [token_r, evidence_w]
-    if cgroup is not None:
-        passed_fds.append(cgroup.open_procs())
-    config = {**plan.config, "token_fd": token_r, "evidence_fd": evidence_w, "cgroup_fds": passed_fds[2:],
-              "limits": _harness_limits(limits), "env": sorted(env), "host": _host_facts(limits)}
+    config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "cgroup_fds": fds[2:],
+              "limits": _harness_limits(limits), "env": sorted(plan.env), "host": _host_facts(limits)}
     if choice.engine in ("bwrap", "process"):  # the kernel uid cannot change after the start
         config["launch_uid"] = SANDBOX_UID if choice.drop_uid else os.geteuid()
     if "channel_dir" in config:
+        token = os.read(fds[0], 64).decode()  # containers get the token as a file instead
         _container_channel(folder, token)
-    try:
-        proc = _spawn([*plan.argv, marshal.dumps(config, 4).hex()], folder, env, passed_fds, choice, epoch)
-    finally:
-        for fd in passed_fds:
-            os.close(fd)
-    try:
-        timed_out = _wait_and_kill(proc, limits.wall_seconds)
-    finally:
-        with _live_lock:
-            _live.discard(proc)
-            cancelled = proc.pid in _cancelled
-            _cancelled.discard(proc.pid)
-    if cancelled:
-        return _infra("cancelled", choice.engine, started)
-    raw = _read_all(evidence_r) + _read_container_evidence(folder, config)
-    evidence = parse_evidence(raw, token)
-    stdout, stderr = (_read_capped(folder.base / name, limits.output_bytes) for name in ("stdout", "stderr"))
-    return verdict(evidence, proc.returncode, timed_out, stdout, stderr, choice.engine, started)
+    return plan, config
 
 
 def _pipes(token: str) -> tuple[int, int, int]:
@@ -104,13 +89,15 @@ def _pipes(token: str) -> tuple[int, int, int]:
     return token_r, evidence_r, evidence_w
 
 
-def _spawn(argv: list[str], folder: Folder, env: dict[str, str], fds: list[int], choice: "Choice",
+def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: "Choice",
            epoch: int) -> subprocess.Popen[bytes]:
     if epoch != _epoch[0]:
         raise OSError("cancelled")
     drop: dict[str, Any] = dict(user=SANDBOX_UID, group=SANDBOX_GID, extra_groups=[]) if choice.drop_uid else {}
-    launcher_env = env if choice.engine in ("unshare", "python", "process") else dict(SAFE_ENV)
+    launcher_env = plan.env if choice.engine in ("unshare", "python", "process") else dict(SAFE_ENV)
     cwd = folder.work if choice.engine == "process" else folder.base
+    fds = [config["token_fd"], config["evidence_fd"], *config["cgroup_fds"]]
+    argv = [*plan.argv, marshal.dumps(config, 4).hex()]
     with open(folder.base / "stdout", "wb") as out, open(folder.base / "stderr", "wb") as err:
         proc = subprocess.Popen(argv, cwd=cwd, env=launcher_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                 pass_fds=fds, start_new_session=True, **drop)
@@ -119,18 +106,24 @@ def _spawn(argv: list[str], folder: Folder, env: dict[str, str], fds: list[int],
     return proc
 
 
-def _wait_and_kill(proc: subprocess.Popen[bytes], deadline: float) -> bool:
+def _wait_and_kill(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bool, bool]:
     """Wait up to `deadline` seconds, then kill the sandbox's pid 1 (which takes its whole pid
-    namespace with it) and the launcher's process group, and wait until they are gone. True if
-    it timed out."""
-    timed_out = not _exits_within(proc, deadline)
-    if timed_out:
-        for pid in _children(proc.pid):
-            _kill(lambda: os.kill(pid, signal.SIGKILL))
-    _kill(lambda: os.killpg(proc.pid, signal.SIGKILL))  # a finished launcher may have left its group behind
-    proc.wait()
-    _wait_until_gone(proc.pid)
-    return timed_out
+    namespace with it) and the launcher's process group, and wait until they are gone.
+    (timed out, cancelled by cancel_all)."""
+    try:
+        timed_out = not _exits_within(proc, deadline)
+        if timed_out:
+            for pid in _children(proc.pid):
+                _kill(lambda: os.kill(pid, signal.SIGKILL))
+        _kill(lambda: os.killpg(proc.pid, signal.SIGKILL))  # a finished launcher may have left its group
+        proc.wait()
+        _wait_until_gone(proc.pid)
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+            cancelled = proc.pid in _cancelled
+            _cancelled.discard(proc.pid)
+    return timed_out, cancelled
 
 
 def _exits_within(proc: subprocess.Popen[bytes], seconds: float) -> bool:
@@ -197,58 +190,6 @@ def cancel_all() -> None:
         _kill(lambda: os.killpg(proc.pid, signal.SIGKILL))
 
 
-def parse_evidence(raw: bytes, token: str) -> Evidence:
-    """The harness's first line (its layers, written before the script ran) and the last line
-    that carries the token; anything else the script may have written is ignored."""
-    evidence = Evidence()
-    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines()):
-        kind, _, rest = line.partition(" ")
-        if number == 0 and kind == "layers":
-            evidence.layers = tuple(rest.split())
-        elif number == 0 and kind == "setup_error":
-            evidence.setup_error = rest
-        elif kind == "outcome":
-            mark, outcome, reason = (rest.split(" ", 2) + ["", ""])[:3]
-            if hmac.compare_digest(mark.encode(), token.encode()):
-                evidence.outcome, evidence.reason = outcome, reason
-    return evidence
-
-
-def verdict(evidence: Evidence, returncode: int, timed_out: bool, stdout: str, stderr: str, engine: str,
-            started: float) -> SandboxResult:
-    seconds = time.monotonic() - started
-    if evidence.layers is None:
-        problem = evidence.setup_error or _tail(stderr) or f"exit code {returncode}"
-        return _infra(f"the sandbox did not start ({problem})", engine, started)
-    label = "+".join((engine, *evidence.layers))
-    passed = evidence.outcome == "passed" and not timed_out
-    common = dict(returncode=returncode, timed_out=timed_out, stdout=stdout, stderr=stderr, seconds=seconds,
-                  isolation=label, layers=evidence.layers)
-    return SandboxResult(passed=passed, reason="passed" if passed else _reason(evidence, returncode, timed_out),
-                         **common)  # type: ignore[arg-type]
-
-
-def _reason(evidence: Evidence, returncode: int, timed_out: bool) -> str:
-    if timed_out:
-        return "timeout"
-    if evidence.outcome is not None:
-        return evidence.reason
-    signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
-    if signum:
-        try:
-            sig = signal.Signals(signum)
-        except ValueError:
-            return f"killed by signal {signum}"
-        cause = SIGNAL_CAUSES.get(sig)
-        return f"killed by {sig.name}" + (f" ({cause})" if cause else "")
-    return "exited before the tests finished" + (f" (exit code {returncode})" if returncode else "")
-
-
-def _infra(message: str, engine: str, started: float) -> SandboxResult:
-    return SandboxResult(False, None, False, "", "", time.monotonic() - started, engine, f"sandbox error: {message}",
-                         infra_error=message)
-
-
 def _harness_limits(limits: Limits) -> dict[str, int]:
     return dict(cpu=limits.cpu_seconds, memory=limits.memory_bytes, file=limits.file_bytes,
                 nofile=limits.open_files, nproc=limits.processes)
@@ -278,19 +219,15 @@ def _read_container_evidence(folder: Folder, config: dict[str, Any]) -> bytes:
         return b""
 
 
-def _read_all(fd: int) -> bytes:
-    """What is in the pipe now; a process that escaped may still hold its other end open."""
+def _read_available(fd: int) -> bytes:
+    """What is in the pipe now (a process that escaped may still hold its other end open)."""
     os.set_blocking(fd, False)
-    chunks = []
+    chunks: list[bytes] = []
     try:
-        while chunk := os.read(fd, 1 << 16):
+        while (chunk := os.read(fd, 1 << 16)) and sum(map(len, chunks)) < 1 << 20:
             chunks.append(chunk)
-            if sum(map(len, chunks)) > 1 << 20:
-                break
     except BlockingIOError:
         pass
-    finally:
-        os.close(fd)
     return b"".join(chunks)
 
 
@@ -299,8 +236,3 @@ def _read_capped(path: Path, cap: int) -> str:
         data = fh.read(cap + 1)
     text = data[:cap].decode("utf-8", errors="replace")
     return text + ("\n[output truncated]" if len(data) > cap else "")
-
-
-def _tail(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return " / ".join(lines[-2:])[:300]
