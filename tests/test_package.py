@@ -35,8 +35,9 @@ def installed(tmp_path_factory) -> Path:
     env_dir = root / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)])
     python = env_dir / "bin" / "python"
+    no_checkout = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # else pip sees src/ "installed"
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-          "--disable-pip-version-check", "-q", str(wheel)])
+          "--disable-pip-version-check", "-q", str(wheel)], env=no_checkout)
     site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
     (site / "test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # a plain path: no .pth inside runs
     return env_dir

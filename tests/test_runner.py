@@ -30,9 +30,9 @@ MATH = Suite("math", "math", "test math", lambda seed: items(), render_math, gra
 CODE = Suite("code", "code", "test code", lambda seed: [CODE_ITEM], render_code, grade_code, source="test")
 
 
-def run(tmp_path, script, suites=(MATH,), samples=1, generation=None):
+def run(tmp_path, script, suites=(MATH,), samples=1, generation=None, graders=None):
     spec = RunSpec(suites=list(suites), generation=generation or Generation(max_tokens=64, context=256),
-                   samples=samples, output=tmp_path, sandbox=Limits(wall_seconds=3, cpu_seconds=1))
+                   samples=samples, output=tmp_path, sandbox=Limits(wall_seconds=3, cpu_seconds=1), graders=graders)
     backend = MockBackend(script)
     summary = Run(backend, spec, base_provenance("mock", None, spec, backend.info())).execute()
     return summary, read_samples(tmp_path / "samples.jsonl"), backend
@@ -95,6 +95,42 @@ def test_hostile_code_is_a_wrong_answer_and_the_run_goes_on(tmp_path):
     assert [r.correct for r in records] == [False, False, False, True]
     assert all(r.status == "ok" and r.isolation for r in records)
     assert summary.suites[0].errors == 0
+
+
+CODE_REPLIES = ["```python\ndef total(xs):\n    return sum(xs)\n```",
+                "```python\ndef total(xs):\n    import sys\n    sys.exit(0)\n```",
+                "```python\nimport os\ndef total(xs):\n    return 0\nos._exit(0)\n```",
+                "```python\ndef total(xs):\n    return len(xs)\n```",
+                "```python\ndef total(xs):\n    raise ValueError(xs)\n```",
+                "```python\ndef total(xs):\n    return sum(xs)\n```"]
+TIMING = {"seconds", "prompt_seconds", "generation_seconds"}
+
+
+def test_grading_in_the_pool_gives_the_records_of_grading_in_turn(tmp_path):
+    _, one_by_one, _ = run(tmp_path / "inline", {"c1": CODE_REPLIES}, suites=(CODE,), samples=6, graders=0)
+    summary, pooled, _ = run(tmp_path / "pool", {"c1": CODE_REPLIES}, suites=(CODE,), samples=6, graders=3)
+    assert [r.model_dump(exclude=TIMING) for r in pooled] == [r.model_dump(exclude=TIMING) for r in one_by_one]
+    assert [r.correct for r in pooled] == [True, False, False, False, False, True]
+    assert [r.detail for r in pooled][1:3] == ["exited before the tests finished: SystemExit(0) (line 3: sys.exit(0))",
+                                               "exited before the tests finished"]
+    assert summary.sandbox is not None and summary.sandbox.graders == 3
+    assert summary.sandbox.engine == pooled[0].isolation.split("+")[0]
+
+
+def test_a_run_without_code_records_no_sandbox(tmp_path):
+    summary, _, _ = run(tmp_path, {"m1": "\\boxed{2}"})
+    assert summary.sandbox is None
+
+
+def test_an_interrupted_pooled_run_resumes_to_the_records_of_an_uninterrupted_one(tmp_path):
+    _, straight, _ = run(tmp_path / "straight", {"c1": CODE_REPLIES}, suites=(CODE,), samples=6, graders=2)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "resumed", {"c1": CODE_REPLIES[:4] + ["!interrupt"]}, suites=(CODE,), samples=6, graders=2)
+    kept = read_samples(tmp_path / "resumed" / "samples.jsonl")
+    assert len(kept) <= 4 and len({r.id for r in kept}) == len(kept)
+    _, resumed, _ = run(tmp_path / "resumed", {"c1": CODE_REPLIES}, suites=(CODE,), samples=6, graders=2)
+    by_id = {r.id: r.model_dump(exclude=TIMING) for r in resumed}
+    assert len(resumed) == 6 and by_id == {r.id: r.model_dump(exclude=TIMING) for r in straight}
 
 
 def test_interrupt_leaves_valid_files(tmp_path):

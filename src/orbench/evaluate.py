@@ -16,11 +16,12 @@ from .errors import OrbenchError
 from .files import read_model, write_json_atomic
 from .lockfile import LockEntry
 from .perf import reset_peak_rss
+from .grading.sandbox import Limits, SandboxMode
 from .plan import RunSpec
 from .progress import make_progress
 from .results import INDEX_FILE, Performance, Provenance, RunIndex, RunSummary
 from .rundir import prepare_output_dir
-from .runner import Run, base_provenance
+from .runner import Run, base_provenance, sandbox_info
 from .store import LocalModel, pull
 from .suites import Suite
 from .units import split_csv
@@ -51,6 +52,8 @@ class RunOptions:
     since: date | None = None  # contest-date window for dated suites (LiveCodeBench)
     until: date | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's, recorded
+    sandbox: SandboxMode = "auto"  # how model-written code is isolated (see grading/isolation.py)
+    graders: int | None = None  # programs graded at once beside generation (None: half the cores)
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
@@ -191,6 +194,7 @@ def run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions) -
     """Pull (or check against the lock), load, run and grade; resumes if `out` holds this plan."""
     generation = generation_for(ref, opts)  # the flags are checked before any download
     prepare_output_dir(out)  # before any model work starts
+    sandbox_info(suites, Limits(isolation=opts.sandbox), 1)  # --sandbox strict refuses before any download
     local = resolve_file(ref, opts)
     if local is not None and ref.entry is None:
         from .gguf_meta import read_metadata
@@ -199,7 +203,7 @@ def run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions) -
         ref = ref.model_copy(update=dict(quant=local.quant or ref.quant))
     spec = RunSpec(suites=windowed(suites, opts.since, opts.until), generation=generation, seed=opts.seed,
                    samples=opts.samples, limit=opts.limit, output=out, since=opts.since, until=opts.until,
-                   overrides=opts.overrides)
+                   overrides=opts.overrides, sandbox=Limits(isolation=opts.sandbox), graders=opts.graders)
     reset_peak_rss()
     engine = create_backend(opts.backend, **backend_options(opts, local, generation))
     try:

@@ -66,6 +66,7 @@ class RunSpec:
     since: date | None = None  # the date window of dated suites (recorded; the suites are already windowed)
     until: date | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's
+    graders: int | None = None  # programs graded at once beside generation (None: half the cores)
 
     @property
     def window(self) -> str | None:

@@ -151,6 +151,19 @@ class Performance(BaseModel):
     parallel: int | None = Field(default=None, description="the most sequences decoded together (N)")
 
 
+class SandboxInfo(BaseModel):
+    """How model-written code was isolated in a run (`sandbox` in summary.json)."""
+
+    mode: str = Field(description="what was asked: auto, strict, none, or an engine's name")
+    engine: str = Field(description="bwrap, unshare, python (orbench's own namespaces), process (limits only), "
+                        "docker or podman")
+    layers: list[str] = Field(description="isolation a probe program found in force: namespaces, read-only system, "
+                              "private /tmp, the uid outside the sandbox, process cap, capabilities, rlimits")
+    missing: list[str] = Field(default=[], description="what a full sandbox has and this one lacked")
+    unavailable: dict[str, str] = Field(default={}, description="engines tried first, and why they were not used")
+    graders: int = Field(default=1, description="programs graded at once, beside generation")
+
+
 class RunSummary(BaseModel):
     """`summary.json`: a run's status, provenance, per-suite figures and performance."""
 
@@ -162,6 +175,7 @@ class RunSummary(BaseModel):
     samples_planned: int
     errors: int
     performance: Performance | None = None
+    sandbox: SandboxInfo | None = Field(default=None, description="how code was isolated (runs with code suites)")
     notes: list[str] = []
 
 

@@ -1,8 +1,10 @@
 """The run: execute a plan through a backend, grade each completion, record it, summarise.
 
 Samples are appended to `samples.jsonl` as they finish and `summary.json` is rewritten atomically
-after each suite, so an interrupted run always leaves valid files behind. The plan (`plan.py`),
-the folder and resume (`rundir.py`) and the counts (`tally.py`) live in their own modules.
+after each suite, so an interrupted run always leaves valid files behind. Suites that run code
+are graded in a small pool beside generation (`grading/pool.py`), their records kept in the order
+the completions came. The plan (`plan.py`), the folder and resume (`rundir.py`) and the counts
+(`tally.py`) live in their own modules.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import platform
 import sys
 import time
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from . import __version__
 from .aggregate import summarize_suite
 from .backends import Backend, BackendInfo, Completion, GenerationRequest
+from .errors import OrbenchError
 from .grading import GradeContext
 from .grading.extract import Split, repetition_loop, split_thinking
+from .grading.pool import GradingPool, default_workers
+from .grading.sandbox import Limits
 from .plan import RunSpec, SuitePlan, make_plan
 from .progress import NoProgress, Progress
 from .published import published_for
 from .perf import peak_rss_mb
-from .results import Performance, Provenance, RunSummary, SampleLog, SampleRecord, SuiteSummary
+from .results import Performance, Provenance, RunSummary, SampleLog, SampleRecord, SandboxInfo, SuiteSummary
 from .rundir import RunFolder
 from .suites import Suite
 from .suites.items import Item
@@ -46,8 +51,13 @@ class Run:
         self.tally = Tally(planned=self.plan.requests)
         self.summaries: list[SuiteSummary] = []
         self.warnings: list[str] = []
+        self.sandbox: SandboxInfo | None = None
 
     def execute(self) -> RunSummary:
+        self.sandbox, warning = sandbox_info(self.spec.suites, self.spec.sandbox, graders(self.spec))
+        if warning:  # once per run: the sandbox is weaker than a full one
+            self.warnings.append(warning)
+            log.warning(warning)
         if self.folder.claim(self.plan):
             self.tally.wall_before, self.tally.suite_wall_before = self.folder.time_before()
         kept, warning = self.folder.kept_samples({r.id for part in self.parts for r in part.requests})
@@ -73,24 +83,22 @@ class Run:
     def _run_suite(self, part: SuitePlan, samples: SampleLog, kept: dict[str, SampleRecord]) -> None:
         started = time.perf_counter()
         records = [kept[r.id] for r in part.requests if r.id in kept]
-        todo = [r for r in part.requests if r.id not in kept]
         count = SuiteCount()
         for record in records:
             self.tally.add(record)
             count.add(record)
-        by_id, items = {r.id: r for r in todo}, part.item_by_id
-        context = GradeContext(sandbox=self.spec.sandbox)
         self.progress.start(part.suite.name, len(part.requests))
+
+        def keep(record: SampleRecord) -> None:
+            samples.append(record)
+            records.append(record)
+            self.tally.add(record)
+            count.add(record)
+            self.progress.update(count.done, count.correct, count.scored, self.tally.generation_tokens_per_s,
+                                 f"{record.item_id} {record.verdict}")
+
         try:
-            for completion in self.backend.generate(todo) if todo else ():
-                request = by_id[completion.request_id]
-                record = grade_sample(part.suite, items[request.item_id], request, completion, self.spec, context)
-                samples.append(record)
-                records.append(record)
-                self.tally.add(record)
-                count.add(record)
-                self.progress.update(count.done, count.correct, count.scored, self.tally.generation_tokens_per_s,
-                                     f"{record.item_id} {record.verdict}")
+            self._generate_and_grade(part, [r for r in part.requests if r.id not in kept], keep)
         finally:
             self.tally.parallel = max(self.tally.parallel, self.backend.last_parallel)
             if records:
@@ -107,6 +115,26 @@ class Run:
                                      str(spec.since) if spec.since else None, str(spec.until) if spec.until else None),
         ))
 
+    def _generate_and_grade(self, part: SuitePlan, todo: list[GenerationRequest],
+                            keep: Callable[[SampleRecord], None]) -> None:
+        """Generate `todo`; grade each completion (in the pool for code) and keep its record."""
+        by_id, items = {r.id: r for r in todo}, part.item_by_id
+        context = GradeContext(sandbox=self.spec.sandbox)
+        with GradingPool[SampleRecord](graders(self.spec) if part.suite.executes_code else 0) as pool:
+            try:
+                for completion in self.backend.generate(todo) if todo else ():
+                    request = by_id[completion.request_id]
+                    pool.submit(grade_sample, part.suite, items[request.item_id], request, completion, self.spec,
+                                context)
+                    for record in pool.ready():
+                        keep(record)
+                for record in pool.drain():
+                    keep(record)
+            except BaseException:
+                for record in pool.abandon():  # graded before the interrupt: kept, so resume skips them
+                    keep(record)
+                raise
+
     def _write(self, status: Literal["running", "complete", "interrupted"]) -> RunSummary:
         notes = list(self.warnings)
         if self.tally.resumed:
@@ -121,7 +149,8 @@ class Run:
             self.provenance.finished_at = now()
         summary = RunSummary(status=status, provenance=self.provenance, suites=self.summaries,
                              samples_done=self.tally.done, samples_planned=self.tally.planned,
-                             errors=self.tally.errors, performance=self._performance(), notes=notes)
+                             errors=self.tally.errors, performance=self._performance(), sandbox=self.sandbox,
+                             notes=notes)
         self.folder.write_summary(summary)
         return summary
 
@@ -134,6 +163,28 @@ class Run:
             parallel=t.parallel or None, generation_tokens_per_s=t.generation_tokens_per_s,
             prompt_tokens_per_s=t.prompt_tokens_per_s,
         ))
+
+
+def graders(spec: RunSpec) -> int:
+    """Programs graded at once beside generation: as asked, else half the cores (at least one)."""
+    return spec.graders if spec.graders is not None else default_workers()
+
+
+def sandbox_info(suites: list[Suite], limits: Limits, pool: int) -> tuple[SandboxInfo | None, str | None]:
+    """How the code of `suites` will be isolated (probed once per process) and the warning to give,
+    if any; None without code. OrbenchError where `--sandbox strict` (or an engine) cannot be had."""
+    if not any(suite.executes_code for suite in suites):
+        return None, None
+    from .grading.isolation import SandboxUnavailable, choose, fallback_warning
+
+    mode = limits.isolation
+    try:
+        choice = choose(mode, sys.executable)
+    except SandboxUnavailable as exc:
+        raise OrbenchError(str(exc)) from None
+    info = SandboxInfo(mode=mode, engine=choice.engine, layers=list(choice.layers), missing=choice.missing,
+                       unavailable=dict(choice.unavailable), graders=pool)
+    return info, fallback_warning(choice, mode)
 
 
 def grade_sample(suite: Suite, item: Item, request: GenerationRequest, completion: Completion, spec: RunSpec,

@@ -158,3 +158,39 @@ def test_suites_and_models_json(cli, data_dir):
     models = json.loads(cli("models", "--json").stdout)
     assert models["default_model"] == "deepseek-r1-distill-qwen-1.5b:Q4_K_M" and models["local"] == []
     assert "smollm2-135m" in cli("models").stdout
+
+
+def test_a_code_run_shows_and_records_its_sandbox(cli, data_dir, tmp_path, mock_script):
+    mock_script({"c1": "```python\ndef total(xs):\n    return sum(xs)\n```"})
+    out = tmp_path / "o"
+    result = cli("run", "--backend", "mock", "-m", "smollm2-135m", "-s", "code", "-o", str(out), "--graders", "2")
+    assert result.exit_code == 0, result.output
+    sandbox = json.loads((out / "summary.json").read_text())["sandbox"]
+    assert sandbox["mode"] == "auto" and sandbox["graders"] == 2 and "rlimits" in sandbox["layers"]
+    assert f"sandbox {sandbox['engine']} (2 at a time): " in result.stdout
+    record = json.loads((out / "samples.jsonl").read_text())
+    assert record["isolation"] == "+".join([sandbox["engine"], *sandbox["layers"]])
+
+
+def test_sandbox_none_is_loud(cli, data_dir, tmp_path, mock_script):
+    mock_script({"c1": "```python\ndef total(xs):\n    return sum(xs)\n```"})
+    result = cli("run", "--backend", "mock", "-m", "smollm2-135m", "-s", "code", "-o", str(tmp_path / "o"), "-q",
+                 "--sandbox", "none")
+    assert result.exit_code == 0 and result.stderr.startswith("warning: --sandbox none: ")
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["sandbox"]["engine"] == "process"
+
+
+def test_sandbox_strict_without_namespaces_is_one_line_and_exit_2(cli, data_dir, tmp_path, monkeypatch):
+    from orbench.grading import isolation
+
+    monkeypatch.setattr(isolation, "NAMESPACED", ())
+    isolation.forget()
+    try:
+        result = cli("run", "--backend", "mock", "-m", "smollm2-135m", "-s", "code", "-o", str(tmp_path / "o"),
+                     "--sandbox", "strict")
+    finally:
+        isolation.forget()
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: --sandbox strict: no namespace isolation") and "bubblewrap" in result.stderr
+    assert not (tmp_path / "o" / "samples.jsonl").exists()
+    assert cli("run", "--backend", "mock", "--sandbox", "maybe").stderr.startswith("error: --sandbox takes one of auto,")

@@ -45,6 +45,8 @@ def run(
     server_model: Annotated[Optional[str], typer.Option(help="The model id to request (default: the only model the server lists).", rich_help_panel=SERVER)] = None,
     request_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server's answer to one request.", min=0.1, rich_help_panel=SERVER)] = 600.0,
     retry_budget: Annotated[float, typer.Option(help="Seconds to keep retrying a sample after its first connection error, 429 or 5xx; then it counts as an infrastructure error.", min=0.0, rich_help_panel=SERVER)] = 120.0,
+    sandbox: Annotated[str, typer.Option(help="How model-written code is isolated: auto (the best this machine has; warns when it falls back to process limits), strict (refuse without namespaces), none (process limits only, for debugging), or an engine: bwrap, unshare, python, process, docker, podman.")] = "auto",
+    graders: Annotated[Optional[int], typer.Option(help="Programs graded at once beside generation (default: half the cores).", min=1)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -82,16 +84,22 @@ def run(
         orbench run -m unsloth/gemma-3-270m-it-GGUF:Q4_K_M -s math --limit 20
 
         orbench run --base-url http://127.0.0.1:8080/v1 -s math --limit 5 --concurrency 4
-    """
-    from ..errors import EXIT_INTERRUPTED
-    from ..evaluate import RunOptions, parse_day, parse_shard
 
+        orbench run -s code --sandbox strict
+    """
+    from ..errors import EXIT_INTERRUPTED, OrbenchError
+    from ..evaluate import RunOptions, parse_day, parse_shard
+    from ..grading.sandbox import SANDBOX_MODES
+
+    if sandbox not in SANDBOX_MODES:
+        raise OrbenchError(f"--sandbox takes one of {', '.join(SANDBOX_MODES)}, got '{sandbox}'")
     server = _server_options(backend, base_url, api_key_env, concurrency, server_model, request_timeout, retry_budget)
     opts = RunOptions(seed=seed, samples=samples, limit=limit, temperature=temperature, top_p=top_p,
                       system_prompt=system_prompt, chat_template=chat_template, max_tokens=max_tokens,
                       ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel,
                       backend="openai" if server else backend, server=server, quiet=quiet, shard=parse_shard(shard),
-                      since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+                      since=parse_day(since, "--since"), until=parse_day(until, "--until"),
+                      sandbox=sandbox, graders=graders)  # type: ignore[arg-type]
     try:
         if config is not None:
             raise typer.Exit(_run_config(config, opts, _overrides(context), json_out))

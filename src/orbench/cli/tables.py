@@ -68,5 +68,9 @@ def print_summary(summary: "RunSummary") -> None:
         if b.gpu_offload_active:
             parts.append(f"GPU: {b.offloaded_layers}/{b.offloadable_layers} layers on {', '.join(b.gpu_devices or []) or '?'}")
         out.print("; ".join(parts))
+    if summary.sandbox:
+        box = summary.sandbox
+        out.print(f"sandbox {box.engine} ({box.graders} at a time): {', '.join(box.layers)}"
+                  + (f"; missing {', '.join(box.missing)}" if box.missing else ""), markup=False)
     for note in summary.notes:
         out.print(f"note: {note}")

@@ -51,6 +51,12 @@ class Suite:
     quote_items: bool = True  # False: reports must not quote items (the dataset's terms ask so)
     dated: bool = False  # items carry extra["date"], so --since/--until can pick a window
     gold: Callable[[Item], "str | None"] = field(default=lambda item: gold_reply(item))  # a perfect reply
+    runs_code: bool | None = None  # the grader runs model-written code (default: kind == "code")
+
+    @property
+    def executes_code(self) -> bool:
+        """Its grading runs programs in the sandbox: graded in the pool, and --sandbox applies."""
+        return self.kind == "code" if self.runs_code is None else self.runs_code
 
     @property
     def grader_version(self) -> str | None:

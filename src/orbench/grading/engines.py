@@ -1,0 +1,188 @@
+"""How each sandbox engine starts the harness, and the folder one program runs from.
+
+- `bwrap`: bubblewrap builds the namespaces and the filesystem view; as root it is started as
+  the sandbox uid (65534), so the kernel counts and limits the program as an ordinary user.
+- `unshare`: the util-linux tool makes the namespaces; the harness (`nsroot.py`) builds the view
+  and gives up its privileges.
+- `python`: the harness makes the namespaces itself with unshare(2), then as above.
+- `process`: no namespaces: process limits, its own session, a temporary folder, the sandbox uid
+  when orbench runs as root; `sandbox-exec` with a no-network, no-writes profile on macOS.
+- `docker` / `podman`: a throwaway container (no network, read-only image, tmpfs work folder).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .sandbox import SAFE_ENV
+
+SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup
+INSIDE_INPUT, INSIDE_WORK = "/run/orbench", "/work"
+WORK_CHOICES = (INSIDE_WORK, "/sandbox", "/orbench-work")  # the first that hides no exposed folder
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+NAMESPACED = ("bwrap", "unshare", "python")
+ENGINES = (*NAMESPACED, "process", "docker", "podman")
+HARNESS_FILES = ("harness.py", "nsroot.py")
+CONTAINER_IMAGE = os.environ.get("ORBENCH_SANDBOX_IMAGE", f"python:{sys.version_info[0]}.{sys.version_info[1]}-slim")
+
+
+@dataclass
+class Folder:
+    """One program's temporary folder: `in/` (harness and script, read-only inside), `work/`
+    (the process engine's working folder), `root/` (mount point of a new root), `channel/`."""
+
+    base: Path
+
+    @property
+    def input(self) -> Path:
+        return self.base / "in"
+
+    @property
+    def work(self) -> Path:
+        return self.base / "work"
+
+    @property
+    def root(self) -> Path:
+        return self.base / "root"
+
+    @property
+    def channel(self) -> Path:
+        return self.base / "channel"
+
+    @classmethod
+    def create(cls, source: str, sandbox_uid: int | None, engine: str) -> "Folder":
+        folder = cls(Path(tempfile.mkdtemp(prefix="orbench-sandbox-")))
+        needed = {"process": [folder.work], "unshare": [folder.root], "python": [folder.root],
+                  "docker": [folder.channel], "podman": [folder.channel]}.get(engine, [])
+        for sub in (folder.input, *needed):
+            sub.mkdir()
+        here = Path(__file__).parent
+        for name in HARNESS_FILES:
+            shutil.copyfile(here / name, folder.input / name)
+        (folder.input / "main.py").write_text(source, encoding="utf-8")
+        if sandbox_uid is not None:  # readable, and the work folders writable, by the sandbox uid
+            for path in (folder.base, folder.input):
+                path.chmod(0o755)
+            for path in needed:
+                os.chown(path, sandbox_uid, SANDBOX_GID)
+        return folder
+
+    def remove(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Launch:
+    argv: list[str]
+    config: dict[str, Any]  # what the harness needs to know of the layout
+    env: dict[str, str]  # the program's whole environment
+
+
+def launch(engine: str, folder: Folder, python: str, disk_bytes: int, max_pids: int, memory: int) -> Launch:
+    """The command that starts the harness under `engine`, the layout it will find, its environment."""
+    work = INSIDE_WORK if engine in ("docker", "podman") else inside_work(python)
+    if engine == "process":
+        work = str(folder.work)
+    env = {**SAFE_ENV, "HOME": work, "TMPDIR": work if engine == "process" else "/tmp"}
+    config_inside = {"source": f"{INSIDE_INPUT}/main.py", "workdir": work}
+    harness = [python, "-I", "-B"]
+    if engine == "bwrap":
+        return Launch([*bwrap_args(folder, python, disk_bytes, env, work), *harness, f"{INSIDE_INPUT}/harness.py"],
+                      config_inside, env)
+    if engine in ("unshare", "python"):
+        ns = dict(unshare=engine == "python", userns=os.geteuid() != 0, root=str(folder.root),
+                  system=exposed_paths(python), input=str(folder.input), disk=disk_bytes, work=work,
+                  host_mnt=os.readlink("/proc/self/ns/mnt"))
+        if os.geteuid() == 0:
+            ns.update(uid=SANDBOX_UID, gid=SANDBOX_GID)
+        prefix = unshare_args() if engine == "unshare" else []
+        return Launch([*prefix, *harness, str(folder.input / "harness.py")], {**config_inside, "namespaces": ns}, env)
+    if engine in ("docker", "podman"):
+        return Launch(container_args(engine, folder, disk_bytes, max_pids, memory, env),
+                      {**config_inside, "channel_dir": "/run/orbench-channel"}, env)
+    return Launch([*macos_profile(folder), *harness, str(folder.input / "harness.py")],
+                  {"source": str(folder.input / "main.py"), "workdir": work}, env)
+
+
+def bwrap_args(folder: Folder, python: str, disk_bytes: int, env: dict[str, str], work: str) -> list[str]:
+    args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    for path in exposed_paths(python):
+        args += ["--symlink", os.readlink(path), path] if os.path.islink(path) else ["--ro-bind", path, path]
+    args += ["--ro-bind", str(folder.input), INSIDE_INPUT, "--proc", "/proc", "--dev", "/dev"]
+    for place in ("/tmp", work, "/dev/shm"):
+        args += ["--size", str(disk_bytes), "--tmpfs", place]
+    args += ["--remount-ro", "/", "--chdir", work, "--clearenv"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return [*args, "--"]
+
+
+def unshare_args() -> list[str]:
+    user = ["--user", "--map-root-user"] if os.geteuid() != 0 else []
+    return [shutil.which("unshare") or "unshare", *user, "--pid", "--fork", "--kill-child", "--mount", "--net",
+            "--ipc", "--uts", "--cgroup", "--propagation", "private", "--"]
+
+
+def container_args(runtime: str, folder: Folder, disk_bytes: int, max_pids: int, memory: int,
+                   env: dict[str, str]) -> list[str]:
+    args = [shutil.which(runtime) or runtime, "run", "--rm", "--network", "none", "--read-only",
+            "--user", f"{SANDBOX_UID}:{SANDBOX_GID}", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+            "--pids-limit", str(max_pids), "--memory", str(memory),
+            "--tmpfs", f"/tmp:size={disk_bytes}", "--tmpfs", f"{INSIDE_WORK}:size={disk_bytes},uid={SANDBOX_UID}",
+            "-v", f"{folder.input}:{INSIDE_INPUT}:ro", "-v", f"{folder.channel}:/run/orbench-channel",
+            "-w", INSIDE_WORK]
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}"]
+    return [*args, CONTAINER_IMAGE, "python", "-I", "-B", f"{INSIDE_INPUT}/harness.py"]
+
+
+def macos_profile(folder: Folder) -> list[str]:
+    """`sandbox-exec` on macOS: no network, no writes outside the work folder."""
+    tool = "/usr/bin/sandbox-exec"
+    if sys.platform != "darwin" or not os.path.exists(tool):
+        return []
+    profile = ("(version 1)(allow default)(deny network*)(deny file-write*)"
+               f'(allow file-write* (subpath "{folder.work}") (subpath "{folder.channel}") (literal "/dev/null"))')
+    return [tool, "-p", profile]
+
+
+def inside_work(python: str) -> str:
+    """The sandbox's working folder: /work, unless the interpreter lives there (as in a checkout
+    under /work), since the folder's tmpfs would hide it."""
+    exposed = exposed_paths(python)
+    for work in WORK_CHOICES:
+        if not any(p == work or p.startswith(work + "/") or work.startswith(p + "/") for p in exposed):
+            return work
+    raise RuntimeError("no free place for the sandbox's working folder")
+
+
+def exposed_paths(python: str) -> list[str]:
+    """System folders and the interpreter's installation, each once (nested ones dropped)."""
+    paths = [p for p in SYSTEM_PATHS if os.path.lexists(p)]
+    for extra in python_dirs(python):
+        covered = any(extra == p or extra.startswith(p.rstrip("/") + "/") for p in paths
+                      if not os.path.islink(p))
+        if not covered:
+            paths.append(extra)
+    return paths
+
+
+@functools.lru_cache(maxsize=8)
+def python_dirs(python: str) -> tuple[str, ...]:
+    """Where `python` keeps its standard library, site-packages and executable (real paths)."""
+    code = ("import json, os, sys; print(json.dumps(sorted({os.path.realpath(p) for p in (sys.prefix, "
+            "sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable), "
+            "os.path.dirname(os.path.realpath(sys.executable)))})))")  # with site: a venv's prefix is set there
+    out = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, timeout=30, env={})
+    dirs = json.loads(out.stdout) if out.returncode == 0 else []
+    return tuple(d for d in dirs if not any(d != o and d.startswith(o + "/") for o in dirs))

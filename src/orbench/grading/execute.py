@@ -1,0 +1,238 @@
+"""One sandboxed program, start to verdict: its folder, token, cgroup and pipes; the launch; the
+deadline; killing and waiting for everything it left; reading the evidence (`verdict.py`)."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import secrets
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import cgroups
+from .engines import NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, launch
+from .sandbox import SAFE_ENV, Limits, SandboxResult
+from .verdict import infra_result, parse_evidence, verdict
+
+if TYPE_CHECKING:
+    from .isolation import Choice
+
+_live: set[subprocess.Popen[bytes]] = set()  # programs running now, for cancel_all
+_cancelled: set[int] = set()  # pids of launchers that cancel_all killed
+_live_lock = threading.Lock()
+_epoch = [0]  # bumped by cancel_all: a program prepared before it does not start
+
+
+def run_program(choice: "Choice", source: str, limits: Limits, python: str) -> SandboxResult:
+    """Run `source` under `choice`'s engine; never raises, always cleans up."""
+    started, epoch = time.monotonic(), _epoch[0]
+    try:
+        folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine)
+    except OSError as exc:
+        return infra_result(f"cannot prepare the sandbox folder: {exc}", choice.engine, started)
+    wants_cgroup = choice.cgroup and choice.engine in (*NAMESPACED, "process")
+    cgroup = cgroups.create(limits.processes) if wants_cgroup else None
+    token, evidence_r = secrets.token_hex(16), -1
+    try:
+        token_r, evidence_r, evidence_w = _pipes(token)
+        passed = [token_r, evidence_w]
+        try:
+            if cgroup is not None:
+                passed.append(cgroup.open_procs())
+            plan, config = _prepare(choice, folder, limits, python, passed)
+            proc = _spawn(plan, config, folder, choice, epoch)
+        finally:
+            for fd in passed:  # the sandbox has its copies
+                os.close(fd)
+        timed_out, cancelled = _wait_and_kill(proc, limits.wall_seconds)
+        if cancelled:
+            return infra_result("cancelled", choice.engine, started)
+        evidence = parse_evidence(_read_available(evidence_r) + _read_container_evidence(folder, config), token)
+        stdout, stderr = (_read_capped(folder.base / name, limits.output_bytes) for name in ("stdout", "stderr"))
+        return verdict(evidence, proc.returncode, timed_out, stdout, stderr, choice.engine, started)
+    except OSError as exc:
+        return infra_result(f"cannot start the sandbox: {exc}", choice.engine, started)
+    finally:
+        if evidence_r >= 0:
+            os.close(evidence_r)
+        if cgroup is not None:
+            cgroup.destroy()
+        folder.remove()
+
+
+def _prepare(choice: "Choice", folder: Folder, limits: Limits, python: str,
+             fds: list[int]) -> tuple[Launch, dict[str, Any]]:
+    """The launch command and the harness's configuration (descriptors, limits, host facts)."""
+    plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes)
+    config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "cgroup_fds": fds[2:],
+              "limits": _harness_limits(limits), "env": sorted(plan.env), "host": _host_facts(limits)}
+    if choice.engine in ("bwrap", "process"):  # the kernel uid cannot change after the start
+        config["launch_uid"] = SANDBOX_UID if choice.drop_uid else os.geteuid()
+    if "channel_dir" in config:
+        token = os.read(fds[0], 64).decode()  # containers get the token as a file instead
+        _container_channel(folder, token)
+    return plan, config
+
+
+def _pipes(token: str) -> tuple[int, int, int]:
+    """The token pipe, filled and closed for writing, and the evidence pipe."""
+    token_r, token_w = os.pipe()
+    os.write(token_w, token.encode())
+    os.close(token_w)
+    evidence_r, evidence_w = os.pipe()
+    return token_r, evidence_r, evidence_w
+
+
+def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: "Choice",
+           epoch: int) -> subprocess.Popen[bytes]:
+    if epoch != _epoch[0]:
+        raise OSError("cancelled")
+    drop: dict[str, Any] = dict(user=SANDBOX_UID, group=SANDBOX_GID, extra_groups=[]) if choice.drop_uid else {}
+    launcher_env = plan.env if choice.engine in ("unshare", "python", "process") else dict(SAFE_ENV)
+    cwd = folder.work if choice.engine == "process" else folder.base
+    fds = [config["token_fd"], config["evidence_fd"], *config["cgroup_fds"]]
+    argv = [*plan.argv, marshal.dumps(config, 4).hex()]
+    with open(folder.base / "stdout", "wb") as out, open(folder.base / "stderr", "wb") as err:
+        proc = subprocess.Popen(argv, cwd=cwd, env=launcher_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                pass_fds=fds, start_new_session=True, **drop)
+    with _live_lock:
+        _live.add(proc)
+    return proc
+
+
+def _wait_and_kill(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bool, bool]:
+    """Wait up to `deadline` seconds, then kill the sandbox's pid 1 (which takes its whole pid
+    namespace with it) and the launcher's process group, and wait until they are gone.
+    (timed out, cancelled by cancel_all)."""
+    try:
+        timed_out = not _exits_within(proc, deadline)
+        if timed_out:
+            for pid in _children(proc.pid):
+                _kill(lambda: os.kill(pid, signal.SIGKILL))
+        _kill(lambda: os.killpg(proc.pid, signal.SIGKILL))  # a finished launcher may have left its group
+        proc.wait()
+        _wait_until_gone(proc.pid)
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+            cancelled = proc.pid in _cancelled
+            _cancelled.discard(proc.pid)
+    return timed_out, cancelled
+
+
+def _exits_within(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait for the exit without polling (a pidfd, where there is one; Popen.wait sleeps in steps
+    of up to 50 ms, which would be most of a short program's time)."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout=seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([pidfd], [], [], seconds)
+        return bool(ready)
+    finally:
+        os.close(pidfd)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc, readable even where bwrap hides its own files)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+        except OSError:
+            continue
+        if stat and int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _wait_until_gone(group: int, limit_s: float = 2.0) -> None:
+    """Signals are delivered at once but processes die a moment later: wait for the group to empty."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except OSError:
+            return
+        time.sleep(0.002)
+
+
+def _kill(action: Any) -> None:
+    try:
+        action()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def cancel_all() -> None:
+    with _live_lock:
+        _epoch[0] += 1
+        procs = list(_live)
+        _cancelled.update(p.pid for p in procs)
+    for proc in procs:
+        for pid in _children(proc.pid):
+            _kill(lambda: os.kill(pid, signal.SIGKILL))
+        _kill(lambda: os.killpg(proc.pid, signal.SIGKILL))
+
+
+def _harness_limits(limits: Limits) -> dict[str, int]:
+    return dict(cpu=limits.cpu_seconds, memory=limits.memory_bytes, file=limits.file_bytes,
+                nofile=limits.open_files, nproc=limits.processes)
+
+
+def _host_facts(limits: Limits) -> dict[str, Any]:
+    """What the harness compares itself with: orbench's namespaces and temporary folder."""
+    kinds = ("user", "pid", "mnt", "net", "ipc", "uts", "cgroup")
+    ns = {k: os.readlink(f"/proc/self/ns/{k}") for k in kinds if os.path.exists(f"/proc/self/ns/{k}")}
+    return {"ns": ns, "tmp_dev": os.stat(tempfile.gettempdir()).st_dev, "disk_bytes": limits.disk_bytes}
+
+
+def _container_channel(folder: Folder, token: str) -> None:
+    (folder.channel / "token").write_text(token)
+    (folder.channel / "evidence").touch()
+    if os.geteuid() == 0:
+        for name in ("token", "evidence"):
+            os.chown(folder.channel / name, SANDBOX_UID, SANDBOX_GID)
+
+
+def _read_container_evidence(folder: Folder, config: dict[str, Any]) -> bytes:
+    if "channel_dir" not in config:
+        return b""
+    try:
+        return (folder.channel / "evidence").read_bytes()[: 1 << 20]
+    except OSError:
+        return b""
+
+
+def _read_available(fd: int) -> bytes:
+    """What is in the pipe now (a process that escaped may still hold its other end open)."""
+    os.set_blocking(fd, False)
+    chunks: list[bytes] = []
+    try:
+        while (chunk := os.read(fd, 1 << 16)) and sum(map(len, chunks)) < 1 << 20:
+            chunks.append(chunk)
+    except BlockingIOError:
+        pass
+    return b"".join(chunks)
+
+
+def _read_capped(path: Path, cap: int) -> str:
+    with open(path, "rb") as fh:
+        data = fh.read(cap + 1)
+    text = data[:cap].decode("utf-8", errors="replace")
+    return text + ("\n[output truncated]" if len(data) > cap else "")

@@ -1,0 +1,157 @@
+"""Which sandbox this machine gives model-written code, found once per process by trying.
+
+For `auto` and `strict`, the first of bubblewrap, the `unshare` tool and orbench's own
+namespaces whose probe (a harmless program run through the whole sandbox) comes back with pid,
+mount and network namespaces in force. Otherwise `auto` falls back to process limits (and the run
+says so once); `strict` refuses, naming what is missing and how to get it. `none` is process
+limits only, for debugging; an engine's name forces that engine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+from dataclasses import dataclass, replace
+
+from .engines import NAMESPACED
+from .sandbox import Limits
+
+REQUIRED = {"pid-ns": "a pid namespace", "mount-ns": "a mount namespace", "net-ns": "a network namespace",
+            "ipc-ns": "an IPC namespace", "read-only-system": "a read-only system view",
+            "private-tmp": "a private /tmp"}
+PROCESS_CAPS = ("pids-cgroup", "nproc-limit")
+HOW_TO_GET = ("install bubblewrap (e.g. apt-get install bubblewrap) or allow unprivileged user namespaces "
+              "(sysctl kernel.unprivileged_userns_clone=1 / kernel.apparmor_restrict_unprivileged_userns=0)")
+PROBE_SOURCE = "import sys\nassert sys.flags.isolated\n"
+PROBE_LIMITS = Limits(wall_seconds=30, cpu_seconds=10)
+
+
+class SandboxUnavailable(Exception):
+    """The isolation asked for cannot be had on this machine."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    engine: str
+    drop_uid: bool = False  # started as the sandbox uid (orbench runs as root)
+    cgroup: bool = True  # a pids cgroup per program, where one is writable
+    layers: tuple[str, ...] = ()  # what the probe found in force
+    unavailable: tuple[tuple[str, str], ...] = ()  # engines tried first, and why they were not used
+
+    @property
+    def namespaced(self) -> bool:
+        return all(layer in self.layers for layer in ("pid-ns", "mount-ns", "net-ns"))
+
+    @property
+    def missing(self) -> list[str]:
+        """What a security reviewer would want and this sandbox lacks."""
+        missing = [text for layer, text in REQUIRED.items() if layer not in self.layers]
+        if "uid-0" in self.layers or "uid-unknown" in self.layers:
+            missing.append("an unprivileged uid")
+        if not set(PROCESS_CAPS) & set(self.layers):
+            missing.append("a process cap (pids cgroup or RLIMIT_NPROC)")
+        return missing
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, str], Choice | SandboxUnavailable] = {}
+
+
+def choose(mode: str, python: str) -> Choice:
+    """The engine for `mode` with this interpreter (probed once per process), or SandboxUnavailable."""
+    with _lock:
+        if (mode, python) not in _cache:
+            try:
+                _cache[mode, python] = _choose(mode, python)
+            except SandboxUnavailable as exc:
+                _cache[mode, python] = exc
+        found = _cache[mode, python]
+    if isinstance(found, SandboxUnavailable):
+        raise found
+    return found
+
+
+def forget() -> None:
+    """Probe again next time (tests; a machine whose setup changed)."""
+    with _lock:
+        _cache.clear()
+
+
+def _choose(mode: str, python: str) -> Choice:
+    if mode in ("none", "process"):
+        return _process(python)
+    if mode not in ("auto", "strict"):
+        choice, why = probe(mode, python)
+        if choice is None:
+            raise SandboxUnavailable(f"--sandbox {mode}: {why}")
+        return choice
+    tried: list[tuple[str, str]] = []
+    for engine in NAMESPACED:
+        choice, why = probe(engine, python)
+        if choice is not None and choice.namespaced:
+            choice = replace(choice, unavailable=tuple(tried))
+            if mode == "strict" and choice.missing:
+                raise SandboxUnavailable(strict_message(choice.missing, tried))
+            return choice
+        tried.append((engine, why or "no namespaces in force"))
+    if mode == "strict":
+        raise SandboxUnavailable(strict_message(["namespace isolation"], tried))
+    return replace(_process(python), unavailable=tuple(tried))
+
+
+def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
+    """Run a harmless program through `engine`; the choice it makes, or why it cannot be used."""
+    from .execute import run_program
+
+    tool = {"bwrap": "bwrap", "unshare": "unshare", "docker": "docker", "podman": "podman"}.get(engine)
+    if tool and not shutil.which(tool):
+        return None, f"{tool} is not installed"
+    if engine in NAMESPACED and not sys.platform.startswith("linux"):
+        return None, "needs Linux"
+    drop = os.geteuid() == 0 and engine in ("bwrap", "process")
+    # A pid namespace already takes every process with it, and RLIMIT_NPROC counts per user
+    # namespace: the cgroup (whose join costs ~10 ms a program) only where that cap is missing.
+    for cgroup in ((False, True) if engine in NAMESPACED else (True,)):
+        result = run_program(Choice(engine, drop, cgroup), PROBE_SOURCE, PROBE_LIMITS, python)
+        if not result.passed:
+            return None, _short(result.infra_error or result.reason)
+        if cgroup or "nproc-limit" in result.layers:
+            break
+    return Choice(engine, drop, cgroup, result.layers), None
+
+
+def _process(python: str) -> Choice:
+    """Process limits only: as the sandbox uid when orbench is root and the interpreter allows it."""
+    from .execute import run_program
+
+    for drop in ((True, False) if os.geteuid() == 0 else (False,)):
+        result = run_program(Choice("process", drop), PROBE_SOURCE, PROBE_LIMITS, python)
+        if result.passed:
+            return Choice("process", drop, True, result.layers)
+        why = result.infra_error or result.reason
+    raise SandboxUnavailable(f"cannot run Python at all: {_short(why)}")
+
+
+def strict_message(missing: list[str], tried: list[tuple[str, str]]) -> str:
+    why = "; ".join(f"{engine}: {reason}" for engine, reason in tried)
+    return f"--sandbox strict: no {', no '.join(missing)}" + (f" ({why})" if why else "") + f"; {HOW_TO_GET}"
+
+
+def fallback_warning(choice: Choice, mode: str) -> str | None:
+    """The one warning a run prints about its sandbox, or None when nothing is missing."""
+    if mode == "none":
+        return ("--sandbox none: model-written code runs with process limits only (no namespaces); "
+                "use it for debugging, never on code you do not trust")
+    if not choice.namespaced:
+        why = "; ".join(f"{engine}: {reason}" for engine, reason in choice.unavailable)
+        return (f"no namespace sandbox on this machine ({why}); model-written code runs with process limits only "
+                f"and can see the network, other processes and the filesystem; {HOW_TO_GET}, or use --sandbox strict")
+    if choice.missing:
+        return f"the {choice.engine} sandbox lacks {', '.join(choice.missing)}"
+    return None
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:160]

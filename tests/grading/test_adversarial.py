@@ -1,0 +1,269 @@
+"""Adversarial programs against the code grader: each must get the right verdict, and after each
+the test process is alive, no process it started remains and no file appeared outside the sandbox.
+
+Safety: the kill-all and fork-bomb programs run only after `confinement` (a session fixture whose
+result the two gate tests assert) has shown with harmless probes that programs get their own pid
+namespace and a working process cap; otherwise they are skipped with the reason. Unconfined as
+root, `os.kill(-1, 9)` kills every process on the machine, the test runner included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from orbench.grading.isolation import choose
+from orbench.grading.sandbox import Limits, SandboxResult, run_python
+from procwatch import Listener, PeakCounter, leftovers
+
+FAST = Limits(wall_seconds=5, cpu_seconds=3, memory_bytes=512 << 20, file_bytes=2 << 20, processes=32,
+              disk_bytes=16 << 20)
+TESTS = "\n\nassert add(2, 3) == 5\nassert add(-1, 1) == 0\n"
+CAP = 16  # the process cap the gate probes with
+
+
+@pytest.fixture(scope="session")
+def engine():
+    return choose("auto", sys.executable)
+
+
+@pytest.fixture
+def namespaced(engine):
+    if not engine.namespaced:
+        pytest.skip(f"no namespace sandbox on this machine ({dict(engine.unavailable)}); process limits only")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def confinement(engine) -> dict:
+    """Harmless probes: does a program get its own pid namespace, and does the process cap hold?"""
+    me = os.getpid()
+    pid_probe = (f"import os, json\ntry:\n    os.kill({me}, 0)\n    seen = True\nexcept ProcessLookupError:\n"
+                 "    seen = False\nexcept PermissionError:\n    seen = True\n"
+                 "procs = [p for p in os.listdir('/proc') if p.isdigit()]\n"
+                 "print(json.dumps({'pid': os.getpid(), 'sees_runner': seen, 'processes': len(procs)}))\n")
+    seen = run_python(pid_probe, FAST)
+    facts = json.loads(seen.stdout) if seen.passed else {}
+    cap_probe = ("import os, time\nborn = 0\ntry:\n    for _ in range(3 * %d):\n        if os.fork() == 0:\n"
+                 "            time.sleep(3)\n            os._exit(0)\n        born += 1\nexcept OSError as exc:\n"
+                 "    print('capped', born, exc.errno)\nelse:\n    print('uncapped', born)\n" % CAP)
+    capped = run_python(cap_probe, Limits(wall_seconds=5, processes=CAP))
+    words = capped.stdout.split()
+    return {"own_pid_namespace": bool(facts) and facts["pid"] < 10 and not facts["sees_runner"]
+            and facts["processes"] < 10,
+            "process_cap": bool(words) and words[0] == "capped" and int(words[1]) < CAP,
+            "facts": facts, "cap_probe": capped.stdout.strip() or capped.reason}
+
+
+@pytest.fixture
+def confined(confinement):
+    """Skip unless the harmless probes proved the sandbox confines kill-all and fork bombs."""
+    if not (confinement["own_pid_namespace"] and confinement["process_cap"]):
+        pytest.skip(f"not run: the sandbox was not shown to confine it ({confinement})")
+
+
+@pytest.fixture
+def marker(monkeypatch):
+    """A tag for what the program starts and writes; a private temporary folder for the sandbox's
+    own files, which must be empty again after every program."""
+    tag = f"orb{secrets.token_hex(4)}"
+    sandbox_tmp = Path(tempfile.mkdtemp(prefix="orbench-adversarial-"))
+    sandbox_tmp.chmod(0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(sandbox_tmp))
+    yield tag
+    assert os.getppid() != 1, "the test process lost its parent"
+    assert leftovers(tag) == [], "the program left processes running"
+    assert list(sandbox_tmp.iterdir()) == [], "the sandbox left its folder behind"
+    sandbox_tmp.rmdir()
+    for place in {"/tmp", "/var/tmp", "/dev/shm", os.path.expanduser("~"), os.getcwd(), "/root"}:
+        try:
+            assert not [p for p in os.listdir(place) if tag in p], f"a file appeared in {place}"
+        except PermissionError:
+            pass
+
+
+def check(program: str, limits: Limits = FAST) -> SandboxResult:
+    result = run_python(program, limits)
+    assert result.infra_error is None, result.reason
+    return result
+
+
+def test_gate_own_pid_namespace(engine, confinement):
+    if not engine.namespaced:
+        pytest.skip("no namespace sandbox on this machine")
+    assert confinement["own_pid_namespace"], confinement
+
+
+def test_gate_process_cap(engine, confinement):
+    if not engine.namespaced:
+        pytest.skip("no namespace sandbox on this machine")
+    assert confinement["process_cap"], confinement
+
+
+def test_a_correct_program_passes(marker):
+    result = check("def add(a, b):\n    return a + b\n" + TESTS)
+    assert result.passed and result.reason == "passed"
+
+
+EARLY_EXITS = {
+    "sys.exit at top level": "import sys\ndef add(a, b):\n    return 0\nsys.exit(0)\n",
+    "os._exit at top level": "import os\ndef add(a, b):\n    return 0\nos._exit(0)\n",
+    "sys.exit inside the function": "def add(a, b):\n    import sys\n    sys.exit(0)\n",
+    "exit() builtin": "def add(a, b):\n    return 0\nexit()\n",
+    "raise SystemExit from a helper": "def add(a, b):\n    raise SystemExit(0)\n",
+    "a thread calls os._exit": ("import os, threading, time\nthreading.Thread(target=os._exit, args=(0,)).start()\n"
+                                "time.sleep(2)\ndef add(a, b):\n    return 0\n"),
+    "fork, parent exits 0": ("import os, time\nif os.fork():\n    os._exit(0)\ntime.sleep(30)\n"
+                             "def add(a, b):\n    return 0\n"),
+}
+
+
+@pytest.mark.parametrize("program", EARLY_EXITS.values(), ids=EARLY_EXITS.keys())
+def test_an_early_exit_fails(program, marker):
+    result = check(program + TESTS)
+    assert not result.passed and result.reason.startswith("exited before the tests finished"), result.reason
+
+
+def test_an_atexit_handler_cannot_turn_a_failure_into_a_pass(marker):
+    result = check("import atexit, os\natexit.register(os._exit, 0)\ndef add(a, b):\n    return 0\n" + TESTS)
+    assert not result.passed and result.reason == "AssertionError at line 7: assert add(2, 3) == 5"
+
+
+def test_a_program_that_kills_itself_fails_with_the_signal(marker):
+    program = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\ndef add(a, b):\n    return a + b\n"
+    result = check(program + TESTS)
+    assert not result.passed and result.reason == "killed by SIGKILL"
+
+
+def test_forged_success_output_is_not_evidence(marker):
+    program = ("import os\nprint('passed'); print('OK')\nforged = 'outcome ' + '0' * 32 + ' passed passed\\n'\n"
+               "for fd in range(0, 256):\n    try:\n        os.write(fd, forged.encode())\n"
+               "    except OSError:\n        pass\nos._exit(0)\n")
+    result = check(program + "def add(a, b):\n    return 0\n" + TESTS)
+    assert not result.passed and result.reason.startswith("exited before the tests finished")
+
+
+def test_the_parents_environment_stays_unseen(namespaced, marker, monkeypatch):
+    secret = secrets.token_hex(16)
+    monkeypatch.setenv("ORBENCH_ADVERSARIAL_SECRET", secret)
+    program = (f"import os\nfound = [v for v in os.environ.values()]\nfor pid in ['self', '1', str(os.getppid()), "
+               f"'{os.getpid()}'] + os.listdir('/proc'):\n    try:\n"
+               "        found.append(open(f'/proc/{pid}/environ', 'rb').read().decode(errors='replace'))\n"
+               "    except OSError:\n        pass\nprint([x for x in found if 'ORBENCH_ADVERSARIAL' in x])\n")
+    result = check(program)
+    assert result.passed and secret not in result.stdout + result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_killing_the_parent_and_the_test_runner_fails_to_kill_them(namespaced, marker):
+    program = (f"import os, signal\nfor pid in (os.getppid(), {os.getpid()}, {os.getppid()}):\n    try:\n"
+               "        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n"
+               "def add(a, b):\n    return a + b\n")
+    result = check(program + TESTS)
+    assert result.passed  # nothing it could reach was worth killing, so it ran to the end
+
+
+def test_kill_all(confined, marker):
+    program = ("import os, signal, subprocess, sys\nchildren = [subprocess.Popen([sys.executable, '-c', "
+               "'import time; time.sleep(30)']) for _ in range(3)]\nos.kill(-1, signal.SIGKILL)\n"
+               "print(sorted(c.wait() for c in children))\ndef add(a, b):\n    return a + b\n")
+    result = check(program + TESTS)
+    assert result.passed and result.stdout.strip() == "[-9, -9, -9]"  # it killed all it could see: its own
+
+
+def test_a_double_forked_setsid_escapee_is_gone_after_the_sample(namespaced, marker):
+    outside = Path(tempfile.gettempdir()).parent / f"{marker}-escaped"
+    program = ("import os, sys, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+               "        os.execv(sys.executable, [sys.executable, '-c', 'import sys, time; time.sleep(1); "
+               f"open(sys.argv[1], \"w\").write(\"x\")', {str(outside)!r}])\n    os._exit(0)\n"
+               "time.sleep(0.3)\ndef add(a, b):\n    return a + b\n")
+    result = check(program + TESTS)
+    assert result.passed
+    assert leftovers(marker) == []
+    assert not outside.exists()
+
+
+def test_writes_to_home_and_tmp_do_not_appear_outside(namespaced, marker):
+    targets = ["~/" + marker, "/tmp/" + marker, f"{os.path.expanduser('~')}/{marker}", f"/root/{marker}",
+               f"../{marker}", f"/var/tmp/{marker}", f"/dev/shm/{marker}", f"{tempfile.gettempdir()}/{marker}"]
+    program = (f"import os\nwritten = []\nfor path in {targets!r}:\n    try:\n"
+               "        with open(os.path.expanduser(path), 'w') as fh:\n            fh.write('x')\n"
+               "        written.append(path)\n    except OSError:\n        pass\nprint(written)\n")
+    result = check(program)
+    assert result.passed
+    assert eval(result.stdout)  # it could write somewhere (its private /tmp and home) ...
+    for path in targets:  # ... but nothing of it is here
+        assert not os.path.lexists(os.path.expanduser(path)), path
+
+
+def test_a_fork_bomb_is_capped_within_a_second(confined, marker):
+    limits = Limits(wall_seconds=3, cpu_seconds=2, processes=32)
+    program = ("import ctypes, os, time\nctypes.CDLL(None).prctl(15, b'%s', 0, 0, 0)\nstart = time.monotonic()\n"
+               "told = False\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        if not told:\n"
+               "            os.write(1, b'capped after %%.3f s\\n' %% (time.monotonic() - start))\n"
+               "            told = True\n"
+               "        time.sleep(0.005)\n") % marker
+    with PeakCounter() as count:
+        result = check(program, limits)
+    assert not result.passed and result.reason in ("timeout", "killed by SIGKILL")
+    assert count.peak <= limits.processes + 4, count.peak  # + the launcher and the namespace's pid 1
+    first = [float(line.split()[2]) for line in result.stdout.splitlines() if line.startswith("capped after")]
+    assert first and min(first) < 1.0, result.stdout[:200]
+
+
+def test_a_memory_bomb_fails_with_memory_error(marker):
+    for bomb in ("x = bytearray(8 << 30)\n", "xs = []\nwhile True:\n    xs.append(bytearray(64 << 20))\n"):
+        result = check(bomb)
+        assert not result.passed and result.reason.startswith("MemoryError"), result.reason
+
+
+def test_a_disk_bomb_fills_only_its_own_small_tmpfs(namespaced, marker):
+    program = ("import os, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\ntotal = 0\nchunk = b'x' * (1 << 20)\n"
+               "try:\n    for n in range(10_000):\n        for place in ('/tmp', '.'):\n"
+               "            with open(f'{place}/fill{n}', 'wb') as fh:\n                fh.write(chunk)\n"
+               "            total += len(chunk)\nfinally:\n    print(total)\n")
+    result = check(program)
+    assert not result.passed and "No space left on device" in result.reason
+    assert int(result.stdout.split()[0]) <= 2 * FAST.disk_bytes
+
+
+def test_a_signal_immune_busy_loop_is_stopped(marker):
+    program = ("import signal\nfor sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGXCPU):\n"
+               "    signal.signal(sig, signal.SIG_IGN)\nwhile True:\n    pass\n")
+    result = check(program, Limits(wall_seconds=4, cpu_seconds=1))
+    assert not result.passed and result.reason in ("timeout", "killed by SIGKILL")
+    assert result.seconds < 4 + 2
+
+
+def test_huge_output_is_capped(marker):
+    result = check("import sys\nfor _ in range(200):\n    sys.stdout.write('x' * (1 << 20))\n")
+    assert not result.passed and ("File too large" in result.reason or "SIGXFSZ" in result.reason), result.reason
+    assert len(result.stdout) <= FAST.output_bytes + 100
+
+
+def test_invalid_utf8_output_is_kept_readable(marker):
+    result = check("import sys\nsys.stdout.buffer.write(b'\\xff\\xfe ok \\x80')\nsys.stderr.buffer.write(b'\\xc3')\n")
+    assert result.passed and "\ufffd" in result.stdout and " ok " in result.stdout
+
+
+def test_a_segfault_fails_with_its_signal(marker):
+    result = check("import ctypes\nctypes.string_at(0)\n")
+    assert not result.passed and result.reason == "killed by SIGSEGV"
+
+
+def test_nothing_reaches_a_listener_on_the_loopback(namespaced, marker):
+    with Listener() as listener:
+        program = (f"import socket\ntry:\n    s = socket.create_connection(('127.0.0.1', {listener.port}), timeout=1)\n"
+                   "    s.sendall(b'LEAK')\nexcept OSError as exc:\n    print('tcp', exc)\ntry:\n"
+                   "    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                   f"    udp.sendto(b'LEAK', ('127.0.0.1', {listener.udp_port}))\n"
+                   "except OSError as exc:\n    print('udp', exc)\n")
+        result = check(program)
+    assert result.passed
+    assert listener.connections == 0 and listener.received == b""
