@@ -4,6 +4,8 @@ and the first screen of a 10,000-sample run. Skipped, with the reason, where no 
 
 from __future__ import annotations
 
+import json
+
 import re
 import time
 from html.parser import HTMLParser
@@ -93,7 +95,10 @@ def test_keyboard_walks_the_list_and_the_address_opens_a_sample(browser, small_r
     assert code.text_content("#detail .verdict") == "wrong"
     assert "AssertionError" in code.text_content("#detail .reason")  # the sandbox's exit reason
     assert "assert add2(1) == 3" in code.text_content("#detail table.reference")  # the tests
-    assert "subprocess" in code.text_content("#detail table.timings")  # the isolation used
+    shown = code.text_content("#detail table.timings")
+    isolation = next(json.loads(line)["isolation"] for line in (small_run / "samples.jsonl").read_text().splitlines()
+                     if json.loads(line)["item_id"] == "c2")
+    assert isolation and isolation[:40] in shown  # the isolation used
     assert page.errors == [] and code.errors == []
 
 

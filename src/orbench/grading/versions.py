@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-SANDBOX_VERSION = "sandbox-1"
+SANDBOX_VERSION = "sandbox-2"  # 2: a pass needs the harness's evidence token; namespaces (issue 12)
 
 G = TypeVar("G", bound=Callable[..., Any])
 
