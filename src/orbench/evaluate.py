@@ -22,7 +22,7 @@ from .progress import make_progress
 from .results import INDEX_FILE, Performance, Provenance, RunIndex, RunSummary
 from .rundir import prepare_output_dir
 from .runner import Run, base_provenance, sandbox_info
-from .store import LocalModel, pull
+from .store import LocalModel, pull, verified_here
 from .suites import Suite
 from .units import split_csv
 
@@ -118,6 +118,16 @@ def default_output(label: str) -> Path:
     return Path("results") / f"{stamp}-{label.replace(':', '-').replace('/', '--')}"
 
 
+def too_many_errors(summaries: list[RunSummary], max_error_rate: float) -> str | None:
+    """Why the run cannot be trusted (more infrastructure errors than `max_error_rate`), else None."""
+    samples = sum(s.samples_done for s in summaries)
+    errors = sum(s.errors for s in summaries)
+    if not samples or errors / samples <= max_error_rate:
+        return None
+    return (f"{errors} of {samples} samples failed with infrastructure errors ({errors / samples:.1%} > "
+            f"{max_error_rate:.1%}); the results cannot be trusted")
+
+
 def windowed(suites: list[Suite], since: date | None, until: date | None) -> list[Suite]:
     """Dated suites restricted to [since, until]; a window with no dated suite to apply to is a mistake."""
     if since is None and until is None:
@@ -191,9 +201,36 @@ def resolve_file(ref: ModelRef, opts: RunOptions) -> LocalModel | None:
 
 
 def run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions) -> RunSummary:
-    """Pull (or check against the lock), load, run and grade; resumes if `out` holds this plan."""
+    """Pull (or check against the lock), load, run and grade; resumes if `out` holds this plan. A run
+    that fails before writing any sample removes the folder it created."""
     generation = generation_for(ref, opts)  # the flags are checked before any download
+    created = not out.exists()
     prepare_output_dir(out)  # before any model work starts
+    try:
+        return _run_model(ref, suites, out, opts, generation)
+    except Exception:
+        if created:
+            remove_if_empty(out)
+        raise
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Delete a run folder that holds no sample: only the files a run writes first, nothing else."""
+    samples = folder / "samples.jsonl"
+    if samples.exists() and samples.stat().st_size:
+        return
+    ours = {"plan.json", "summary.json", "run.log", "samples.jsonl", ".orbench.lock"}
+    try:
+        if any(p.name not in ours for p in folder.iterdir()):
+            return
+        for p in folder.iterdir():
+            p.unlink()
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions, generation: Generation) -> RunSummary:
     sandbox_info(suites, Limits(isolation=opts.sandbox), 1)  # --sandbox strict refuses before any download
     local = resolve_file(ref, opts)
     if local is not None and ref.entry is None:
@@ -253,6 +290,7 @@ def add_file(provenance: Provenance, local: LocalModel) -> None:
     provenance.source, provenance.repo, provenance.revision = local.source, local.repo, local.revision
     provenance.derived_from, provenance.filename = local.derived_from, local.filename
     provenance.parts = [p.filename for p in local.parts]
+    provenance.file_verified = verified_here(local)
 
 
 @dataclass

@@ -71,6 +71,64 @@ def trained_context(meta: dict[str, Any]) -> int | None:
 
 _SKIPPED = object()
 
+# ggml type -> (elements per block, bytes per block), for the types whose layout is fixed and common
+# (ggml.h / ggml-common.h); a tensor of another type is checked by its offset alone.
+GGML_BLOCKS = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 36),
+               10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),
+               24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 30: (1, 2)}
+MAX_COUNT = 1 << 20  # tensors or metadata keys; real models have hundreds to a few thousand
+
+
+def check_structure(path: Path) -> None:
+    """Fail with one clear line unless `path` is a whole GGUF file: the magic bytes, a version this
+    reads (2 or 3), plausible tensor and key counts, a header that parses to its end, and a file long
+    enough for every tensor the header declares."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            end, data_start = _layout(fh, path)
+    except OSError as exc:
+        raise OrbenchError(f"cannot read model file {path}: {exc.strerror}") from None
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise OrbenchError(f"corrupt GGUF header in {path}: {exc}") from None
+    if data_start + end > size:
+        raise OrbenchError(f"truncated GGUF file: {path} has {size} bytes, its header declares "
+                           f"{data_start + end}")
+
+
+def _layout(fh: BinaryIO, path: Path) -> tuple[int, int]:
+    """(end of the last tensor's data relative to the data section, where the data section starts)."""
+    if fh.read(4) != b"GGUF":
+        raise OrbenchError(f"not a GGUF file (bad magic bytes): {path}")
+    version, = _unpack(fh, "<I")
+    if version not in (2, 3):
+        raise OrbenchError(f"GGUF version {version} is not one this orbench reads (2 or 3): {path}")
+    tensors, keys = _unpack(fh, "<QQ")
+    if tensors > MAX_COUNT or keys > MAX_COUNT:
+        raise OrbenchError(f"corrupt GGUF header in {path}: {tensors} tensors and {keys} keys")
+    alignment = 32
+    for _ in range(keys):
+        key = _string(fh)
+        kind, = _unpack(fh, "<I")
+        value = _value(fh, kind)
+        if key == "general.alignment" and isinstance(value, int) and value > 0:
+            alignment = value
+    end = 0
+    for _ in range(tensors):
+        _string(fh)
+        dims, = _unpack(fh, "<I")
+        if dims > 8:
+            raise ValueError(f"a tensor with {dims} dimensions")
+        shape = _unpack(fh, f"<{dims}Q") if dims else ()
+        kind, offset = _unpack(fh, "<IQ")
+        elements = 1
+        for n in shape:
+            elements *= n
+        block = GGML_BLOCKS.get(kind)
+        end = max(end, offset + (elements // block[0] * block[1] if block else 0))
+    data_start = -(-fh.tell() // alignment) * alignment
+    return end, data_start
+
 
 def _unpack(fh: BinaryIO, fmt: str) -> tuple[Any, ...]:
     size = struct.calcsize(fmt)

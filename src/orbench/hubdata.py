@@ -31,6 +31,7 @@ from .errors import OrbenchError
 from .files import write_json_atomic
 from .hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
 from .paths import cache_root
+from .units import shorten
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -309,7 +310,7 @@ def _http_error(source: DataSource, name: str, exc: Exception) -> OrbenchError:
 
 
 def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return shorten(str(exc), 300) or type(exc).__name__
 
 
 def is_on_disk(source: DataSource) -> bool:

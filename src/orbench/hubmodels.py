@@ -157,13 +157,13 @@ def list_repo(repo: str, revision: str = "main") -> RepoListing:
     return RepoListing(repo=repo, revision=info.sha or revision, models=tuple(group_models(files)))
 
 
-def pull_hub_model(ref: ModelRef, target_dir: Path | None, revision: str) -> LocalModel:
+def pull_hub_model(ref: ModelRef, target_dir: Path | None, revision: str, force: bool = False) -> LocalModel:
     """Download every part of the model `ref` names, at the commit `revision` points at, sha256-checked."""
     assert ref.repo is not None
     listing = list_repo(ref.repo, revision)
     chosen = pick_model(listing, ref.tag)
     log.info("%s: %s at %s", ref.label, chosen.describe(), listing.revision[:12])
-    paths = [_download(listing, part, target_dir) for part in chosen.parts]
+    paths = [_download(listing, part, target_dir, force) for part in chosen.parts]
     parts, combined = _verify(listing.repo, chosen.parts, paths)
     check_gguf(paths[0])
     return LocalModel(name=ref.name, quant=chosen.quant, path=paths[0], sha256=combined,
@@ -171,7 +171,7 @@ def pull_hub_model(ref: ModelRef, target_dir: Path | None, revision: str) -> Loc
                       filename=chosen.name, parts=parts if len(parts) > 1 else [])
 
 
-def _download(listing: RepoListing, part: RepoFile, target_dir: Path | None) -> Path:
+def _download(listing: RepoListing, part: RepoFile, target_dir: Path | None, force: bool = False) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -179,6 +179,7 @@ def _download(listing: RepoListing, part: RepoFile, target_dir: Path | None) -> 
         return Path(hf_hub_download(
             listing.repo, part.name, revision=listing.revision, endpoint=endpoint(),
             etag_timeout=HUB_TIMEOUT, cache_dir=cache_dir(), local_dir=str(target_dir) if target_dir else None,
+            force_download=force,
         ))
     except network_errors() as exc:
         raise HubUnreachable(_short(exc)) from None

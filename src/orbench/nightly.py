@@ -14,7 +14,7 @@ from typing import Any
 from .catalog import load_catalog
 from .config import Config, RunSection, load_config
 from .errors import EXIT_INFRA, EXIT_OK, OrbenchError
-from .evaluate import Batch, RunOptions, run_many
+from .evaluate import Batch, RunOptions, run_many, too_many_errors
 from .gate import GateResult, run_gate
 from .lockfile import LockFile, read_lock, write_lock
 from .results import RunSummary
@@ -77,9 +77,10 @@ def run_config(path: Path, base_options: RunOptions | None = None, output: Path 
                         night / "summary.md", fail_underpowered=g.fail_underpowered)
         code = gate.exit_code
     else:
-        samples = sum(s.samples_done for s in summaries.values())
-        errors = sum(s.errors for s in summaries.values())
-        code = EXIT_INFRA if samples and errors / samples > g.max_error_rate else EXIT_OK
+        too_many = too_many_errors(list(summaries.values()), g.max_error_rate)
+        code = EXIT_INFRA if too_many else EXIT_OK
+        if too_many:
+            notes.append(too_many)
     nights.finish_night(night, code)
     removed: list[Path] = []
     history_md = None

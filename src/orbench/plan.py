@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .backends import GenerationRequest
+from .errors import OrbenchError
 from .catalog import Generation
 from .grading.sandbox import Limits
 from .suites import Suite, prompt_set_hash, select
@@ -117,6 +118,8 @@ def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
     parts = []
     for suite in spec.suites:
         items = select(suite.load(spec.seed), spec.limit, spec.seed)
+        if not items:
+            raise OrbenchError(f"suite '{suite.name}' has no items", hint="check its file or folder")
         parts.append(SuitePlan(suite, items, shard_slice(build_requests(suite, items, spec), shard)))
     plan = Plan(model=model, quant=quant, sha256=sha256, seed=spec.seed, samples=spec.samples, limit=spec.limit,
                 sampler=spec.generation, suites={p.suite.name: prompt_set_hash(p.items) for p in parts},

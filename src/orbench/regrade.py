@@ -26,6 +26,7 @@ from .backends import Completion, GenerationRequest
 from .compare import LoadedRun, load_runs
 from .errors import OrbenchError
 from .files import read_model, write_json_atomic
+from .rundir import FolderLock
 from .grading import GradeContext
 from .plan import Plan, RunSpec
 from .progress import NoProgress, Progress
@@ -88,8 +89,9 @@ def regrade_run(run: LoadedRun, extra_suites: list[Suite], dry_run: bool = False
         progress.stop()
     if not dry_run:
         records = [replaced.get(r.id, r) for r in run.records]
-        _write_samples(run.folder / "samples.jsonl", records)
-        write_json_atomic(run.folder / "summary.json", _summary(run.summary, plan, records, changes))
+        with FolderLock(run.folder):  # not while a run (or another regrade) writes this folder
+            _write_samples(run.folder / "samples.jsonl", records)
+            write_json_atomic(run.folder / "summary.json", _summary(run.summary, plan, records, changes))
     return RunRegrade(label=run.label, folder=str(run.folder), suites=changes, written=not dry_run)
 
 

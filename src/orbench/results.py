@@ -123,6 +123,9 @@ class Provenance(BaseModel):
     derived_from: str | None = None
     filename: str | None = Field(default=None, description="the file within the Hub repo (a split model's first part)")
     parts: list[str] = Field(default=[], description="a split model's parts in order; sha256 is of them concatenated")
+    file_verified: bool | None = Field(default=None, description="True: the model file's sha256 was computed in "
+                                       "this run; False: it was checked when pulled and its size and modification "
+                                       "time are unchanged since")
     locked: bool = False
     overrides: dict[str, Any] = Field(default={}, description="settings given on the command line over the config's")
     backend: BackendInfo
@@ -210,10 +213,17 @@ class SampleLog:
         self._fh.flush()
 
     def close(self) -> None:
-        if not self._fh.closed:
+        """Flush, sync and close; the file is closed even when flushing fails (a full disk)."""
+        if self._fh.closed:
+            return
+        try:
             self._fh.flush()
             os.fsync(self._fh.fileno())
-            self._fh.close()
+        finally:
+            try:
+                self._fh.close()
+            except OSError:  # the unwritten tail is lost; resume repairs a half-written last line
+                pass
 
     def __enter__(self) -> "SampleLog":
         return self

@@ -2,15 +2,20 @@
 
 Running a plan into a folder that already holds some of its samples resumes it: the plan on
 disk must match, the samples on disk are kept (a half-written last line is repaired), and the
-machine time of earlier sessions is carried over from their last summary.
+machine time of earlier sessions is carried over from their last summary. One run at a time holds a
+folder (`FolderLock`): a second process is refused at once, naming the first; the lock of a process
+that died is taken over with a warning.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
+from types import TracebackType
 
 from .errors import OrbenchError
 from .files import read_model, write_json_atomic
@@ -30,6 +35,59 @@ def prepare_output_dir(path: Path) -> Path:
     except OSError as exc:
         raise OrbenchError(f"output folder is not writable: {path} ({exc.strerror})") from None
     return path
+
+
+class FolderLock:
+    """An exclusive lock on a run folder (`.orbench.lock`, flock'ed): released when the run ends or its
+    process dies, so a lock left by a killed run never blocks the next one."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / ".orbench.lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> "FolderLock":
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): runs are not guarded against each other
+            return self
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OrbenchError(f"cannot lock {self.path.parent} ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise OrbenchError(f"another orbench run ({holder}) is using {self.path.parent}",
+                               hint="wait for it to finish, or use another --output") from None
+        previous = _holder(fd, quiet=True)
+        if previous:
+            log.warning("took over %s from a run that ended without releasing it (%s)", self.path.parent, previous)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "started_at": datetime.now(timezone.utc)
+                                 .isoformat(timespec="seconds")}).encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+                self.path.unlink(missing_ok=True)
+            except OSError:
+                pass
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
+
+
+def _holder(fd: int, quiet: bool = False) -> str:
+    """'pid N, started at T' of whoever wrote the lock file last ('' / 'unknown' when empty or unreadable)."""
+    try:
+        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        return f"pid {data['pid']}, started at {data['started_at']}" if data else ""
+    except (OSError, ValueError, KeyError, TypeError):
+        return "" if quiet else "pid unknown"
 
 
 class RunFolder:
@@ -64,18 +122,23 @@ class RunFolder:
                 kept[record.id] = record
         return kept, warning
 
-    def time_before(self) -> tuple[float, dict[str, float]]:
-        """Machine time already spent by earlier sessions of this plan, in all and per suite, from their
-        last summary.json (a hard kill loses the time since that summary was written)."""
+    def before(self) -> tuple[float, dict[str, float], int]:
+        """What earlier sessions of this plan recorded in their last summary.json: machine time in all
+        and per suite (a hard kill loses the time since that summary was written), and the most
+        sequences decoded together (N), so a resumed run reports the N of the whole run."""
         if not self.summary_file.exists():
-            return 0.0, {}
+            return 0.0, {}, 0
         try:
             before = read_summary(self.summary_file)
         except OrbenchError as exc:
             log.warning("earlier machine time not carried over: %s", exc)
-            return 0.0, {}
-        total = (before.performance.wall_seconds or 0.0) if before.performance else 0.0
-        return total, {s.suite: s.wall_seconds for s in before.suites if s.wall_seconds}
+            return 0.0, {}, 0
+        perf = before.performance
+        total = (perf.wall_seconds or 0.0) if perf else 0.0
+        return total, {s.suite: s.wall_seconds for s in before.suites if s.wall_seconds}, (perf.parallel or 0) if perf else 0
+
+    def lock(self) -> FolderLock:
+        return FolderLock(self.path)
 
     def sample_log(self) -> SampleLog:
         return SampleLog(self.samples_file)

@@ -9,6 +9,7 @@ the completions came. The plan (`plan.py`), the folder and resume (`rundir.py`) 
 
 from __future__ import annotations
 
+import errno
 import logging
 import platform
 import sys
@@ -51,6 +52,7 @@ class Run:
         self.tally = Tally(planned=self.plan.requests)
         self.summaries: list[SuiteSummary] = []
         self.warnings: list[str] = []
+        self._writing = "plan.json"  # the file being written, named if a write fails
         self.sandbox: SandboxInfo | None = None
 
     def execute(self) -> RunSummary:
@@ -58,8 +60,16 @@ class Run:
         if warning:  # once per run: the sandbox is weaker than a full one
             self.warnings.append(warning)
             log.warning(warning)
+        with self.folder.lock():
+            try:
+                return self._execute()
+            except OSError as exc:  # disk full or another write error: one line, and the run can resume
+                raise self._write_failed(exc) from None
+
+    def _execute(self) -> RunSummary:
+        self._writing = "plan.json"
         if self.folder.claim(self.plan):
-            self.tally.wall_before, self.tally.suite_wall_before = self.folder.time_before()
+            self.tally.wall_before, self.tally.suite_wall_before, self.tally.parallel = self.folder.before()
         kept, warning = self.folder.kept_samples({r.id for part in self.parts for r in part.requests})
         if warning:
             self.warnings.append(warning)
@@ -80,6 +90,17 @@ class Run:
                 self.progress.stop()
         return self._write("complete")
 
+    def _write_failed(self, exc: OSError) -> OrbenchError:
+        """The one-line error for a failed write; the summary is marked interrupted if it still can be."""
+        what = self._writing
+        try:
+            self._write("interrupted")
+        except OSError:
+            pass
+        reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc)).lower()
+        return OrbenchError(f"{reason} while writing {what} in {self.folder.path}; finished samples are kept, "
+                            "free space (or fix the folder) and run the same command to resume")
+
     def _run_suite(self, part: SuitePlan, samples: SampleLog, kept: dict[str, SampleRecord]) -> None:
         started = time.perf_counter()
         records = [kept[r.id] for r in part.requests if r.id in kept]
@@ -90,6 +111,7 @@ class Run:
         self.progress.start(part.suite.name, len(part.requests))
 
         def keep(record: SampleRecord) -> None:
+            self._writing = "samples.jsonl"
             samples.append(record)
             records.append(record)
             self.tally.add(record)
@@ -151,7 +173,9 @@ class Run:
                              samples_done=self.tally.done, samples_planned=self.tally.planned,
                              errors=self.tally.errors, performance=self._performance(), sandbox=self.sandbox,
                              notes=notes)
+        writing, self._writing = self._writing, "summary.json"
         self.folder.write_summary(summary)
+        self._writing = writing
         return summary
 
     def _performance(self) -> Performance | None:

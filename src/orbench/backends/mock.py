@@ -1,8 +1,9 @@
 """A scripted backend for tests: replies are queued per item id, no model involved.
 
 A script maps an item id (or "*" for any item) to a reply or a list of replies, one per sample
-(the last one repeats). Two replies are special: "!error" returns an infrastructure error and
-"!interrupt" raises KeyboardInterrupt, as a user's Ctrl-C would.
+(the last one repeats). Three replies are special: "!error" returns an infrastructure error,
+"!interrupt" raises KeyboardInterrupt, as a user's Ctrl-C would, and "!sleep S" waits S seconds
+before answering (a slow model, for tests of concurrent runs).
 
 $ORBENCH_MOCK_SPEED="RATE,JITTER,SEED" makes it report generation timings: each completion is
 generated at RATE tokens/s times a uniform factor in [1-JITTER, 1+JITTER], drawn from SEED and the
@@ -66,6 +67,9 @@ class MockBackend:
             if reply == "!error":
                 yield error_completion(request, "mock infrastructure error")
                 continue
+            if reply.startswith("!sleep "):
+                time.sleep(float(reply.split()[1]))
+                reply = DEFAULT_REPLY
             started = time.perf_counter()
             words = reply.split()
             truncated = len(words) > request.max_tokens

@@ -18,6 +18,7 @@ def pull(
     dir: Annotated[Optional[Path], typer.Option("--dir", help="Place the model file here instead of the HF cache.")] = None,
     revision: Annotated[Optional[str], typer.Option(help="Hub revision (branch, tag or commit) of the model to pin.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Download the model again even if the file is on disk.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Compute the sha256 of a model file on disk again, even if its size and time are unchanged since it was checked.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Download a GGUF model from the Hugging Face Hub (sha256-checked) into the HF cache, and/or the data
@@ -44,20 +45,20 @@ def pull(
         raise OrbenchError("name a model, or benchmarks with --suite", hint="e.g. orbench pull --suite gsm8k")
     out: dict[str, object] = {}
     if model is not None:
-        out["model"] = _pull_model(model, dir, revision, force, json_out)
+        out["model"] = _pull_model(model, dir, revision, force, verify, json_out)
     if suite is not None:
         out["suites"] = _pull_suites(suite, json_out)
     if json_out:
         print_json(out if suite is not None else out["model"])
 
 
-def _pull_model(model: str, dir: Path | None, revision: str | None, force: bool, quiet: bool) -> object:
+def _pull_model(model: str, dir: Path | None, revision: str | None, force: bool, verify: bool, quiet: bool) -> object:
     from ..catalog import load_catalog
     from ..store import pull as pull_model
     from ..units import human_size
 
     ref = load_catalog().resolve(model)
-    local = pull_model(ref, target_dir=dir, revision=revision, force=force)
+    local = pull_model(ref, target_dir=dir, revision=revision, force=force, verify=verify)
     if not quiet:
         origin = local.repo if local.source != "local" else "local file"
         print(f"{ref.label}: {local.path}\n  {human_size(local.size)}, sha256 {local.sha256}, from {origin}"

@@ -30,7 +30,7 @@ def run(
     chat_template: Annotated[Optional[str], typer.Option(help="A Jinja chat template, or a file holding one, in place of the GGUF's (in-process llama.cpp only).")] = None,
     n_gpu_layers: GpuLayersOpt = 0,
     threads: ThreadsOpt = None,
-    ctx: Annotated[Optional[int], typer.Option(help="Context size per sequence in tokens (default: the model's).", min=256)] = None,
+    ctx: Annotated[Optional[int], typer.Option(help="Context size per sequence in tokens, at least 256 (default: the model's).", min=256)] = None,
     parallel: Annotated[Optional[int], typer.Option(help="Sequences decoded together (default: chosen from --ctx and the requests); 1: the sequential reference backend.", min=1)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/TIME-MODEL). Running again into the same folder resumes.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")] = None,
@@ -38,6 +38,7 @@ def run(
     since: Annotated[Optional[str], typer.Option(help="Dated suites (livecodebench): only items dated on or after YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Dated suites: only items dated on or before YYYY-MM-DD.")] = None,
     keep: Annotated[Optional[int], typer.Option(help="With --config: keep the newest N nights under the output, delete older ones (never the baseline).", min=1)] = None,
+    max_error_rate: Annotated[float, typer.Option(help="Exit 3 when more than this share of samples failed with infrastructure errors (with --config: [gate] max_error_rate).", min=0.0, max=1.0)] = 0.05,
     backend: Annotated[str, typer.Option(help="llama.cpp (in-process), or openai: an OpenAI-compatible server at --base-url.")] = "llama.cpp",
     base_url: Annotated[Optional[str], typer.Option(help="The server's API root, e.g. http://127.0.0.1:8080/v1 (implies --backend openai).", rich_help_panel=SERVER)] = None,
     api_key_env: Annotated[Optional[str], typer.Option(help="Environment variable that holds the server's API key (the key is never printed or stored).", rich_help_panel=SERVER)] = None,
@@ -107,16 +108,18 @@ def run(
             from ..errors import OrbenchError
 
             raise OrbenchError("--keep applies to nightly runs: use it with --config")
-        _run(model, quant, suite, output, opts, json_out)
+        raise typer.Exit(_run(model, quant, suite, output, opts, json_out, max_error_rate))
     except KeyboardInterrupt:
         print("interrupted: finished samples are kept; run the same command again to resume", file=sys.stderr)
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def _run(model: str | None, quant: str | None, suite: str, output: Path | None, opts: Any, json_out: bool) -> None:
+def _run(model: str | None, quant: str | None, suite: str, output: Path | None, opts: Any, json_out: bool,
+         max_error_rate: float) -> int:
     from ..catalog import load_catalog
     from ..errors import OrbenchError
-    from ..evaluate import Batch, default_output, ladder_refs, resolve_ref, run_many, run_model
+    from ..errors import EXIT_INFRA, EXIT_OK
+    from ..evaluate import Batch, default_output, ladder_refs, resolve_ref, run_many, run_model, too_many_errors
     from ..suites import parse_suites
     from .tables import print_summary
 
@@ -130,19 +133,26 @@ def _run(model: str | None, quant: str | None, suite: str, output: Path | None, 
         summary = run_model(ref, suites, out, opts)
         if json_out:
             print_json(summary.model_dump(mode="json"))
-            return
-        print_summary(summary)
-        print(f"results: {out}/summary.json, {out}/samples.jsonl")
-        return
-    refs = ladder_refs(catalog, model, quant)
-    base = output or default_output(f"{refs[0].name}-ladder")
-    summaries = run_many(Batch("ladder", refs, base, model=refs[0].name), suites, opts)
-    if json_out:
-        print_json({q: s.model_dump(mode="json") for q, s in summaries.items()})
-        return
-    for s in summaries.values():
-        print_summary(s)
-    print(f"results: {base} (compare them with: orbench compare {base})")
+        else:
+            print_summary(summary)
+            print(f"results: {out}/summary.json, {out}/samples.jsonl")
+        summaries = [summary]
+    else:
+        refs = ladder_refs(catalog, model, quant)
+        base = output or default_output(f"{refs[0].name}-ladder")
+        by_quant = run_many(Batch("ladder", refs, base, model=refs[0].name), suites, opts)
+        if json_out:
+            print_json({q: s.model_dump(mode="json") for q, s in by_quant.items()})
+        else:
+            for s in by_quant.values():
+                print_summary(s)
+            print(f"results: {base} (compare them with: orbench compare {base})")
+        summaries = list(by_quant.values())
+    too_many = too_many_errors(summaries, max_error_rate)
+    if too_many:
+        print(f"error: {too_many} (exit 3; --max-error-rate sets the limit)", file=sys.stderr)
+        return EXIT_INFRA
+    return EXIT_OK
 
 
 CONFIG_FLAGS = {"suite": "suites", "limit": "limit", "samples": "samples", "seed": "seed", "max_tokens": "max_tokens",
@@ -168,6 +178,8 @@ def _overrides(context: typer.Context) -> dict[str, Any]:
     if windowed:
         raise OrbenchError(f"{' and '.join(windowed)} cannot be combined with --config",
                            hint="a config has no date window yet; run the dated suite without --config")
+    if given("max_error_rate"):
+        raise OrbenchError("--max-error-rate cannot be combined with --config", hint="set [gate] max_error_rate in it")
     out = {key: context.params[name] for name, key in CONFIG_FLAGS.items() if given(name)}
     if "suites" in out:
         out["suites"] = split_csv(out["suites"])

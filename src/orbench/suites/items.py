@@ -92,7 +92,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[Item, str]]:
         try:
             yield Item.model_validate(json.loads(line)), where
         except json.JSONDecodeError as exc:
-            raise OrbenchError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+            raise OrbenchError(f"{where}: malformed JSON: {exc.msg} (column {exc.colno})") from None
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "item"
