@@ -199,3 +199,23 @@ def test_a_run_that_fails_before_any_sample_removes_the_folder_it_made(tmp_path,
     (mine / "notes.txt").write_text("keep me")
     assert cli("run", "--backend", "mock", "-s", "math500", "-o", mine, "-q").exit_code == 2
     assert (mine / "notes.txt").read_text() == "keep me"  # a folder it did not make is never removed
+
+
+def test_missing_samples_and_a_lock_without_sha256_are_one_line_errors(items, tmp_path, mock_script):
+    mock_script({"*": "\\boxed{2}"})
+    assert cli("run", "--backend", "mock", "-s", items, "-o", tmp_path / "run", "-q").exit_code == 0
+    (tmp_path / "run" / "samples.jsonl").unlink()
+    for args in (("compare", tmp_path / "run"), ("compare", tmp_path / "run", "--baseline", tmp_path / "run")):
+        result = cli(*args)
+        assert result.exit_code == 2 and "samples.jsonl" in one_error_line(result)
+    config = tmp_path / "orbench.toml"
+    config.write_text(f'[run]\nsuites = ["{items}"]\n[[models]]\nname = "smollm2-135m"\nquants = ["Q4_1"]\n')
+    (tmp_path / "orbench.lock").write_text(json.dumps({"schema_version": 1, "created_at": "x", "config": "orbench.toml",
+                                                       "files": {"smollm2-135m:Q4_1": {"source": "hub"}}}))
+    result = cli("run", "--config", config, "--backend", "mock", "-q")
+    assert result.exit_code == 2 and "sha256: Field required" in one_error_line(result)
+
+
+def test_a_context_below_256_says_the_limit():
+    result = cli("run", "--backend", "mock", "--ctx", "100")
+    assert result.exit_code == 2 and "256" in result.output and "Traceback" not in result.output
