@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -87,16 +87,24 @@ def read_model(path: Path, model: type[M]) -> M:
     return parse_model(read_text(path), model, str(path))
 
 
-def write_json_atomic(path: Path, data: BaseModel | dict) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it."""
-    text = data.model_dump_json(indent=2) if isinstance(data, BaseModel) else json.dumps(data, indent=2)
+def write_atomic(path: Path, pieces: Iterable[str]) -> int:
+    """Write the text pieces to a temporary file beside `path`, fsync, then rename it over `path`;
+    returns the size in bytes. On any failure the temporary file is removed and the error raised."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+            for piece in pieces:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return path.stat().st_size
+
+
+def write_json_atomic(path: Path, data: BaseModel | dict) -> None:
+    """A JSON file written in one step (see write_atomic)."""
+    text = data.model_dump_json(indent=2) if isinstance(data, BaseModel) else json.dumps(data, indent=2)
+    write_atomic(path, (text, "\n"))

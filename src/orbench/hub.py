@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 HUB_TIMEOUT = 10.0  # seconds for metadata calls; a Hub that does not answer is "unreachable"
 
@@ -37,6 +38,29 @@ def network_errors() -> tuple[type[BaseException], ...]:
             if isinstance(cls, type) and issubclass(cls, BaseException):
                 errors.append(cls)
     return tuple(errors)
+
+
+class HubUnreachable(Exception):
+    """The Hub (or $HF_ENDPOINT) did not answer; a mirror or a local copy may still serve."""
+
+
+def model_info(repo: str, revision: str) -> Any:
+    """One metadata call for a model repo at a revision, with its files' sizes and LFS sha256:
+    OrbenchError for a missing repo or revision or another HTTP error, HubUnreachable without a Hub."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+
+    from .errors import OrbenchError
+    from .units import shorten
+
+    try:
+        return HfApi(endpoint=endpoint()).model_info(repo, revision=revision, files_metadata=True, timeout=HUB_TIMEOUT)
+    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
+        raise OrbenchError(f"{repo}@{revision}: {shorten(str(exc))}") from None
+    except network_errors() as exc:
+        raise HubUnreachable(shorten(str(exc)) or type(exc).__name__) from None
+    except HfHubHTTPError as exc:
+        raise OrbenchError(f"Hub error for {repo}: {shorten(str(exc))}") from None
 
 
 def discard(path: Path) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from .catalog import ModelRef, quant_from_filename
 from .errors import OrbenchError
-from .hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
-from .store import FilePart, HubUnreachable, LocalModel, _short, check_gguf
+from .hub import HUB_TIMEOUT, HubUnreachable, cache_dir, discard, endpoint, model_info, network_errors
+from .store import FilePart, LocalModel, _short, check_gguf
 from .units import human_size
 
 log = logging.getLogger(__name__)
@@ -141,18 +141,7 @@ def available(models: list[RepoModel]) -> str:
 
 def list_repo(repo: str, revision: str = "main") -> RepoListing:
     """List a repo's GGUF models at `revision` (pinned to its commit), with sizes and LFS sha256."""
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
-
-    try:
-        info = HfApi(endpoint=endpoint()).model_info(repo, revision=revision, files_metadata=True,
-                                                         timeout=HUB_TIMEOUT)
-    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
-        raise OrbenchError(f"{repo}@{revision}: {_short(exc)}") from None
-    except network_errors() as exc:
-        raise HubUnreachable(_short(exc)) from None
-    except HfHubHTTPError as exc:
-        raise OrbenchError(f"Hub error for {repo}: {_short(exc)}") from None
+    info = model_info(repo, revision)
     files = [RepoFile(s.rfilename, s.size, s.lfs.sha256 if s.lfs else None) for s in info.siblings or []]
     return RepoListing(repo=repo, revision=info.sha or revision, models=tuple(group_models(files)))
 

@@ -25,7 +25,7 @@ from .aggregate import graded_with, summarize_suite
 from .backends import Completion, GenerationRequest
 from .compare import LoadedRun, load_runs
 from .errors import OrbenchError
-from .files import read_model, write_json_atomic
+from .files import read_model, write_atomic, write_json_atomic
 from .rundir import FolderLock
 from .grading import GradeContext
 from .plan import Plan, RunSpec
@@ -205,20 +205,10 @@ def _summary(before: RunSummary, plan: Plan, records: list[SampleRecord], change
 
 def _write_samples(path: Path, records: list[SampleRecord]) -> None:
     """Replace samples.jsonl in one step (temporary file, fsync, rename)."""
-    tmp = path.with_name(f".{path.name}.regrade")
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(record.model_dump_json() + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, (record.model_dump_json() + "\n" for record in records))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OrbenchError(f"cannot rewrite {path}: {exc.strerror}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _now() -> str:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
 from .errors import OrbenchError
-from .hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
+from .hub import HUB_TIMEOUT, HubUnreachable, cache_dir, discard, endpoint, model_info, network_errors
 from .lockfile import LockEntry
 from .paths import cache_root
 from .units import shorten
@@ -82,10 +82,6 @@ class LocalModel(BaseModel):
                 while block := fh.read(1 << 20):
                     digest.update(block)
         return digest.hexdigest()
-
-
-class HubUnreachable(Exception):
-    """The Hub (or $HF_ENDPOINT) did not answer; a mirror may still serve the file."""
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -273,18 +269,7 @@ class HubFile:
 
 def hub_file(entry: ModelEntry, quant: str, revision: str) -> HubFile:
     """Which file of the repo holds `quant`, at which commit, with which sha256 (one metadata call)."""
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
-
-    try:
-        info = HfApi(endpoint=endpoint()).model_info(entry.repo, revision=revision, files_metadata=True,
-                                                         timeout=HUB_TIMEOUT)
-    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
-        raise OrbenchError(f"{entry.repo}@{revision}: {_short(exc)}") from None
-    except network_errors() as exc:
-        raise HubUnreachable(_short(exc)) from None
-    except HfHubHTTPError as exc:
-        raise OrbenchError(f"Hub error for {entry.repo}: {_short(exc)}") from None
+    info = model_info(entry.repo, revision)
     siblings = {s.rfilename: s for s in info.siblings or []}
     matches = match_quant_file(list(siblings), quant)
     if not matches:

@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 from ..compare import LoadedRun, load_runs
 from ..errors import OrbenchError
+from ..files import write_atomic
 from .collect import Collected, ViewOptions, collect
 
 __all__ = ["ViewOptions", "ViewResult", "write_view", "default_output", "CHUNK_BYTES"]
@@ -121,17 +122,8 @@ def page(data: Collected, chunks: list[str]) -> Iterator[str]:
 
 def _write(path: Path, pieces: Iterator[str]) -> int:
     """Write atomically (temporary file, then rename); returns the size in bytes."""
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for piece in pieces:
-                fh.write(piece)
-        os.replace(tmp, path)
+        return write_atomic(path, pieces)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OrbenchError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path.stat().st_size
