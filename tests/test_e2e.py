@@ -73,7 +73,10 @@ def test_truncated_gguf_is_a_clear_error(embedded_model, tmp_path):
         broken.write_bytes(src.read(8 << 20))
     result = invoke("run", "-m", str(broken), "-s", "math", "--limit", "1", "-o", str(tmp_path / "o"))
     assert result.exit_code == 2
-    assert "could not load broken.Q4_1.gguf" in result.stderr and "Traceback" not in result.output
+    # caught by the structure check before llama.cpp is asked to load it: one line saying what is wrong
+    assert "truncated GGUF file" in result.stderr and "broken.Q4_1.gguf" in result.stderr
+    assert "its header declares" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
 
 
 def test_non_gguf_file_is_a_clear_error(tmp_path):

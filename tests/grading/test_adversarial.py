@@ -267,3 +267,25 @@ def test_nothing_reaches_a_listener_on_the_loopback(namespaced, marker):
         result = check(program)
     assert result.passed
     assert listener.connections == 0 and listener.received == b""
+
+
+def test_an_interpreter_installed_under_tmp_stays_visible_in_the_sandbox(namespaced, tmp_path_factory):
+    """A checkout (and its venv) in a temporary folder: the sandbox's private /tmp must not hide the
+    interpreter, or every program that starts `sys.executable` fails for the sandbox's sake."""
+    import subprocess
+    import venv
+
+    place = Path(tempfile.mkdtemp(dir="/tmp", prefix="orbench-venv-"))
+    try:
+        place.chmod(0o755)
+        venv.EnvBuilder(with_pip=False, symlinks=True).create(place / "venv")
+        python = str(place / "venv" / "bin" / "python")
+        program = ("import subprocess, sys\nprint(sys.executable)\n"
+                   "print(subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True,"
+                   " check=True).stdout.strip())\n")
+        result = run_python(program, FAST, python=python)
+        assert result.infra_error is None, result.reason
+        assert result.passed, result.stderr
+        assert result.stdout.split() == [python, "42"]
+    finally:
+        subprocess.run(["rm", "-rf", str(place)], check=False)

@@ -116,10 +116,13 @@ def launch(engine: str, folder: Folder, python: str, disk_bytes: int, max_pids: 
 def bwrap_args(folder: Folder, python: str, disk_bytes: int, env: dict[str, str], work: str) -> list[str]:
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
             "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    # the private /tmp first, so an interpreter installed under /tmp (a venv in a temporary checkout)
+    # is bound on top of it rather than hidden by it
+    args += ["--size", str(disk_bytes), "--tmpfs", "/tmp"]
     for path in exposed_paths(python):
         args += ["--symlink", os.readlink(path), path] if os.path.islink(path) else ["--ro-bind", path, path]
     args += ["--ro-bind", str(folder.input), INSIDE_INPUT, "--proc", "/proc", "--dev", "/dev"]
-    for place in ("/tmp", work, "/dev/shm"):
+    for place in (work, "/dev/shm"):
         args += ["--size", str(disk_bytes), "--tmpfs", place]
     args += ["--remount-ro", "/", "--chdir", work, "--clearenv"]
     for key, value in env.items():

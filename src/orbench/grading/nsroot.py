@@ -74,21 +74,27 @@ def make_root(ns: dict[str, Any]) -> None:
         raise RuntimeError("not in a new mount namespace; refusing to mount anything")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing below propagates to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    owner = f",uid={ns['uid']},gid={ns['gid']}" if ns.get("uid") is not None else ""
+    # the private /tmp first, so an interpreter installed under /tmp is exposed on top of it, not hidden
+    _private_tmpfs(root + "/tmp", ns["disk"], "1777", owner)
     for path in ns["system"]:
         expose(path, root + path)
     expose(ns["input"], root + "/run/orbench")
     _mkdir(root + "/proc")
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     make_dev(root)
-    owner = f",uid={ns['uid']},gid={ns['gid']}" if ns.get("uid") is not None else ""
-    for place, mode in (("/tmp", "1777"), (ns["work"], "0755"), ("/dev/shm", "1777")):
-        _mkdir(root + place)
-        _mount("tmpfs", root + place, "tmpfs", MS_NOSUID | MS_NODEV, f"size={ns['disk']},mode={mode}{owner}")
+    for place, mode in ((ns["work"], "0755"), ("/dev/shm", "1777")):
+        _private_tmpfs(root + place, ns["disk"], mode, owner)
     os.chdir(root)
     _call("pivot_root", b".", b".")  # the old root is stacked under the new one ...
     _call("umount2", b".", MNT_DETACH)  # ... and detached, so nothing of it stays reachable
     os.chdir("/")
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _private_tmpfs(target: str, size: int, mode: str, owner: str) -> None:
+    _mkdir(target)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode}{owner}")
 
 
 def expose(source: str, target: str) -> None:
