@@ -48,7 +48,8 @@ def test_bench_measures_each_batch_size(embedded_model):
 @pytest.mark.e2e
 def test_the_engine_stops_at_a_stop_string_while_sampling(embedded_model):
     from orbench.backends import GenerationRequest
-    from orbench.backends.batched import BatchedBackend, Prepared, _Engine
+    from orbench.backends.batched import BatchedBackend
+    from orbench.backends.engine import Engine, Prepared
 
     backend = BatchedBackend(embedded_model, n_ctx=512, n_threads=2, parallel=1)
     try:
@@ -56,10 +57,10 @@ def test_the_engine_stops_at_a_stop_string_while_sampling(embedded_model):
                                     min_p=0.0, repeat_penalty=1.0, seed=1,
                                     messages=[{"role": "user", "content": "Describe the sea in three sentences."}])
         prompt, _ = backend._prompt(request.messages)
-        free = next(iter(_Engine(backend, backend.context(1, 512), 1, [Prepared(request, prompt, [])]).run()))
+        free = next(iter(Engine(backend, backend.context(1, 512), 1, [Prepared(request, prompt, [])]).run()))
         assert len(free.text) > 20, free.text
         stop = free.text[len(free.text) // 2:len(free.text) // 2 + 4]
-        cut = next(iter(_Engine(backend, backend.context(1, 512), 1, [Prepared(request, prompt, [stop])]).run()))
+        cut = next(iter(Engine(backend, backend.context(1, 512), 1, [Prepared(request, prompt, [stop])]).run()))
         assert cut.text == free.text[:free.text.find(stop)]
         assert cut.finish_reason == "stop" and cut.completion_tokens < free.completion_tokens
     finally:

@@ -14,6 +14,8 @@ from typing import Any, Sequence
 from .errors import OrbenchError
 
 Entry = tuple[int, int, int, bool]  # (token, position, sequence id, wants logits)
+LLAMA_UBATCH = 512  # llama-cpp-python's default n_ubatch
+STUB_CELLS, STUB_BATCH = 256, 8  # llama.cpp's smallest context (it rounds n_ctx up to 256 cells)
 
 
 def _lib() -> Any:
@@ -62,14 +64,21 @@ class Model:
     """A loaded GGUF file: llama-cpp-python's `Llama` plus the low-level handles orbench needs."""
 
     def __init__(self, path: Path, n_ctx: int, n_threads: int | None = None, n_gpu_layers: int = 0, seed: int = 0,
-                 n_batch: int = 512, logits_all: bool = False, chat_template: str | None = None):
+                 n_batch: int = 512, logits_all: bool = False, chat_template: str | None = None,
+                 own_context: bool = True):
+        """`own_context=False`: `Llama`'s own context (the sequential backend's) is made at llama.cpp's
+        smallest size instead of `n_ctx` cells, for a caller that makes its contexts with `new_context`;
+        `base_context` then makes a full one only when it is asked for."""
         lib = _lib()
         self.path = Path(path)
+        self.n_ctx = n_ctx
         self.chat_template = chat_template  # replaces the GGUF's own when set
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        stub = not own_context
         try:
             self.llm = lib.Llama(
-                model_path=str(self.path), n_ctx=n_ctx, n_batch=n_batch, n_threads=self.n_threads,
+                model_path=str(self.path), n_ctx=STUB_CELLS if stub else n_ctx, n_batch=STUB_BATCH if stub else n_batch,
+                n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_gpu_layers=n_gpu_layers, seed=seed, logits_all=logits_all,
                 verbose=False,
                 # no flash attention: on CPU it decodes 16 sequences 13% faster, but its logits depend on
@@ -79,6 +88,12 @@ class Model:
         except (ValueError, RuntimeError, OSError) as exc:
             raise OrbenchError(f"llama.cpp could not load {self.path.name}: {exc} (corrupt or truncated GGUF?)") from None
         self.vocab = self.llm._model.vocab
+        # the parameters `Llama` gives its own context at full size: every further context starts from them
+        self.params = type(self.llm.context_params).from_buffer_copy(self.llm.context_params)
+        self.params.n_ctx = n_ctx
+        self.params.n_batch = min(n_ctx, n_batch)
+        self.params.n_ubatch = min(self.params.n_batch, LLAMA_UBATCH)
+        self._base: Context | None = None if stub else Context(self.llm._ctx, owned=False)
         if chat_template is not None:
             self.llm.chat_handler = self.chat_formatter().to_chat_handler()
 
@@ -132,22 +147,30 @@ class Model:
     # ------------------------------------------------------------ contexts and timing
 
     def base_context(self) -> "Context":
-        """The context `Llama` made at load time (the sequential backend's)."""
-        return Context(self.llm._ctx, owned=False)
+        """The sequential backend's context: the one `Llama` made at load time, or (`own_context=False`)
+        one made now with the same parameters, so that it evaluates exactly like it."""
+        if self._base is None:
+            self._base = self._context(self.params)
+        return self._base
 
-    def new_context(self, n_ctx: int, n_seq_max: int, min_batch: int) -> "Context":
-        """A further context on the same weights with one KV stream per sequence (attention cost stays
-        per sequence), `n_ctx` cells in all, batches of at least `min_batch` tokens."""
+    def new_context(self, n_ctx: int, n_seq_max: int, min_batch: int, unified: bool = False) -> "Context":
+        """A further context on the same weights with `n_ctx` cells in all, batches of up to `min_batch`
+        tokens or more, and either one KV stream per sequence (attention cost stays per sequence; llama.cpp
+        splits a batch into micro-batches of consecutive sequence ids with equal token counts) or one
+        KV cache shared by all (`unified`: any mix of sequences in one micro-batch, but attention
+        spans every sequence's cells)."""
+        params = type(self.params).from_buffer_copy(self.params)
+        params.n_ctx = n_ctx
+        params.n_seq_max = n_seq_max
+        params.kv_unified = unified
+        params.n_batch = max(params.n_batch, min_batch)
+        params.n_ubatch = max(params.n_ubatch, n_seq_max)  # a decode step of every sequence in one micro-batch
+        return self._context(params)
+
+    def _context(self, params: Any) -> "Context":
         from llama_cpp import _internals
         from llama_cpp._utils import suppress_stdout_stderr
 
-        base = self.llm.context_params
-        params = type(base).from_buffer_copy(base)
-        params.n_ctx = n_ctx
-        params.n_seq_max = n_seq_max
-        params.kv_unified = False
-        params.n_batch = max(params.n_batch, min_batch)
-        params.n_ubatch = max(params.n_ubatch, min_batch)
         with suppress_stdout_stderr(disable=False):
             return Context(_internals.LlamaContext(model=self.llm._model, params=params, verbose=False), owned=True)
 
@@ -182,6 +205,9 @@ class Model:
         return Sampler(s)
 
     def close(self) -> None:
+        if self._base is not None:
+            self._base.close()  # before its model
+            self._base = None
         self.llm.close()
 
 

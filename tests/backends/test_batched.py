@@ -1,5 +1,5 @@
 """The continuous-batching engine on the real embedded model: exactness at N = 1, determinism,
-shared prefill, and no context overflow."""
+shared prefill, prompts mixed into decode steps, one context, and no context overflow."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 
 from orbench.backends import GenerationRequest, create_backend
 from orbench.backends import batched
-from orbench.backends.batched import BatchedBackend, _Engine, auto_parallel
+from orbench.backends.batched import BatchedBackend, admission_order, auto_parallel
+from orbench.backends.engine import Engine, Prepared
 from orbench.catalog import load_catalog
 from orbench.suites import get_suite, select
 
@@ -54,24 +55,19 @@ def test_n4_is_deterministic_run_to_run(embedded_model, sequential):
     assert all(reason in ("stop", "length") for _, _, reason in first.values())
 
 
-def test_samples_of_one_item_share_one_prefill(embedded_model, monkeypatch):
-    calls = []
-    original = _Engine._prefill
-
-    def counting(self, slot, start=0):
-        calls.append(slot.request.item_id)
-        return original(self, slot, start)
-
-    monkeypatch.setattr(_Engine, "_prefill", counting)
+def test_samples_of_one_item_share_one_prefill(embedded_model):
     reqs = requests(samples=4, max_tokens=8)
-    backend = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=4)
-    out = texts(backend, reqs)
-    # 6 items x 4 samples: one prefill per item, plus one whenever a group had to be split because
-    # only some slots were free (its late members are prefilled again); without sharing it would be 24
-    assert len(out) == 24 and 6 <= len(calls) <= 9
+    out = {c.request_id: c for c in BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=4).generate(reqs)}
+    # 6 items x 4 samples: one prefill per item; a sample that found fewer free slots than its item's
+    # samples copies the prompt's cache from a running sample of its item and evaluates only the last
+    # two prompt tokens again; without sharing there would be 24 whole prefills
+    whole = [c for c in out.values() if c.prompt_eval_tokens and c.prompt_eval_tokens > 2]
+    assert len(out) == 24 and len(whole) == 6
+    assert {c.prompt_eval_tokens for c in out.values() if c not in whole} == {0, 2}
+    assert all(c.completion_tokens > 0 for c in out.values())
     by_item = {}
-    for key, (text, _, _) in out.items():
-        by_item.setdefault(key.split("#")[0], set()).add(text)
+    for key, c in out.items():
+        by_item.setdefault(key.split("#")[0], set()).add(c.text)
     assert any(len(v) > 1 for v in by_item.values())  # different seeds, different samples
 
 
@@ -92,58 +88,128 @@ def test_auto_parallel_follows_context_and_request_sizes():
 
 
 def decode_spy(monkeypatch):
-    """Record the sequence ids of every generation step (a batch whose rows all want logits)."""
+    """Record every llama_decode call's batch as (sequence id, position, wants logits) rows."""
     import llama_cpp
 
-    steps, original = [], llama_cpp.llama_decode
+    calls, original = [], llama_cpp.llama_decode
 
     def spy(ctx, batch):
-        rows = range(batch.n_tokens)
-        if all(batch.logits[i] for i in rows):
-            steps.append([batch.seq_id[i][0] for i in rows])
+        calls.append([(batch.seq_id[i][0], batch.pos[i], bool(batch.logits[i])) for i in range(batch.n_tokens)])
         return original(ctx, batch)
 
     monkeypatch.setattr(llama_cpp, "llama_decode", spy)
-    return steps
+    return calls
 
 
-def test_finished_sequences_leave_no_gaps_and_moved_ones_continue_unchanged(embedded_model, monkeypatch):
-    # greedy, so each text depends only on its prompt; short and long requests alternate, so the
-    # short ones finish first and the long ones behind them must move down into the gaps
+def test_prompts_ride_in_decode_steps_on_consecutive_ids_and_outputs_stay_those_of_n1(embedded_model, monkeypatch):
+    # greedy, so each text depends only on its prompt; short and long requests alternate and there
+    # are more requests than slots, so prompts arrive while others decode, and sequences behind a
+    # finished one must move down into the gap
     reqs = [r.model_copy(update={"max_tokens": 3 if i % 2 == 0 else 24}) for i, r in
             enumerate(requests(samples=1, temperature=0.0))]
     alone = texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=1), reqs)
-    steps = decode_spy(monkeypatch)
+    calls = decode_spy(monkeypatch)
     import llama_cpp
 
     moves, copy = [], llama_cpp.llama_memory_seq_cp
     monkeypatch.setattr(llama_cpp, "llama_memory_seq_cp",
                         lambda mem, src, dst, p0, p1: (moves.append((src, dst)), copy(mem, src, dst, p0, p1))[1])
-    together = texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=6), reqs)
-    assert any(src < 6 and dst < src for src, dst in moves), "no sequence was moved into a gap"
-    assert steps and all(sorted(ids) == list(range(len(ids))) for ids in steps)
-    assert {len(ids) for ids in steps} >= {6, 3}
+    backend = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=4)
+    together = texts(backend, reqs)
     assert together == alone
+    assert any(src < 4 and dst < src for src, dst in moves), "no sequence was moved into a gap"
+    mixed = 0
+    for rows in calls:
+        if {seq for seq, _, _ in rows} == {4}:  # the spare sequence: the template opening
+            continue
+        chunks, decode = layout(rows)
+        # running sequences on 0..r-1 after the prompt chunks, in id order, one micro-batch; each
+        # chunk (highest id first, all above them) a micro-batch of its own, never a lone prompt token
+        assert decode == list(range(len(decode)))
+        assert [seq for seq, _ in chunks] == sorted((seq for seq, _ in chunks), reverse=True)
+        assert all(seq >= len(decode) and n >= 2 for seq, n in chunks)
+        mixed += bool(chunks and decode)
+    assert mixed, "no step carried decode tokens and a prompt together"
+    tally = backend.steps
+    assert tally.mixed_steps == mixed and tally.stall[0] == 0 and sum(r[2] for r in tally.mixed.values()) > 0
+
+
+def layout(rows):
+    """A batch's prompt chunks [(sequence, tokens)] in batch order, and the sequences of its decode
+    tokens (one token each, after the chunks)."""
+    runs = []
+    for seq, _, _ in rows:
+        if runs and runs[-1][0] == seq:
+            runs[-1][1] += 1
+        else:
+            runs.append([seq, 1])
+    decode = [seq for seq, n in runs if n == 1]
+    chunks = [(seq, n) for seq, n in runs if n > 1]
+    assert runs == [[seq, n] for seq, n in chunks] + [[seq, 1] for seq in decode]
+    return chunks, decode
+
+
+def test_without_mixing_prompts_stall_the_running_sequences(embedded_model):
+    reqs = requests(samples=1, max_tokens=12)
+    mixed = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=2)
+    apart = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=2, mixed=False)
+    assert set(texts(mixed, reqs)) == set(texts(apart, reqs))
+    assert mixed.steps.stall[0] == 0 and mixed.steps.mixed_steps > 0
+    # apart: the opening and every prompt in a step of its own, most of them while the other sequence waits
+    assert apart.steps.mixed_steps == 0 and apart.steps.stall[0] > 0
+    assert apart.steps.stall[0] + apart.steps.idle_prefill[0] == len(reqs) + 1
+
+
+def test_the_engine_allocates_no_sequential_context_for_n_above_1(embedded_model):
+    from orbench.llama import STUB_CELLS
+
+    backend = BatchedBackend(embedded_model, n_ctx=2048, n_threads=2, parallel=4)
+    try:
+        assert backend.model.llm.n_ctx() == STUB_CELLS  # `Llama`'s own context: llama.cpp's smallest
+        assert backend.info().n_ctx == 2048
+        out = list(backend.generate(requests(samples=1, max_tokens=4)))
+        assert len(out) == 6 and all(c.finish_reason != "error" for c in out)
+        assert backend.model._base is None  # N = 4 never made the sequential one
+    finally:
+        backend.close()
+
+
+def test_admission_is_longest_prompt_first_with_an_items_samples_together():
+    def prepared(item, k, length):
+        r = GenerationRequest(id=f"{item}#{k}", item_id=item, sample=k, messages=[], max_tokens=1, temperature=0,
+                              top_p=1, top_k=1, min_p=0, repeat_penalty=1, seed=k)
+        return Prepared(r, [7] * length + [ord(item)], [])
+
+    queue = [prepared("a", 0, 3), prepared("a", 1, 3), prepared("b", 0, 9), prepared("c", 0, 3),
+             prepared("b", 1, 9), prepared("c", 1, 3)]
+    assert [p.request.id for p in admission_order(queue, "longest")] == ["b#0", "b#1", "a#0", "a#1", "c#0", "c#1"]
+    assert admission_order(queue, "fifo") == queue
+
+
+def test_a_unified_kv_cache_gives_complete_answers(embedded_model):
+    reqs = requests(samples=2, max_tokens=16, temperature=0.0)
+    out = texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=4, kv_unified=True), reqs)
+    alone = texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=1), reqs)
+    assert set(out) == set(alone) and all(tokens > 0 for _, tokens, _ in out.values())
+    # attention over a shared cache sums in another order: most greedy texts still agree
+    assert sum(out[k] == alone[k] for k in out) >= len(out) // 2
 
 
 def test_the_template_opening_is_prefilled_once_and_copied(embedded_model, monkeypatch):
-    calls = []
-    original = _Engine._decode_tokens
-
-    def spy(self, tokens, pos, seq):
-        calls.append((seq, pos, len(tokens)))
-        return original(self, tokens, pos, seq)
-
-    monkeypatch.setattr(_Engine, "_decode_tokens", spy)
+    calls = decode_spy(monkeypatch)
     reqs = requests(samples=1, temperature=0.0, max_tokens=12)
     backend = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=3)
     opening = backend._opening(reqs[0].messages)
-    out = texts(backend, reqs)
-    spare = [c for c in calls if c[0] == 3]
-    assert spare == [(3, 0, len(opening))] and len(opening) >= 16
-    prompts = [c for c in calls if c[0] != 3]
-    assert len(prompts) == len(reqs) and all(pos == len(opening) for _, pos, _ in prompts)
-    assert out == texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=1), reqs)
+    out = {c.request_id: c for c in backend.generate(reqs)}
+    backend.close()
+    spare = [rows for rows in calls if any(seq == 3 for seq, _, _ in rows)]
+    assert len(spare) == 1 and [pos for _, pos, _ in spare[0]] == list(range(len(opening))) and len(opening) >= 16
+    assert all(c.prompt_eval_tokens == c.prompt_tokens - len(opening) for c in out.values())
+    first_positions = [min(pos for seq, pos, logits in rows if not logits) for rows in calls
+                       if all(seq != 3 for seq, _, _ in rows) and any(not logits for _, _, logits in rows)]
+    assert first_positions and min(first_positions) >= len(opening)  # no prompt evaluated its opening again
+    got = {k: (c.text, c.completion_tokens, c.finish_reason) for k, c in out.items()}
+    assert got == texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=1), reqs)
 
 
 def test_a_copied_opening_gives_the_logits_of_a_whole_prompt(embedded_model):
@@ -159,19 +225,22 @@ def test_a_copied_opening_gives_the_logits_of_a_whole_prompt(embedded_model):
         for r in reqs:
             prompt, stop = backend._prompt(r.messages)
             opening = backend._opening(r.messages)
-            prepared.append(batched.Prepared(r, prompt, stop, opening, batched.common_prefix_len(opening, prompt)))
+            prepared.append(Prepared(r, prompt, stop, opening, batched.common_prefix_len(opening, prompt)))
         assert all(p.shared >= 16 for p in prepared)
-        engine = _Engine(backend, backend.context(2, 512, spare=True), 2, prepared, spare=True)
+        engine = Engine(backend, backend.context(2, 512, spare=True), 2, prepared, spare=True)
         llm = backend.model.llm
         n_vocab = llm.n_vocab()
         got = []
         for seq, p in enumerate(prepared):
-            index = engine._prefill(batched.Slot(p.request, seq, p.prompt, None, []), engine._reuse_opening(p, seq))
+            start = engine._reuse_opening(p, seq)
+            index = engine._decode_tokens(p.prompt[start:], start, seq)
             got.append(engine.ctx.logits(index, n_vocab))
+        reference = backend.context(1, 512)  # the sequential backend's parameters
         for p, logits in zip(prepared, got):
-            llm.reset()
-            llm.eval(p.prompt)
-            whole = backend.model.base_context().logits(-1, n_vocab)
+            reference.clear()
+            engine.batch.fill([(t, i, 0, i == len(p.prompt) - 1) for i, t in enumerate(p.prompt)])
+            assert reference.decode(engine.batch)
+            whole = reference.logits(len(p.prompt) - 1, n_vocab)
             assert int(np.argmax(logits)) == int(np.argmax(whole))
             assert np.max(np.abs(logits - whole)) < 1e-3, np.max(np.abs(logits - whole))
     finally:

@@ -17,6 +17,7 @@ from . import BackendInfo, Completion, GenerationRequest, error_completion
 
 class LlamaCppBackend:
     name = "llama.cpp"
+    own_context = True  # generates through `Llama`'s own context (a subclass may make its own contexts)
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
                  n_gpu_layers: int = 0, seed: int = 0, chat_template: str | None = None):
@@ -24,7 +25,7 @@ class LlamaCppBackend:
         self.n_gpu_layers = n_gpu_layers
         started = time.perf_counter()
         self.model = llama.Model(self.model_path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
-                                 seed=seed, chat_template=chat_template)
+                                 seed=seed, chat_template=chat_template, own_context=self.own_context)
         self.n_threads = self.model.n_threads
         self.load_seconds = time.perf_counter() - started
 
@@ -70,7 +71,7 @@ class LlamaCppBackend:
         offloadable = m.n_layers() + 1  # llama.cpp counts the output layer too ("offloaded 31/31 layers")
         return BackendInfo(
             backend=self.name, llama_cpp_python=llama.version(), system_info=llama.system_info(),
-            n_ctx=m.llm.n_ctx(), n_threads=self.n_threads, n_gpu_layers=self.n_gpu_layers, flash_attn=m.flash_attn(),
+            n_ctx=m.n_ctx, n_threads=self.n_threads, n_gpu_layers=self.n_gpu_layers, flash_attn=m.flash_attn(),
             gpu_offload_supported=gpu, gpu_offload_active=gpu and self.n_gpu_layers != 0,
             gpu_devices=llama.gpu_devices(), offloadable_layers=offloadable,
             offloaded_layers=offloaded_layers(self.n_gpu_layers, offloadable, gpu),
