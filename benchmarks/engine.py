@@ -15,7 +15,8 @@ decode-only steps) and "full-batch" the same over the steps that had all N seque
 that compare with llama-batched-bench's S_TG at B = N and llama-bench's tg. From the engine's own
 step tally: "stall" is the share of wall time in prompt-only steps while other sequences were
 running (they waited), "in mixed" the time prompt tokens added to mixed steps beyond decode-only
-steps of as many sequences. Two ceilings per N from the native rates: "sequential" (the prompt
+steps of as many sequences, "tail" the time of steps once the queue was empty with fewer than N
+sequences left. Two ceilings per N from the native rates: "sequential" (the prompt
 tokens the engine evaluated at S_PP, then every generated token at S_TG of B = N) and "overlapped"
 (the longer of the two, as if prompt processing cost nothing beside decoding). It also reports, for
 N > 1, how many sequences stay identical to N = 1 and where the first ones diverge (llama.cpp's
@@ -87,7 +88,7 @@ def engine(path: Path, requests, threads: int, n_ctx: int, parallel: int, **opti
     return dict(seconds=seconds, tokens=sum(c.completion_tokens for c in done),
                 texts={c.request_id: c.text for c in done}, decode=decode, full=full,
                 evaluated=sum(c.prompt_eval_tokens or 0 for c in done), stall=tally.stall[1],
-                in_mixed=tally.prompt_in_mixed())
+                in_mixed=tally.prompt_in_mixed(), tail=tally.tail[1])
 
 
 def mean_prompt_tokens(path: Path, requests) -> int:
@@ -138,11 +139,11 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx", type=int, default=1024)
-    parser.add_argument("--parallel", default="4,8,16", help="N of the batched rows (N = 1 always runs)")
+    parser.add_argument("--parallel", default="1,4,8,16", help="N of the engine rows (N = 1: the reference for identity)")
     parser.add_argument("--schedules", default="mixed,apart", help="mixed (prompts in decode steps), apart, "
                         "unified (mixed on one KV cache shared by all sequences)")
     parser.add_argument("--step-tokens", type=int, default=512, help="most tokens per decode step (mixed)")
-    parser.add_argument("--order", default="longest", choices=["longest", "fifo"], help="admission order")
+    parser.add_argument("--order", default="fifo", choices=["longest", "fifo"], help="admission order")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive loop")
     parser.add_argument("--no-native", action="store_true", help="skip the native tools")
     parser.add_argument("--suites", default="code,math,reasoning", help="where the prompts come from, taken in turn")
@@ -151,6 +152,7 @@ def main() -> None:
     path = Path(args.model) if args.model and args.model.endswith(".gguf") else \
         pull(catalog.resolve(args.model or catalog.embedded_model)).path
     sizes = [int(x) for x in args.parallel.split(",") if int(x) > 1]
+    with_reference = "1" in args.parallel.split(",")
     requests = make_requests(args.prompts, args.max_tokens, args.suites.split(","), args.samples)
     prompt = mean_prompt_tokens(path, requests)
 
@@ -159,7 +161,7 @@ def main() -> None:
         seconds, tokens, _ = naive(path, requests, args.threads, args.ctx)
         base = tokens / seconds
         print(f"naive loop: {tokens} tokens in {seconds:.1f} s, {base:.1f} tok/s", flush=True)
-    runs = {("N=1", 1): engine(path, requests, args.threads, args.ctx, 1)}
+    runs = {("N=1", 1): engine(path, requests, args.threads, args.ctx, 1)} if with_reference else {}
     options = {"mixed": dict(mixed=True), "apart": dict(mixed=False), "unified": dict(mixed=True, kv_unified=True)}
     for n in sizes:
         for name in args.schedules.split(","):
@@ -172,15 +174,15 @@ def main() -> None:
           f"step tokens {args.step_tokens}; admission {args.order}; {os.cpu_count()} cores")
     print("end to end = generated tokens / wall time; decode = sequences x decode-only steps / their time; "
           "full-batch = the same over the steps with all N sequences; stall, in mixed: shares of wall time")
-    reference = runs[("N=1", 1)]["texts"]
+    reference = runs[("N=1", 1)]["texts"] if with_reference else None
     print(f"{'':28}{'tokens':>7}{'seconds':>8}{'tok/s':>8}{'vs naive':>9}{'decode':>8}{'full-batch':>11}"
-          f"{'stall':>7}{'in mixed':>9}  vs N=1")
+          f"{'stall':>7}{'in mixed':>9}{'tail':>7}  vs N=1")
     for (name, n), r in runs.items():
         rate = r["tokens"] / r["seconds"]
         print(f"{f'engine {name} N={n}' if n > 1 else 'engine N=1':28}{r['tokens']:>7}{r['seconds']:>8.1f}{rate:>8.1f}"
               f"{f'{rate / base:.2f}x' if base else '':>9}{_num(r['decode']):>8}{_num(r['full']):>11}"
-              f"{r['stall'] / r['seconds']:>7.0%}{r['in_mixed'] / r['seconds']:>9.0%}  "
-              f"{identity(r['texts'], reference) if n > 1 else ''}")
+              f"{r['stall'] / r['seconds']:>7.0%}{r['in_mixed'] / r['seconds']:>9.0%}{r['tail'] / r['seconds']:>7.0%}  "
+              f"{identity(r['texts'], reference) if n > 1 and reference else ''}")
     for n, (pp, tg) in native.items():
         shares = ", ".join(f"{name} full-batch = {runs[(name, n)]['full'] / tg:.0%} of it"
                            for name, m in runs if m == n and runs[(name, m)]["full"])
@@ -196,7 +198,7 @@ def main() -> None:
                 ratio = f"{rate / base:.2f}x" if base else ""
                 print(f"{f'ceiling {label} N={n}':28}{r['tokens']:>7}{bound:>8.1f}{rate:>8.1f}{ratio:>9}"
                       f"{'':>35}  engine {name} end to end = {bound / r['seconds']:.0%} of it")
-    if tg1:
+    if tg1 and with_reference:
         share = f"engine N=1 decode = {runs[('N=1', 1)]['decode'] / tg1:.0%} of it" if runs[("N=1", 1)]["decode"] else ""
         print(f"{f'llama-bench tg{args.max_tokens} at depth {prompt}':44}{tg1:>8.1f}  {share}")
 

@@ -44,6 +44,7 @@ class RunOptions:
     threads: int | None = None
     n_gpu_layers: int = 0
     parallel: int | None = None  # sequences decoded together; None: chosen from context and request sizes
+    step_tokens: int = 512  # most tokens per decode step of the batched engine (running tokens + prompt chunks)
     backend: str = "llama.cpp"
     server: "ServerOptions | None" = None  # for backend "openai"
     quiet: bool = False
@@ -275,7 +276,7 @@ def backend_options(opts: RunOptions, local: LocalModel | None, generation: Gene
     if local is None:
         return {}
     return dict(model_path=local.path, n_ctx=generation.context, n_threads=opts.threads,
-                n_gpu_layers=opts.n_gpu_layers, seed=opts.seed, parallel=opts.parallel,
+                n_gpu_layers=opts.n_gpu_layers, seed=opts.seed, parallel=opts.parallel, step_tokens=opts.step_tokens,
                 chat_template=generation.chat_template)
 
 

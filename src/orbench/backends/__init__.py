@@ -98,12 +98,15 @@ def create_backend(name: str, **options: Any) -> Backend:
     """Build a backend by name; heavy libraries are imported only here, when one is used."""
     if name == "llama.cpp":
         parallel = options.pop("parallel", None)
+        step_tokens = options.pop("step_tokens", None)
         if parallel == 1:
             from .llamacpp import LlamaCppBackend
 
             return LlamaCppBackend(**options)
         from .batched import BatchedBackend
 
+        if step_tokens is not None:
+            options["step_tokens"] = step_tokens
         return BatchedBackend(parallel=parallel, **options)
     if name == "openai":
         from .openai import OpenAIBackend

@@ -5,7 +5,8 @@ ride in the same steps (`engine.py` schedules them); a finished sequence frees i
 request is admitted at once. The K samples of one item share their prompt: it is prefilled once and
 its KV cache copied to the other sequences (`llama_memory_seq_cp`). Sampling stays in llama.cpp's C
 sampler chains, one per sequence, built exactly like llama-cpp-python's (`Llama._init_sampler`) and
-seeded per request. Requests are admitted longest prompt first (the samples of one item together).
+seeded per request. Requests are admitted in plan order (longest prompt first measured no better:
+benchmarks/admission.py).
 The chat template's fixed opening (system turn, user header), the same for every item, is prefilled
 once into a spare sequence and copied into each new one. A request whose prompt plus max tokens does
 not fit a sequence's share of the context is an error for that sample, never a crash. Only the
@@ -61,7 +62,7 @@ class BatchedBackend(LlamaCppBackend):
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None, n_gpu_layers: int = 0,
                  seed: int = 0, parallel: int | None = None, chat_template: str | None = None,
-                 step_tokens: int = STEP_TOKENS, mixed: bool = True, order: Order = "longest",
+                 step_tokens: int = STEP_TOKENS, mixed: bool = True, order: Order = "fifo",
                  kv_unified: bool = False):
         """`step_tokens`: the most tokens one decode step carries (running sequences' tokens plus prompt
         chunks); `mixed=False`: each prompt evaluated in steps of its own while the others wait (the

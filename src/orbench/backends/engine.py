@@ -98,12 +98,14 @@ class Step:
 class StepTally:
     """Where the engine's decode time went (the last generate call): steps with running sequences
     only, steps that also carried prompt tokens ("mixed"), and prompt-only steps, split into those
-    while other sequences were running (they waited: a stall) and those with nothing running."""
+    while other sequences were running (they waited: a stall) and those with nothing running; and,
+    across them, the tail: steps once the queue was empty with fewer than N sequences left."""
 
     decode: dict[int, list[float]] = field(default_factory=dict)  # running sequences -> [steps, seconds]
     mixed: dict[int, list[float]] = field(default_factory=dict)  # running sequences -> [steps, seconds, prompt tokens]
     stall: list[float] = field(default_factory=lambda: [0, 0.0, 0])  # steps, seconds, prompt tokens
     idle_prefill: list[float] = field(default_factory=lambda: [0, 0.0, 0])  # steps, seconds, prompt tokens
+    tail: list[float] = field(default_factory=lambda: [0, 0.0, 0])  # queue empty, fewer than N left: steps, seconds, tokens
 
     def add(self, running: int, decode_tokens: int, prompt_tokens: int, seconds: float) -> None:
         if decode_tokens:
@@ -319,6 +321,10 @@ class Engine:
                     yield self._finish(s, error="llama_decode failed")
             return
         self.tally.add(running, len(step.decode), step.prompt_tokens, elapsed)
+        if not self.queue and len(step.decode) < self.n:
+            self.tally.tail[0] += 1
+            self.tally.tail[1] += elapsed
+            self.tally.tail[2] += len(step.decode)
         share = elapsed / len(entries)
         for slot in step.decode:
             slot.n_past += 1

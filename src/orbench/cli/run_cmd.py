@@ -32,6 +32,7 @@ def run(
     threads: ThreadsOpt = None,
     ctx: Annotated[Optional[int], typer.Option(help="Context size per sequence in tokens, at least 256 (default: the model's).", min=256)] = None,
     parallel: Annotated[Optional[int], typer.Option(help="Sequences decoded together (default: chosen from --ctx and the requests); 1: the sequential reference backend.", min=1)] = None,
+    step_tokens: Annotated[int, typer.Option(help="Most tokens one decode step of the batched engine carries: a token of each running sequence plus prompt chunks of arriving ones.", min=32)] = 512,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/TIME-MODEL). Running again into the same folder resumes.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")] = None,
     shard: Annotated[Optional[str], typer.Option(help="Run only slice I of N of the plan, as I/N (combine with `orbench merge`).")] = None,
@@ -97,7 +98,7 @@ def run(
     server = _server_options(backend, base_url, api_key_env, concurrency, server_model, request_timeout, retry_budget)
     opts = RunOptions(seed=seed, samples=samples, limit=limit, temperature=temperature, top_p=top_p,
                       system_prompt=system_prompt, chat_template=chat_template, max_tokens=max_tokens,
-                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel,
+                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel, step_tokens=step_tokens,
                       backend="openai" if server else backend, server=server, quiet=quiet, shard=parse_shard(shard),
                       since=parse_day(since, "--since"), until=parse_day(until, "--until"),
                       sandbox=sandbox, graders=graders)  # type: ignore[arg-type]
