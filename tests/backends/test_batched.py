@@ -149,6 +149,27 @@ def layout(rows):
     return chunks, decode
 
 
+def test_a_small_step_budget_splits_prompts_over_steps_and_changes_no_output(embedded_model, monkeypatch):
+    reqs = [r.model_copy(update={"max_tokens": 3 if i % 2 == 0 else 16}) for i, r in
+            enumerate(requests(samples=1, temperature=0.0))]
+    alone = texts(BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=1), reqs)
+    calls = decode_spy(monkeypatch)
+    budget = 40  # below every prompt's length, so each prompt takes several steps
+    backend = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=4, step_tokens=budget)
+    assert texts(backend, reqs) == alone
+    steps = [rows for rows in calls if {seq for seq, _, _ in rows} != {4}]  # not the template opening
+    assert steps and all(len(rows) <= budget for rows in steps)
+    # some prompt was split: a chunk of 2+ prompt tokens none of which wants logits (more of it follows)
+    partial = 0
+    for rows in steps:
+        chunks, _ = layout(rows)
+        start = 0
+        for _, n in chunks:
+            partial += not any(wants for _, _, wants in rows[start:start + n])
+            start += n
+    assert partial > 0
+
+
 def test_without_mixing_prompts_stall_the_running_sequences(embedded_model):
     reqs = requests(samples=1, max_tokens=12)
     mixed = BatchedBackend(embedded_model, n_ctx=1024, n_threads=2, parallel=2)
