@@ -8,7 +8,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# the stamp names pyproject.toml's content, so any change of the dependencies reinstalls, whatever the
+# files' times (a venv restored from a cache can be newer than a fresh checkout's pyproject.toml)
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # The demo finishes in a few minutes on 2 cores; the limit is a guard, not an expectation.
 RUN_LIMIT_S ?= 900
 RUN_ARGS ?= --model smollm2-135m --suite math,code,reasoning --max-tokens 384
@@ -20,6 +22,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	@echo "Installing orbench and llama-cpp-python (a source build: ~11 min on 2 cores the first time, then cached by pip)"
 	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed*
 	touch $(STAMP)
 
 install: $(STAMP)
