@@ -76,3 +76,69 @@ def test_the_wheel_carries_its_data_and_runs_outside_the_checkout(installed, tmp
     assert "DecompressionStream" in (tmp_path / "out" / "view.html").read_text()  # the viewer's script ships
     version = _run([str(installed / "bin" / "orbench"), "--version"], cwd=tmp_path, env=env).stdout
     assert version.strip() == "orbench 0.1.0"
+
+
+def _imported_modules(folder: Path) -> set[str]:
+    """Top-level names of every module imported anywhere under `folder` (also inside functions)."""
+    import ast
+
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in LOADERS:
+                given = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "package")]
+                names.update(a.value.split(".")[0] for a in given
+                             if isinstance(a, ast.Constant) and isinstance(a.value, str))
+    return names
+
+
+# calls that name a package to load by a string: its data (HumanEval's copy), or the module itself
+LOADERS = {"files", "import_module", "PypiCopy"}
+
+
+def _canonical(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    """A fresh venv gets only what pyproject.toml declares: a module imported by orbench (or by the
+    tests) from an undeclared distribution works on a developer's machine and fails in CI."""
+    import importlib.metadata
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(d) for d in [*project["dependencies"], *project["optional-dependencies"]["test"]]]
+    owners = importlib.metadata.packages_distributions()
+    needed: dict[str, set[str]] = {}
+    for where in ("src", "tests"):
+        for module in _imported_modules(REPO_ROOT / where):
+            if module in sys.stdlib_module_names or module not in owners:
+                continue  # the standard library, or orbench's own and the tests' helper modules
+            for dist in owners[module]:
+                needed.setdefault(_canonical(dist), set()).add(f"{module} ({where})")
+    # what a declared distribution installs along (its extras only where asked for, e.g. llama-cpp-python[server])
+    present: set[str] = set()
+    queue = [(r.name, set(r.extras)) for r in declared]
+    while queue:
+        name, extras = queue.pop()
+        if _canonical(name) in present:
+            continue
+        present.add(_canonical(name))
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            req = Requirement(line)
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in extras | {""}):
+                queue.append((req.name, set(req.extras)))
+    missing = {dist: sorted(mods) for dist, mods in needed.items() if dist not in present and dist != "orbench"}
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
