@@ -23,23 +23,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the shared outcome helpers
 
 from orbench.paired_stats import (PairedCounts, counts_from_items, pairs_needed, score_z,  # noqa: E402
                                   tango_interval, z_two_sided)
+from paired_sim import outcomes, simulate_items  # noqa: E402
 
 GRID = [(0.02, 0.0), (0.05, 0.05), (0.1, 0.02), (0.15, 0.05), (0.3, 0.1), (0.05, 0.25)]
-
-
-def outcomes(n: int, p_lost: float, p_gained: float):
-    for lost in range(n + 1):
-        for gained in range(n + 1 - lost):
-            rest = n - lost - gained
-            logp = math.lgamma(n + 1) - math.lgamma(lost + 1) - math.lgamma(gained + 1) - math.lgamma(rest + 1)
-            for k, p in ((lost, p_lost), (gained, p_gained), (rest, 1 - p_lost - p_gained)):
-                if k:
-                    logp += k * math.log(p) if p > 0 else -math.inf
-            if logp > -math.inf:
-                yield lost, gained, math.exp(logp)
 
 
 def bootstrap_percentile(n: int, lost: int, gained: int, level: float = 0.95) -> tuple[float, float]:
@@ -81,20 +71,6 @@ def table_one() -> None:
                   f"{exact_coverage(n, p_lost, p_gained, lambda *a: bootstrap_percentile(*a)):.3f} |")
 
 
-def simulate(rng: random.Random, n: int, k: int, p_lost: float, p_gained: float, regime: str):
-    items = []
-    for _ in range(n):
-        if regime == "alike":
-            u = rng.random()
-            items.append((k, k, 0) if u < p_lost else (k, 0, k) if u < p_lost + p_gained else (k, 0, 0))
-            continue
-        share = 1.0 if regime == "independent" else 0.3
-        a, b = (p_lost / share, p_gained / share) if rng.random() < share else (0.0, 0.0)
-        draws = [rng.random() for _ in range(k)]
-        items.append((k, sum(u < a for u in draws), sum(a <= u < a + b for u in draws)))
-    return items
-
-
 def table_two(sims: int) -> None:
     print(f"\n## 2. Several samples per item: simulated coverage ({sims} runs per cell, nominal 0.95)\n")
     print("| items | samples | samples are | P(lost) | P(gained) | with design effect (orbench) | pairs as independent |")
@@ -105,7 +81,7 @@ def table_two(sims: int) -> None:
             for p_lost, p_gained in ((0.1, 0.02), (0.05, 0.05)):
                 truth, hit, naive = p_gained - p_lost, 0, 0
                 for _ in range(sims):
-                    items = simulate(rng, n, k, p_lost, p_gained, regime)
+                    items = simulate_items(rng, n, k, p_lost, p_gained, regime)
                     low, high = tango_interval(counts_from_items(items))
                     hit += low - 1e-12 <= truth <= high + 1e-12
                     lost, gained = sum(i[1] for i in items), sum(i[2] for i in items)
