@@ -20,8 +20,8 @@ from engine import make_requests
 
 from orbench.backends.batched import BatchedBackend
 from orbench.backends.engine import MIN_ADMIT_CHUNK
-from orbench.catalog import load_catalog
-from orbench.store import pull
+from orbench.store.catalog import load_catalog
+from orbench.store.pull import pull
 
 
 def step_cost(tally, n_max: int):

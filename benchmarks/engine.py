@@ -38,8 +38,8 @@ from pathlib import Path
 
 from orbench.backends import GenerationRequest
 from orbench.backends.batched import BatchedBackend
-from orbench.catalog import load_catalog
-from orbench.store import pull
+from orbench.store.catalog import load_catalog
+from orbench.store.pull import pull
 from orbench.suites import get_suite, select
 
 TOOLS = Path(".cache/llama-tools/bin")

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from orbench import kld
+from orbench.quant import kld
 from orbench.paths import prompts_dir
 
 TOOL = Path(".cache/llama-tools/bin/llama-perplexity")

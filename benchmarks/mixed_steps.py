@@ -21,9 +21,9 @@ import statistics
 import time
 from pathlib import Path
 
-from orbench.catalog import load_catalog
+from orbench.store.catalog import load_catalog
 from orbench.llama import Batch, Context, Model
-from orbench.store import pull
+from orbench.store.pull import pull
 
 TOKEN = 1000  # any ordinary token: the cost does not depend on which
 

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the shared outcome helpers
 
-from orbench.paired_stats import (PairedCounts, counts_from_items, pairs_needed, score_z,  # noqa: E402
+from orbench.quant.paired import (PairedCounts, counts_from_items, pairs_needed, score_z,  # noqa: E402
                                   tango_interval, z_two_sided)
 from paired_sim import outcomes, simulate_items  # noqa: E402
 

@@ -94,8 +94,8 @@ def _vocab(w, size: int, source: Path) -> None:
 
 def main() -> None:
     from orbench import llama
-    from orbench.catalog import load_catalog
-    from orbench.store import pull
+    from orbench.store.catalog import load_catalog
+    from orbench.store.pull import pull
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quant", default="Q4_K_M")

@@ -13,9 +13,9 @@ import sys
 
 from orbench.backends import GenerationRequest, consume
 from orbench.backends.llamacpp import LlamaCppBackend
-from orbench.catalog import load_catalog
-from orbench.perf import peak_rss_mb
-from orbench.store import pull
+from orbench.store.catalog import load_catalog
+from orbench.backends.memory import peak_rss_mb
+from orbench.store.pull import pull
 from orbench.units import tokens_per_s
 
 PROMPT = ("Here is a list of numbers: " + ", ".join(str(i * 7 % 101) for i in range(120))

@@ -13,8 +13,10 @@ from types import ModuleType
 
 from hub_standin import Repo
 
-from orbench import hubdata, suites
-from orbench.hubdata import DataFile, DataSource
+from orbench import suites
+
+from orbench.suites import data as hubdata
+from orbench.suites.data import DataFile, DataSource
 
 MAIN_COMMIT = "e" * 40  # what `main` points to for a source orbench ships without a commit
 

@@ -22,7 +22,7 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # closed port: "unreachable" unless a test overrides
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    from orbench import hubdata
+    from orbench.suites import data as hubdata
 
     hubdata.forget()
     yield home
@@ -31,8 +31,8 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def embedded_model() -> Path:
     """The embedded SmolLM2-135M Q4_1 file, pulled into the real cache by `make test` beforehand."""
-    from orbench.catalog import load_catalog
-    from orbench.store import find_local
+    from orbench.store.catalog import load_catalog
+    from orbench.store.pull import find_local
 
     saved = os.environ.get("ORBENCH_HOME")
     if REAL_ORBENCH_HOME is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orbench.catalog import DEFAULT_MATH_INSTRUCTION, load_catalog, match_quant_file, quant_from_filename
+from orbench.store.catalog import DEFAULT_MATH_INSTRUCTION, load_catalog, match_quant_file, quant_from_filename
 from orbench.errors import OrbenchError
 
 REQUIRED = ["deepseek-r1-distill-qwen-1.5b", "deepseek-r1-distill-qwen-7b", "qwen2.5-0.5b-instruct",

@@ -8,17 +8,17 @@ import pytest
 from typer.testing import CliRunner
 
 from orbench.backends.mock import MockBackend
-from orbench.catalog import Generation
+from orbench.store.catalog import Generation
 from orbench.cli import app
-from orbench.compare import compare_all, compare_folders, load_runs, pick_reference, significant_drop
+from orbench.quant.compare import compare_all, compare_folders, load_runs, pick_reference, significant_drop
 from orbench.files import write_json_atomic
 from orbench.grading import Score
 from orbench.grading.graders import grade_math
-from orbench.kld import KldReport, KldStats
-from orbench.plan import RunSpec
-from orbench.report import build, html, markdown
-from orbench.results import Performance
-from orbench.runner import Run, base_provenance
+from orbench.quant.kld import KldReport, KldStats
+from orbench.run.plan import RunSpec
+from orbench.quant.report import build, html, markdown
+from orbench.run.records import Performance
+from orbench.run.loop import Run, base_provenance
 from orbench.suites import Suite
 from orbench.suites.items import Item
 from orbench.suites.templates import render_math

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from orbench.cli import app
 from orbench.errors import OrbenchError
 from orbench.files import read_model, write_json_atomic
-from orbench.plan import Plan
-from orbench.results import RunSummary, read_samples
-from orbench.schemas import models
+from orbench.run.plan import Plan
+from orbench.run.records import RunSummary, read_samples
+from orbench.cli.schemas import models
 
 
 def plan(**overrides) -> dict:
@@ -106,7 +106,7 @@ def test_messages_are_cut_at_a_word_and_json_errors_say_column_once(tmp_path):
 
 
 def test_a_resumed_run_reports_the_n_of_the_whole_run(tmp_path):
-    from orbench.rundir import RunFolder
+    from orbench.run.folder import RunFolder
 
     folder = RunFolder(tmp_path / "run")
     summary = {"schema_version": 1, "status": "interrupted", "samples_done": 1, "samples_planned": 2, "errors": 0,

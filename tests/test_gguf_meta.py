@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from gguf_split import tiny_gguf
 
-from orbench.catalog import Generation, ModelRef, load_catalog
+from orbench.store.catalog import Generation, ModelRef, load_catalog
 from orbench.errors import OrbenchError
-from orbench.evaluate import RunOptions, generation_for
-from orbench.gguf_meta import read_metadata, sampling_defaults, trained_context
+from orbench.run.evaluate import RunOptions, generation_for
+from orbench.store.gguf import read_metadata, sampling_defaults, trained_context
 
 SAMPLING = {"general.architecture": "qwen2", "qwen2.context_length": 2048, "general.sampling.temp": 0.6,
             "general.sampling.top_p": 0.95, "general.sampling.top_k": 20, "general.sampling.min_p": 0.05,

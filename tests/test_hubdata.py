@@ -11,10 +11,10 @@ from benchdata import MAIN_COMMIT, csv_bytes, jsonl, parquet, sha
 from hub_standin import HubStandIn, Repo
 from typer.testing import CliRunner
 
-from orbench import hubdata
+from orbench.suites import data as hubdata
 from orbench.cli import app
 from orbench.errors import OrbenchError
-from orbench.hubdata import DataFile, DataSource, DataUnreachable, fetch, read_rows
+from orbench.suites.data import DataFile, DataSource, DataUnreachable, fetch, read_rows
 
 COMMIT = "1" * 40
 ROWS = [{"question": "1+1?", "answer": "x #### 2"}, {"question": "2+2?", "answer": "y #### 4"}]

@@ -59,7 +59,7 @@ def test_the_wheel_carries_its_data_and_runs_outside_the_checkout(installed, tmp
     where = _run([str(installed / "bin" / "python"), "-c", "import orbench.paths as p; print(p.data_root())"],
                  cwd=tmp_path, env=env).stdout.strip()
     assert where.startswith(str(installed)) and not where.startswith(str(REPO_ROOT))
-    scores = _run([str(installed / "bin" / "python"), "-c", "from orbench.published import load_scores; "
+    scores = _run([str(installed / "bin" / "python"), "-c", "from orbench.suites.published import load_scores; "
                    "print(len(load_scores()))"], cwd=tmp_path, env=env).stdout.strip()
     assert int(scores) >= 10
     suites = json.loads(_run([str(installed / "bin" / "orbench"), "suites", "--json"], cwd=tmp_path, env=env).stdout)

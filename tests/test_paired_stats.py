@@ -12,7 +12,7 @@ import pytest
 
 from paired_sim import outcomes, simulate_items
 
-from orbench.paired_stats import (PairedCounts, counts_from_items, minimum_detectable_drop, pairs_needed, score_z,
+from orbench.quant.paired import (PairedCounts, counts_from_items, minimum_detectable_drop, pairs_needed, score_z,
                                   tango_interval, z_two_sided)
 
 

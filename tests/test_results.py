@@ -8,8 +8,8 @@ import pytest
 
 from orbench.errors import OrbenchError
 from orbench.files import write_json_atomic
-from orbench.results import SampleLog, SampleRecord, read_samples
-from orbench.rundir import load_for_resume, prepare_output_dir
+from orbench.run.records import SampleLog, SampleRecord, read_samples
+from orbench.run.folder import load_for_resume, prepare_output_dir
 
 
 def record(i: int) -> SampleRecord:

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from orbench.backends.mock import MockBackend
-from orbench.catalog import Generation
-from orbench.results import read_samples
+from orbench.store.catalog import Generation
+from orbench.run.records import read_samples
 from orbench.grading.graders import grade_code, grade_math
-from orbench.plan import RunSpec, build_requests, sample_seed
-from orbench.runner import Run, base_provenance
+from orbench.run.plan import RunSpec, build_requests, sample_seed
+from orbench.run.loop import Run, base_provenance
 from orbench.suites.templates import render_code, render_math
 from orbench.grading.sandbox import Limits
 from orbench.suites import Suite
@@ -143,7 +143,7 @@ def test_interrupt_leaves_valid_files(tmp_path):
 
 
 def test_machine_time_adds_up_over_resumed_sessions(tmp_path):
-    from orbench.results import Performance
+    from orbench.run.records import Performance
 
     script = {"m1": "\\boxed{2}", "m2": "\\boxed{4}", "m3": "!interrupt", "m4": "\\boxed{8}"}
     with pytest.raises(KeyboardInterrupt):

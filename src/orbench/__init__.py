@@ -14,14 +14,14 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "load_catalog": "catalog", "pull": "store", "get_suite": "suites", "all_suites": "suites",
-    "parse_suites": "suites", "Suite": "suites", "Item": "suites.items", "RunOptions": "evaluate",
-    "run_model": "evaluate", "run_many": "evaluate", "Batch": "evaluate", "run_config": "nightly",
-    "lock_config": "nightly", "compare_runs": "compare", "compare_folders": "compare", "load_runs": "compare",
-    "run_gate": "gate", "set_baseline": "nights", "write_history": "history",
-    "measure_kld": "kld", "KldOptions": "kld", "build_report": "report", "write_report": "report",
-    "merge_shards": "merge", "read_summary": "results", "read_samples": "results", "OrbenchError": "errors",
-    "regrade": "regrade", "write_view": "view", "ViewOptions": "view",
+    "load_catalog": "store.catalog", "pull": "store.pull", "get_suite": "suites", "all_suites": "suites",
+    "parse_suites": "suites", "Suite": "suites", "Item": "suites.items", "RunOptions": "run.evaluate",
+    "run_model": "run.evaluate", "run_many": "run.evaluate", "Batch": "run.evaluate", "run_config": "nightly.matrix",
+    "lock_config": "nightly.matrix", "compare_runs": "quant.compare", "compare_folders": "quant.compare", "load_runs": "quant.compare",
+    "run_gate": "nightly.gate", "set_baseline": "nightly.nights", "write_history": "nightly.history",
+    "measure_kld": "quant.kld", "KldOptions": "quant.kld", "build_report": "quant.report", "write_report": "quant.report",
+    "merge_shards": "run.merge", "read_summary": "run.records", "read_samples": "run.records", "OrbenchError": "errors",
+    "regrade": "run.regrade", "write_view": "view", "ViewOptions": "view",
 }
 __all__ = ["__version__", *_API]
 

@@ -9,7 +9,7 @@ from orbench.backends import GenerationRequest, create_backend
 from orbench.backends import batched
 from orbench.backends.batched import BatchedBackend, admission_order, auto_parallel
 from orbench.backends.engine import Engine, Prepared
-from orbench.catalog import load_catalog
+from orbench.store.catalog import load_catalog
 from orbench.suites import get_suite, select
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from orbench.backends.http import BACKOFF_CAP, RetryPolicy, _retry_after
 from orbench.cli import app
-from orbench.plan import sample_seed
+from orbench.run.plan import sample_seed
 
 ITEMS = [{"id": f"q{i}", "suite": "mini", "category": "arithmetic", "difficulty": "easy", "kind": "math",
           "prompt": f"What is {i} + {4 - i}?", "answer": "4"} for i in range(3)]
@@ -189,9 +189,9 @@ def test_shards_sharing_one_server_merge_into_the_unsharded_result(stub, tmp_pat
     import threading
 
     from orbench.backends.openai import ServerOptions
-    from orbench.catalog import load_catalog
-    from orbench.evaluate import RunOptions, resolve_ref, run_model
-    from orbench.merge import merge_shards
+    from orbench.store.catalog import load_catalog
+    from orbench.run.evaluate import RunOptions, resolve_ref, run_model
+    from orbench.run.merge import merge_shards
     from orbench.suites import parse_suites
 
     items = tmp_path / "days.jsonl"

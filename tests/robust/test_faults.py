@@ -74,7 +74,7 @@ def test_the_lock_of_a_dead_run_is_taken_over_with_a_warning(items, tmp_path, mo
 
 
 def test_a_full_disk_ends_in_one_line_and_the_run_resumes_exactly(items, tmp_path, mock_script, monkeypatch):
-    from orbench.results import SampleLog
+    from orbench.run.records import SampleLog
 
     mock_script({f"m{i}": f"\\boxed{{{2 * i if i % 2 else 0}}}" for i in range(1, 7)})
     whole = cli("run", "--backend", "mock", "-s", items, "-o", tmp_path / "whole", "-q", "--json")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from orbench.cli import app
 from orbench.files import write_json_atomic
-from orbench.kld import KldReport, KldStats
+from orbench.quant.kld import KldReport, KldStats
 
 MATH = [{"id": f"m{i}", "suite": "my-math", "category": "c", "difficulty": "easy", "prompt": f"{i}+{i}?",
          "answer": str(2 * i), "kind": "math"} for i in range(1, 5)]

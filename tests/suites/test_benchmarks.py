@@ -16,7 +16,7 @@ from benchdata import csv_bytes, jsonl, parquet, serve
 from hub_standin import HubStandIn
 from typer.testing import CliRunner
 
-from orbench.checksuite import check_suite
+from orbench.suites.gold_check import check_suite
 from orbench.cli import app
 from orbench.grading import GradeContext
 from orbench.grading.sandbox import Limits
@@ -88,7 +88,7 @@ def test_humaneval_from_the_hub_and_offline_from_pypi_give_the_same_items(hub, m
     suite = get_suite("humaneval")
     from_hub = suite.load(0)
     assert check_suite(suite, context=FAST).passed and suite.provenance().repo == "openai/openai_humaneval"
-    from orbench import hubdata
+    from orbench.suites import data as hubdata
 
     hubdata.forget()
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")

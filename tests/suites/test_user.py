@@ -29,7 +29,7 @@ def test_a_file_becomes_a_suite_graded_by_its_kind(tmp_path):
     assert suite.name == "my-math" and suite.kind == "math" and len(suite.load(0)) == 2
     item = suite.load(0)[1]
     assert suite.grade(item, "so \\boxed{6}", None).correct and not suite.grade(item, "\\boxed{7}", None).correct
-    assert "\\boxed{}" in suite.render(item, __import__("orbench.catalog").catalog.Generation())[-1]["content"]
+    assert "\\boxed{}" in suite.render(item, __import__("orbench.store.catalog").store.catalog.Generation())[-1]["content"]
     folder = tmp_path / "codes"
     folder.mkdir()
     write(folder / "a.jsonl", CODE)

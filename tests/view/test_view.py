@@ -12,10 +12,10 @@ import pytest
 
 from mockruns import cli, ladder, mock_run, replies, write_data_dir
 from orbench.backends.mock import MockBackend
-from orbench.catalog import Generation
+from orbench.store.catalog import Generation
 from orbench.grading.graders import grade_reasoning
-from orbench.plan import RunSpec
-from orbench.runner import Run, base_provenance
+from orbench.run.plan import RunSpec
+from orbench.run.loop import Run, base_provenance
 from orbench.suites import Suite
 from orbench.suites.items import Item
 from orbench.suites.templates import render_reasoning

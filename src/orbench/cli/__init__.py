@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import (bench_cmd, check_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, pull_cmd,
+from . import (bench_cmd, check_suite_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, pull_cmd,
                quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
 from .common import setup_logging
 
@@ -47,7 +47,7 @@ def _main(
 app.command("models")(models_cmd.models)
 app.command("pull")(pull_cmd.pull)
 app.command("suites")(suites_cmd.suites)
-app.command("check-suite")(check_cmd.check_suite)
+app.command("check-suite")(check_suite_cmd.check_suite)
 app.command("run")(run_cmd.run)
 app.command("quantize")(quantize_cmd.quantize)
 app.command("compare")(compare_cmd.compare)

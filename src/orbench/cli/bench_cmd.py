@@ -29,9 +29,9 @@ def bench(
 
         orbench bench deepseek-r1-distill-qwen-1.5b:Q4_K_M --parallel 1,4,8 --json
     """
-    from ..bench import parse_sizes, run_bench
-    from ..catalog import load_catalog
-    from ..store import pull
+    from ..backends.throughput import parse_sizes, run_bench
+    from ..store.catalog import load_catalog
+    from ..store.pull import pull
 
     catalog = load_catalog()
     sizes = parse_sizes(parallel)

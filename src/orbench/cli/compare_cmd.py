@@ -53,8 +53,8 @@ def compare(
     if baseline is not None:
         if len(runs) != 1:
             raise OrbenchError("gate mode compares one run folder with --baseline")
-        from ..gate import run_gate
-        from ..nights import resolve_baseline
+        from ..nightly.gate import run_gate
+        from ..nightly.nights import resolve_baseline
 
         base_dir, why = resolve_baseline(runs[0].resolve().parent, baseline, tonight=runs[0].resolve())
         if base_dir is None:
@@ -63,7 +63,7 @@ def compare(
                           fail_underpowered, allow_grader_mismatch)
         print_gate(result, json_out)
         raise typer.Exit(result.exit_code)
-    from ..compare import compare_folders
+    from ..quant.compare import compare_folders
 
     comparison = compare_folders(runs, reference, margin / 100, alpha, allow_grader_mismatch)
     if json_out:
@@ -75,7 +75,7 @@ def compare(
 
 
 def print_gate(result: Any, json_out: bool) -> None:
-    from ..gate_report import markdown as gate_markdown
+    from ..nightly.gate_report import markdown as gate_markdown
 
     if json_out:
         print_json(result.model_dump(mode="json"))
@@ -86,7 +86,7 @@ def print_gate(result: Any, json_out: bool) -> None:
 def _print_table(comparison: Any) -> None:
     from rich.table import Table
 
-    from ..decision import need_text
+    from ..quant.decision import need_text
     from .tables import fmt
 
     ref = comparison.reference

@@ -17,7 +17,7 @@ DirOpt = Annotated[Optional[Path], typer.Option("--dir", help="The nights folder
 def _base(config: Path, folder: Optional[Path]) -> Path:
     if folder is not None:
         return folder
-    from ..config import load_config
+    from ..nightly.config import load_config
 
     return load_config(config).run.output
 
@@ -39,7 +39,7 @@ def history(
 
         orbench history results/nightly --last 14 --json
     """
-    from ..history import collect, table_rows, write_history, HEADER
+    from ..nightly.history import collect, table_rows, write_history, HEADER
 
     base = _base(config, folder)
     rows = collect(base, last)
@@ -79,7 +79,7 @@ def baseline_set(
 
         orbench baseline set 20261128-023000 --config nightly/orbench.toml
     """
-    from ..nights import set_baseline
+    from ..nightly.nights import set_baseline
 
     base = _base(config, folder)
     target = set_baseline(base, run)
@@ -98,7 +98,7 @@ def baseline_show(config: ConfigOpt = Path("orbench.toml"), folder: DirOpt = Non
 
         orbench baseline show --json
     """
-    from ..nights import latest, read_baseline
+    from ..nightly.nights import latest, read_baseline
 
     base = _base(config, folder)
     found = {"pinned": read_baseline(base), "latest": latest(base, passing=False),

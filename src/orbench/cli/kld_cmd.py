@@ -39,7 +39,7 @@ def kld(
     """
     from ..errors import OrbenchError
     from ..files import write_json_atomic
-    from ..kld import KldOptions, measure_kld
+    from ..quant.kld import KldOptions, measure_kld
     from ..paths import prompts_dir
     from ..units import split_csv
 

@@ -30,8 +30,8 @@ def models(
     if hub is not None:
         _hub_models(hub, revision, json_out)
         return
-    from ..catalog import load_catalog
-    from ..store import list_local
+    from ..store.catalog import load_catalog
+    from ..store.pull import list_local
     from ..units import human_size
 
     catalog = load_catalog()
@@ -63,10 +63,10 @@ def models(
 
 
 def _hub_models(name: str, revision: str, json_out: bool) -> None:
-    from ..catalog import hub_ref
+    from ..store.catalog import hub_ref
     from ..errors import OrbenchError
-    from ..hubmodels import list_repo
-    from ..store import HubUnreachable
+    from ..store.hub_repos import list_repo
+    from ..store.pull import HubUnreachable
     from ..units import human_size
 
     ref = hub_ref(name)

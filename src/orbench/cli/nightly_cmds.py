@@ -26,7 +26,7 @@ def init(
 
         orbench init nightly/orbench.toml
     """
-    from ..config import write_example
+    from ..nightly.config import write_example
 
     write_example(path, force)
     if json_out:
@@ -47,7 +47,7 @@ def lock(
 
         orbench lock --config orbench.toml
     """
-    from ..nightly import lock_config
+    from ..nightly.matrix import lock_config
 
     path, data = lock_config(config)
     if json_out:
@@ -71,7 +71,7 @@ def merge(
 
         orbench merge results/full results/part1 results/part2
     """
-    from ..merge import merge_shards
+    from ..run.merge import merge_shards
 
     summary = merge_shards(output, shards)
     if json_out:
@@ -93,6 +93,6 @@ def schema(
 
         orbench schema plan
     """
-    from ..schemas import schema_of
+    from .schemas import schema_of
 
     print(json.dumps(schema_of(name or "summary"), indent=2))

@@ -53,8 +53,8 @@ def pull(
 
 
 def _pull_model(model: str, dir: Path | None, revision: str | None, force: bool, verify: bool, quiet: bool) -> object:
-    from ..catalog import load_catalog
-    from ..store import pull as pull_model
+    from ..store.catalog import load_catalog
+    from ..store.pull import pull as pull_model
     from ..units import human_size
 
     ref = load_catalog().resolve(model)
@@ -67,7 +67,7 @@ def _pull_model(model: str, dir: Path | None, revision: str | None, force: bool,
 
 
 def _pull_suites(names: str, quiet: bool) -> dict[str, object]:
-    from ..hubdata import pull_source
+    from ..suites.data import pull_source
     from ..suites import parse_suites
 
     done: dict[str, object] = {}

@@ -32,10 +32,10 @@ def quantize(
 
         orbench quantize qwen2.5-0.5b-instruct --from F16 --to Q4_K_M,Q8_0
     """
-    from ..catalog import load_catalog
+    from ..store.catalog import load_catalog
     from ..errors import OrbenchError
-    from ..quantize import derive
-    from ..store import pull
+    from ..store.quantize import derive
+    from ..store.pull import pull
     from ..units import human_size, split_csv
 
     if ":" in model:

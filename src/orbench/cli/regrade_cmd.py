@@ -39,8 +39,8 @@ def regrade(
 
         orbench regrade results/mine -s my-items.jsonl --json
     """
-    from ..progress import make_progress
-    from ..regrade import regrade as regrade_runs
+    from ..run.progress import make_progress
+    from ..run.regrade import regrade as regrade_runs
     from ..suites import parse_suites
 
     extra = parse_suites(suite) if suite else []

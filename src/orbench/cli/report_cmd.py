@@ -32,7 +32,7 @@ def report(
 
         orbench report results/ladder --reference Q8_0 --max-kld 0.02 -o ladder.html
     """
-    from ..report import write_report
+    from ..quant.report import write_report
 
     rep, html_path, md_path, md = write_report(run_dir, reference, max_kld, alpha, output, margin / 100)
     if json_out:

@@ -90,7 +90,7 @@ def run(
         orbench run -s code --sandbox strict
     """
     from ..errors import EXIT_INTERRUPTED, OrbenchError
-    from ..evaluate import RunOptions, parse_day, parse_shard
+    from ..run.evaluate import RunOptions, parse_day, parse_shard
     from ..grading.sandbox import SANDBOX_MODES
 
     if sandbox not in SANDBOX_MODES:
@@ -117,10 +117,10 @@ def run(
 
 def _run(model: str | None, quant: str | None, suite: str, output: Path | None, opts: Any, json_out: bool,
          max_error_rate: float) -> int:
-    from ..catalog import load_catalog
+    from ..store.catalog import load_catalog
     from ..errors import OrbenchError
     from ..errors import EXIT_INFRA, EXIT_OK
-    from ..evaluate import Batch, default_output, ladder_refs, resolve_ref, run_many, run_model, too_many_errors
+    from ..run.evaluate import Batch, default_output, ladder_refs, resolve_ref, run_many, run_model, too_many_errors
     from ..suites import parse_suites
     from .tables import print_summary
 
@@ -188,7 +188,7 @@ def _overrides(context: typer.Context) -> dict[str, Any]:
 
 
 def _run_config(config: Path, opts: Any, overrides: dict[str, Any], json_out: bool) -> int:
-    from ..nightly import run_config
+    from ..nightly.matrix import run_config
     from .compare_cmd import print_gate
     from .tables import print_summary
 

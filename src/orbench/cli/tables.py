@@ -8,7 +8,7 @@ from ..units import duration
 from .common import console
 
 if TYPE_CHECKING:
-    from ..results import RunSummary
+    from ..run.records import RunSummary
     from ..stats import Estimate
 
 

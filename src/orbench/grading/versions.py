@@ -18,7 +18,7 @@ When to bump (the number after the name, never the name):
 - Do not bump for refactors, messages or speed-ups that cannot change a verdict.
 
 A grader without a version (a test's lambda, say) grades as `None`: such runs compare with each
-other as runs written before grader versions existed do (see `orbench.gradercheck`).
+other as runs written before grader versions existed do (see `orbench.run.grader_mix`).
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from ..units import split_csv
 from .items import Item
 
 if TYPE_CHECKING:
-    from ..catalog import Generation
+    from ..store.catalog import Generation
     from ..grading import GradeContext, Score
-    from ..hubdata import DataProvenance, DataSource
+    from .data import DataProvenance, DataSource
 
 Kind = Literal["math", "code", "reasoning"]
 Messages = list[dict[str, str]]
@@ -162,7 +162,7 @@ def prompt_set_hash(items: list[Item]) -> str:
 def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:
     """A suite for listing: counts per category and difficulty, and whether its data is on disk (a
     benchmark whose data is not yet pulled is listed with its published size, without loading)."""
-    from ..hubdata import availability
+    from .data import availability
 
     where = "orbench" if suite.data is None else availability(suite.data)
     loaded = where in ("orbench", "hub cache")  # listing never downloads anything

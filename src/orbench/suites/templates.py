@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..catalog import Generation
+from ..store.catalog import Generation
 from .items import Item
 
 CODE_INSTRUCTION = "Write the complete Python function in a single ```python code block."

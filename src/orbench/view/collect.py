@@ -13,10 +13,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compare import LoadedRun, pick_reference
+from ..quant.compare import LoadedRun, pick_reference
 from ..errors import OrbenchError
 from ..grading.extract import split_thinking
-from ..results import SampleRecord
+from ..run.records import SampleRecord
 from ..suites import Suite
 from ..suites.items import Item
 
@@ -128,7 +128,7 @@ def _body(first: SampleRecord, per_run: list[SampleRecord | None], reference: di
 
 
 def _meta(runs: list[LoadedRun], opts: ViewOptions, notes: list[str], hidden: set[str]) -> dict[str, Any]:
-    from ..gradercheck import find_mismatches
+    from ..run.grader_mix import find_mismatches
 
     labels = [run.label for run in runs]
     if len(runs) == 1 and opts.filter in CHANGES:
@@ -196,8 +196,8 @@ def _references(runs: list[LoadedRun], keys: dict[str, list[SampleRecord | None]
 
 
 def _items(name: str, run: LoadedRun, extra: list[Suite]) -> tuple[dict[str, Item] | None, str]:
-    from ..hubdata import availability
-    from ..regrade import suite_for_run
+    from ..suites.data import availability
+    from ..run.regrade import suite_for_run
 
     suite = suite_for_run(name, run.summary, extra)
     if suite is None:

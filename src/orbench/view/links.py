@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from ..compare import PairedResult
+    from ..quant.compare import PairedResult
 
 LINKS_PER_LIST = 40  # per suite and run in the report; the rest are one click away in the viewer
 

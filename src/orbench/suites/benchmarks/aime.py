@@ -14,7 +14,7 @@ without Hub access here): each file is pinned on its first download and checked 
 from __future__ import annotations
 
 from ...grading.graders import grade_math
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from ..items import Item
 from ..templates import render_math
 from .common import benchmark, field, rows

@@ -10,7 +10,7 @@ sha256, and every later run reads exactly that.
 from __future__ import annotations
 
 from ...grading.graders import grade_math
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from ..templates import render_math
 from ..items import Item
 from .aime import competition_items

@@ -10,7 +10,7 @@ are often 25-shot log-likelihood scores of base models, not comparable with a ch
 from __future__ import annotations
 
 from ...grading.graders import grade_reasoning
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from .. import answer_line_gold
 from ..items import Item
 from ..templates import render_reasoning

@@ -17,7 +17,7 @@ import re
 from ...grading import GradeContext, Score
 from ...grading.extract import last_boxed
 from ...grading.versions import versioned
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from .. import Messages
 from ..items import Item
 from .common import benchmark, field, rows

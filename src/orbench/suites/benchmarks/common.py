@@ -8,7 +8,7 @@ import random
 from typing import Any, Callable
 
 from ...errors import OrbenchError
-from ...hubdata import DataSource, Row, fetch, provenance, read_rows
+from ..data import DataSource, Row, fetch, provenance, read_rows
 from .. import Kind, Suite
 from ..items import Difficulty, Item
 

@@ -13,7 +13,7 @@ permutation), so the correct answer lands on A-D evenly and the same seed gives 
 from __future__ import annotations
 
 from ...grading.graders import grade_reasoning
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from .. import answer_line_gold
 from ..items import Item
 from ..templates import render_reasoning

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ...grading.graders import grade_math
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from ..items import Item
 from ..templates import render_math
 from .common import benchmark, by_steps, field, rows

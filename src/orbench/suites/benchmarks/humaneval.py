@@ -21,7 +21,7 @@ from ...grading import GradeContext, Score
 from ...grading.extract import extract_code
 from ...grading.graders import run_tests
 from ...grading.versions import versioned
-from ...hubdata import (DataFile, DataProvenance, DataSource, DataUnreachable, Fetched, PypiCopy, jsonl_rows,
+from ..data import (DataFile, DataProvenance, DataSource, DataUnreachable, Fetched, PypiCopy, jsonl_rows,
                         pypi_copy, remember)
 from ..items import Item
 from ..templates import render_code

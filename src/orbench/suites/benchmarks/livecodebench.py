@@ -33,7 +33,7 @@ from ...grading import GradeContext, Score
 from ...grading.extract import extract_code
 from ...grading.graders import run_tests
 from ...grading.versions import versioned
-from ...hubdata import DataFile, DataSource, fetch
+from ..data import DataFile, DataSource, fetch
 from ..items import Item
 from .. import Messages
 from .common import benchmark, difficulty, field

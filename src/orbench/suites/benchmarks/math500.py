@@ -11,7 +11,7 @@ Subject is the category; level 1-2 is easy, 3 medium, 4-5 hard (the level is kep
 from __future__ import annotations
 
 from ...grading.graders import grade_math
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from ..items import Difficulty, Item
 from ..templates import render_math
 from .common import benchmark, field, rows

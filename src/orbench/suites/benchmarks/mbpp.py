@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ...grading.graders import grade_code
-from ...hubdata import DataFile, DataSource
+from ..data import DataFile, DataSource
 from ..items import Item
 from ..templates import render_code
 from .common import benchmark, field, rows

@@ -1,0 +1,59 @@
+"""`orbench check-suite`: each item's own gold answer through the suite's grader."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .common import console, handled, print_json
+from .options import JsonOpt, SeedOpt
+
+
+@handled
+def check_suite(
+    suites: Annotated[str, typer.Argument(help="Comma-separated suites (names or paths to .jsonl files).")],
+    limit: Annotated[Optional[int], typer.Option(help="At most N items per suite (a seeded subset).", min=1)] = None,
+    seed: SeedOpt = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Grade each item's gold answer (or reference solution, in the sandbox) with the suite's own grader
+    and print the share graded correct. Anything below 100% is a loader or checker bug (or a bad item).
+    Exit codes: 0 all gold answers pass; 1 some do not; 2 usage or data error.
+
+    Examples:
+
+        orbench check-suite humaneval
+
+        orbench check-suite gsm8k,math500 --json
+
+        orbench check-suite my-items.jsonl
+    """
+    from ..suites.gold_check import check_suite as run_check
+    from ..suites import parse_suites
+
+    results = [run_check(suite, seed=seed, limit=limit) for suite in parse_suites(suites)]
+    if json_out:
+        print_json([{**r.model_dump(mode="json"), "share": r.share, "passed": r.passed} for r in results])
+    else:
+        _table(results)
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
+def _table(results: list[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Gold answers through each suite's grader", title_justify="left")
+    for col in ("suite", "items", "checked", "graded correct", "errors", "no gold"):
+        table.add_column(col)
+    for r in results:
+        share = "-" if r.share is None else f"{r.correct}/{r.checked} ({r.share:.1%})"
+        table.add_row(r.suite, str(r.items), str(r.checked), share, str(r.errors), str(r.no_gold))
+    out = console()
+    out.print(table)
+    for r in results:
+        for failure in r.failures[:10]:
+            out.print(f"{r.suite} {failure.item_id}: {failure.detail}")
+        if len(r.failures) > 10:
+            out.print(f"{r.suite}: … {len(r.failures) - 10} more")
