@@ -32,7 +32,7 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 def embedded_model() -> Path:
     """The embedded SmolLM2-135M Q4_1 file, pulled into the real cache by `make test` beforehand."""
     from orbench.store.catalog import load_catalog
-    from orbench.store.pull import find_local
+    from orbench.store.local import find_local
 
     saved = os.environ.get("ORBENCH_HOME")
     if REAL_ORBENCH_HOME is None:

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from orbench.backends.mock import MockBackend
 from orbench.store.catalog import Generation
 from orbench.cli import app
-from orbench.quant.compare import compare_all, compare_folders, load_runs, pick_reference, significant_drop
+from orbench.quant.compare import compare_all, compare_folders, significant_drop
+from orbench.run.loader import load_runs, pick_reference
 from orbench.files import write_json_atomic
 from orbench.grading import Score
 from orbench.grading.graders import grade_math

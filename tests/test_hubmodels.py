@@ -15,7 +15,8 @@ from orbench.store.catalog import hub_ref, load_catalog
 from orbench.cli import app
 from orbench.errors import OrbenchError
 from orbench.store.hub_repos import RepoFile, RepoListing, group_models, pick_model
-from orbench.store.pull import find_local, list_local, pull
+from orbench.store.local import find_local, list_local
+from orbench.store.pull import pull
 
 A = tiny_gguf({"general.name": "a"}) + bytes(range(256)) * 40  # real headers, then any bytes
 B = tiny_gguf({"general.name": "b"}) + bytes(range(255, -1, -1)) * 20

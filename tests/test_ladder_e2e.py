@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from orbench.cli import app
-from orbench.store.pull import LocalModel, register_local, sha256_file
+from orbench.files import sha256_file
+from orbench.store.local import LocalModel, register_local
 
 pytestmark = pytest.mark.e2e
 EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"

@@ -12,7 +12,8 @@ from hub_standin import HubStandIn, Repo
 
 from orbench.store.catalog import Mirror, ModelEntry, ModelRef
 from orbench.errors import OrbenchError
-from orbench.store.pull import find_local, list_local, pull
+from orbench.store.local import find_local, list_local
+from orbench.store.pull import pull
 
 GGUF_BYTES = tiny_gguf({"general.name": "tiny q4"}) + bytes(range(256)) * 64  # a real header, then any bytes
 REPO = "test-org/Tiny-GGUF"
@@ -148,7 +149,7 @@ def test_a_cached_file_changed_in_place_is_noticed_and_fetched_again(hub, isolat
 
 
 def test_verify_rehashes_and_force_downloads_again(hub, isolated_cache, monkeypatch):
-    import orbench.store.pull as store
+    import orbench.store.local as store
 
     first = pull(ref())
     hashed = []

@@ -17,7 +17,7 @@ _API = {
     "load_catalog": "store.catalog", "pull": "store.pull", "get_suite": "suites", "all_suites": "suites",
     "parse_suites": "suites", "Suite": "suites", "Item": "suites.items", "RunOptions": "run.evaluate",
     "run_model": "run.evaluate", "run_many": "run.evaluate", "Batch": "run.evaluate", "run_config": "nightly.matrix",
-    "lock_config": "nightly.matrix", "compare_runs": "quant.compare", "compare_folders": "quant.compare", "load_runs": "quant.compare",
+    "lock_config": "nightly.matrix", "compare_runs": "quant.compare", "compare_folders": "quant.compare", "load_runs": "run.loader",
     "run_gate": "nightly.gate", "set_baseline": "nightly.nights", "write_history": "nightly.history",
     "measure_kld": "quant.kld", "KldOptions": "quant.kld", "build_report": "quant.report", "write_report": "quant.report",
     "merge_shards": "run.merge", "read_summary": "run.records", "read_samples": "run.records", "OrbenchError": "errors",

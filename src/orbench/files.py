@@ -7,6 +7,7 @@ and the field, never a traceback. A file written by a newer orbench is refused b
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -108,3 +109,15 @@ def write_json_atomic(path: Path, data: BaseModel | dict) -> None:
     """A JSON file written in one step (see write_atomic)."""
     text = data.model_dump_json(indent=2) if isinstance(data, BaseModel) else json.dumps(data, indent=2)
     write_atomic(path, (text, "\n"))
+
+
+def sha256_file(path: Path, *also: "hashlib._Hash") -> str:
+    """The sha256 of a file's bytes, read in blocks of 1 MiB; each digest in `also` is fed the same
+    bytes (the sha256 of a split model's parts in order, say)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            for other in also:
+                other.update(block)
+    return digest.hexdigest()

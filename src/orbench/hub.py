@@ -1,11 +1,15 @@
 """What the model store and the benchmark data share about the Hugging Face Hub: where it is, where
-its cache is, which errors mean "unreachable", and how to delete a file from the cache."""
+its cache is, which errors mean "unreachable", downloading one file, and how to delete a file from
+the cache."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from .errors import OrbenchError
+from .units import shorten
 
 HUB_TIMEOUT = 10.0  # seconds for metadata calls; a Hub that does not answer is "unreachable"
 
@@ -50,17 +54,39 @@ def model_info(repo: str, revision: str) -> Any:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
-    from .errors import OrbenchError
-    from .units import shorten
-
     try:
         return HfApi(endpoint=endpoint()).model_info(repo, revision=revision, files_metadata=True, timeout=HUB_TIMEOUT)
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
         raise OrbenchError(f"{repo}@{revision}: {shorten(str(exc))}") from None
     except network_errors() as exc:
-        raise HubUnreachable(shorten(str(exc)) or type(exc).__name__) from None
+        raise HubUnreachable(short_error(exc)) from None
     except HfHubHTTPError as exc:
         raise OrbenchError(f"Hub error for {repo}: {shorten(str(exc))}") from None
+
+
+def download(repo: str, filename: str, *, revision: str, repo_type: str = "model", local_dir: Path | None = None,
+             force: bool = False, what: str | None = None,
+             http_error: Callable[[Exception], OrbenchError] | None = None) -> Path:
+    """One file through `hf_hub_download`, with orbench's endpoint, cache and timeout: HubUnreachable
+    when the Hub cannot be reached; any other HTTP error becomes `http_error(exc)`, or "Hub error for
+    WHAT" (default: the repo) in one line."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        return Path(hf_hub_download(
+            repo, filename, repo_type=repo_type, revision=revision, endpoint=endpoint(), etag_timeout=HUB_TIMEOUT,
+            cache_dir=cache_dir(), local_dir=str(local_dir) if local_dir else None, force_download=force,
+        ))
+    except network_errors() as exc:
+        raise HubUnreachable(short_error(exc)) from None
+    except HfHubHTTPError as exc:
+        raise (http_error(exc) if http_error else OrbenchError(f"Hub error for {what or repo}: {short_error(exc)}")) from None
+
+
+def short_error(exc: BaseException) -> str:
+    """An exception in one short line: its text shortened, else its type's name."""
+    return shorten(str(exc)) or type(exc).__name__
 
 
 def discard(path: Path) -> None:

@@ -14,7 +14,7 @@ from orbench.cli import app
 from orbench.errors import OrbenchError
 from orbench.run.evaluate import RunOptions, resolve_file
 from orbench.store.lock import read_lock
-from orbench.store.pull import LocalModel, register_local
+from orbench.store.local import LocalModel, register_local
 
 MATH = [{"id": f"m{i}", "suite": "math", "category": "arithmetic", "difficulty": "easy", "prompt": f"{i}+{i}?",
          "answer": str(2 * i)} for i in range(1, 9)]
@@ -223,7 +223,7 @@ def test_gate_rule_syntax_errors_exit_2(tmp_path, mock_script):
 def test_lock_pins_the_file_and_a_different_file_is_refused(tmp_path):
     fake = tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf"
     fake.write_bytes(b"GGUF" + b"\0" * 64)
-    from orbench.store.pull import sha256_file
+    from orbench.files import sha256_file
 
     register_local(LocalModel(name="smollm2-135m", quant="Q4_1", path=fake, sha256=sha256_file(fake),
                               size=fake.stat().st_size, source="pypi", revision="0.1.2"))

@@ -26,7 +26,7 @@ from typing import Iterator, Literal, Sequence
 
 from ..errors import OrbenchError
 from ..llama import Context, Sampler
-from . import BackendInfo, Completion, GenerationRequest, error_completion
+from .base import BackendInfo, Completion, GenerationRequest, error_completion
 from .engine import MIN_CHUNK, Engine, Prepared, StepTally
 from .llamacpp import LlamaCppBackend
 

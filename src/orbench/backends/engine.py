@@ -23,16 +23,23 @@ import codecs
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
-from ..llama import Batch, Context, Entry, Sampler
-from . import Completion, GenerationRequest, error_completion
-
-if TYPE_CHECKING:
-    from .batched import BatchedBackend
+from ..llama import Batch, Context, Entry, Model, Sampler
+from .base import Completion, GenerationRequest, error_completion
 
 MIN_ADMIT_CHUNK = 64  # a new prompt starts only with at least this many tokens of budget (smaller chunks prefill slower)
 MIN_CHUNK = 2  # prompt tokens evaluated together at least (see Engine._take)
+
+
+class Host(Protocol):
+    """What the engine needs of the backend that runs it (`BatchedBackend`): the model, the context
+    size, and a seeded sampler chain per request."""
+
+    model: Model
+    n_ctx: int
+
+    def _sampler(self, r: GenerationRequest) -> Sampler: ...
 
 
 @dataclass
@@ -138,7 +145,7 @@ class StepTally:
 class Engine:
     """One pass over a list of prepared requests with N slots."""
 
-    def __init__(self, backend: BatchedBackend, ctx: Context, n: int, prepared: list[Prepared], spare: bool = False,
+    def __init__(self, backend: Host, ctx: Context, n: int, prepared: list[Prepared], spare: bool = False,
                  step_tokens: int = 512, mixed: bool = True, split: bool = True):
         self.backend, self.model, self.ctx, self.n = backend, backend.model, ctx, n
         self.spare = n if spare else None  # the sequence id holding the shared template opening

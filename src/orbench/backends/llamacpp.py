@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from .. import llama
-from . import BackendInfo, Completion, GenerationRequest, error_completion
+from .base import BackendInfo, Completion, GenerationRequest, error_completion
 
 
 class LlamaCppBackend:

@@ -18,7 +18,7 @@ import random
 import time
 from typing import Iterator, Sequence
 
-from . import BackendInfo, Completion, GenerationRequest, error_completion
+from .base import BackendInfo, Completion, GenerationRequest, error_completion
 
 DEFAULT_REPLY = "I do not know."
 

@@ -23,7 +23,7 @@ from typing import Any, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import OrbenchError
-from . import BackendInfo, Completion, GenerationRequest, error_completion
+from .base import BackendInfo, Completion, GenerationRequest, error_completion
 from .http import JsonClient, RequestFailed, RetryPolicy
 
 log = logging.getLogger(__name__)

@@ -51,7 +51,7 @@ def parse_sizes(text: str) -> list[int]:
 def run_bench(path: Path, parallel: list[int], prompt_tokens: int, gen_tokens: int, threads: int | None,
               n_gpu_layers: int = 0) -> BenchResult:
     from .batched import BatchedBackend
-    from ..llama import Batch, Context
+    from ..llama import Batch
 
     reset_peak_rss()
     need = prompt_tokens + gen_tokens + 1

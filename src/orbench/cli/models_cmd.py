@@ -31,7 +31,7 @@ def models(
         _hub_models(hub, revision, json_out)
         return
     from ..store.catalog import load_catalog
-    from ..store.pull import list_local
+    from ..store.local import list_local
     from ..units import human_size
 
     catalog = load_catalog()
@@ -66,7 +66,7 @@ def _hub_models(name: str, revision: str, json_out: bool) -> None:
     from ..store.catalog import hub_ref
     from ..errors import OrbenchError
     from ..store.hub_repos import list_repo
-    from ..store.pull import HubUnreachable
+    from ..hub import HubUnreachable
     from ..units import human_size
 
     ref = hub_ref(name)

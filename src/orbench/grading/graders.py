@@ -5,14 +5,29 @@ A grader is `(item, answer_text, context) -> Score`; a suite names the one it us
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
-from ..suites.items import Item
 from . import GradeContext, Score
 from .check import math_equal, short_answer_equal
 from .extract import extract_choice, extract_code, extract_math_answer, extract_short_answer
 from .sandbox import run_python
 from .versions import versioned
+
+
+
+class Item(Protocol):
+    """What a grader reads of an item (a suite's `Item` has these fields): grading knows the shape of
+    an item, not the suites that make them, so imports run from suites to grading only."""
+
+    @property
+    def answer(self) -> str | None: ...
+    @property
+    def choices(self) -> list[str] | None: ...
+    @property
+    def entry_point(self) -> str | None: ...
+    @property
+    def tests(self) -> str | None: ...
+
 
 Grader = Callable[[Item, str, GradeContext], Score]
 

@@ -23,79 +23,20 @@ Exit codes: 0 no regression, 1 regression (or an underpowered rule with `fail_un
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel
 
-from ..quant.compare import LoadedRun, load_runs, paired
+from ..quant.compare import paired
+from ..run.loader import LoadedRun, load_runs
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
 from ..stats import log_shift, significant_drop
+from .findings import Finding, GateResult, Rule, parse_rule
+from .gate_report import junit_xml, markdown
 
-METRICS = ("accuracy", "tokens_per_s")
 MIN_TIMED = 5
-
-
-@dataclass(frozen=True)
-class Rule:
-    metric: str
-    threshold: float
-    unit: str  # "pp" or "%"
-
-    def __str__(self) -> str:
-        return f"{self.metric}<{self.threshold:g}{self.unit}"
-
-
-def parse_rule(text: str) -> Rule:
-    m = re.fullmatch(r"\s*(\w+)\s*<\s*(-?\d+(?:\.\d+)?)\s*(pp|%)\s*", text)
-    if not m or m.group(1) not in METRICS or (m.group(1) == "tokens_per_s" and m.group(3) == "pp"):
-        raise OrbenchError(f"cannot read --fail-on '{text}'",
-                           hint="write METRIC<THRESHOLD with METRIC accuracy (pp or %) or tokens_per_s (%), "
-                                "e.g. accuracy<-2pp")
-    return Rule(m.group(1), float(m.group(2)), m.group(3))
-
-
-class Finding(BaseModel):
-    label: str
-    suite: str
-    rule: str
-    baseline: float | None
-    current: float | None
-    change: float | None
-    low: float | None = None  # the change's 95% interval, in the rule's unit
-    high: float | None = None
-    n: int | None = None  # paired items (accuracy) or timed samples of the current run (speed)
-    p_value: float | None = None
-    significant: bool | None = None
-    detectable: float | None = None  # smallest drop the run detects with 80% power, in the rule's unit
-    underpowered: bool = False
-    regression: bool
-    seconds: float | None = None  # machine time of the current run's suite (or of the run, for speed)
-    note: str | None = None
-
-    @property
-    def status(self) -> Literal["regression", "underpowered", "ok"]:
-        return "regression" if self.regression else "underpowered" if self.underpowered else "ok"
-
-
-class GateResult(BaseModel):
-    exit_code: int
-    regressions: int
-    underpowered: int = 0
-    fail_underpowered: bool = False
-    findings: list[Finding]
-    error_rate: float
-    max_error_rate: float
-    notes: list[str]
-    timestamp: str | None = None
-    seconds: float | None = None
-    run: str | None = None
-    baseline: str | None = None
 
 
 def _pair_up(runs: list[LoadedRun], base: list[LoadedRun]) -> list[tuple[LoadedRun, LoadedRun]]:
@@ -219,8 +160,6 @@ def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float =
              fail_underpowered: bool = False, allow_grader_mismatch: bool = False) -> GateResult:
     """Evaluate the gate and write its JUnit XML and Markdown files where asked; runs graded by
     different grader versions are refused (exit 2) unless `allow_grader_mismatch`."""
-    from .gate_report import junit_xml, markdown
-
     result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate, fail_underpowered,
                       allow_grader_mismatch)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 from ..errors import EXIT_INFRA
-from .gate import Finding, GateResult
+from .findings import Finding, GateResult
 
 
 def _value(f: Finding, v: float | None) -> str:

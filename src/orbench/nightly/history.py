@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..quant.compare import run_label
+from ..run.loader import run_label
 from ..errors import OrbenchError
 from .nights import list_nights, read_baseline, read_index
 from ..run.records import read_summary

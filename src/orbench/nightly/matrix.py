@@ -15,7 +15,8 @@ from ..store.catalog import load_catalog
 from .config import Config, RunSection, load_config
 from ..errors import EXIT_INFRA, EXIT_OK, OrbenchError
 from ..run.evaluate import Batch, RunOptions, run_many, too_many_errors
-from .gate import GateResult, run_gate
+from .findings import GateResult
+from .gate import run_gate
 from ..store.lock import LockFile, read_lock, write_lock
 from ..run.records import RunSummary
 from ..suites import parse_suites

@@ -17,7 +17,6 @@ resumed, so every night evaluates again.
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,11 +26,11 @@ from pydantic import BaseModel, Field
 
 from ..errors import OrbenchError
 from ..files import read_model, write_json_atomic
+from ..run.loader import list_nights
 from ..run.records import INDEX_FILE, RunIndex
 
 log = logging.getLogger(__name__)
 
-NIGHT_NAME = re.compile(r"\d{8}-\d{6}(-\d+)?")
 RESUME_HOURS = 12
 BASELINE_FILE = "baseline.json"
 KEYWORDS = ("pinned", "latest", "latest-passing")
@@ -43,13 +42,6 @@ class BaselinePointer(BaseModel):
     schema_version: int = Field(default=1, description="version of this file's layout")
     run: str = Field(description="the baseline's folder, relative to this file's folder when inside it")
     set_at: str = Field(description="when it was set (UTC, ISO 8601)")
-
-
-def list_nights(base: Path) -> list[Path]:
-    """The night folders under `base`, oldest first."""
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.iterdir() if NIGHT_NAME.fullmatch(p.name) and (p / INDEX_FILE).is_file())
 
 
 def read_index(night: Path) -> RunIndex:

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from typing import Any
 
-from .compare import MARGIN, LoadedRun, PairedResult, compare_folders
+from .compare import MARGIN, PairedResult, compare_folders
+from ..run.loader import LoadedRun
 from .decision import Candidate, QuantVerdict, need_text, quant_verdicts, recommend
 from ..files import read_model
 from .kld import KldReport
 from ..suites.published import Published
 from .svg import Point, bars, scatter
 from ..units import duration
-from ..view.links import report_section
+from .report_links import report_section
 
 
 @dataclass

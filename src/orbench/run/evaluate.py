@@ -22,7 +22,8 @@ from .progress import make_progress
 from .records import INDEX_FILE, Performance, Provenance, RunIndex, RunSummary
 from .folder import prepare_output_dir
 from .loop import Run, base_provenance, sandbox_info
-from ..store.pull import LocalModel, pull, verified_here
+from ..store.local import LocalModel, verified_here
+from ..store.pull import pull
 from ..suites import Suite
 from ..units import split_csv
 

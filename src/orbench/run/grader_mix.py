@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import OrbenchError
 
 if TYPE_CHECKING:
-    from ..quant.compare import LoadedRun
+    from .loader import LoadedRun
 
 log = logging.getLogger(__name__)
 

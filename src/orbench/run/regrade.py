@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from .summarize import graded_with, summarize_suite
 from ..backends import Completion, GenerationRequest
-from ..quant.compare import LoadedRun, load_runs
+from .loader import LoadedRun, load_runs
 from ..errors import OrbenchError
 from ..files import read_model, write_atomic, write_json_atomic
 from .folder import FolderLock

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from .catalog import ModelRef, quant_from_filename
 from ..errors import OrbenchError
-from ..hub import HUB_TIMEOUT, HubUnreachable, cache_dir, discard, endpoint, model_info, network_errors
-from .pull import FilePart, LocalModel, _short, check_gguf
+from ..files import sha256_file
+from ..hub import discard, download, model_info
+from .local import FilePart, LocalModel, check_gguf
 from ..units import human_size
 
 log = logging.getLogger(__name__)
@@ -161,19 +162,8 @@ def pull_hub_model(ref: ModelRef, target_dir: Path | None, revision: str, force:
 
 
 def _download(listing: RepoListing, part: RepoFile, target_dir: Path | None, force: bool = False) -> Path:
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import HfHubHTTPError
-
-    try:
-        return Path(hf_hub_download(
-            listing.repo, part.name, revision=listing.revision, endpoint=endpoint(),
-            etag_timeout=HUB_TIMEOUT, cache_dir=cache_dir(), local_dir=str(target_dir) if target_dir else None,
-            force_download=force,
-        ))
-    except network_errors() as exc:
-        raise HubUnreachable(_short(exc)) from None
-    except HfHubHTTPError as exc:
-        raise OrbenchError(f"Hub error for {listing.repo}/{part.name}: {_short(exc)}") from None
+    return download(listing.repo, part.name, revision=listing.revision, local_dir=target_dir, force=force,
+                    what=f"{listing.repo}/{part.name}")
 
 
 def _verify(repo: str, parts: tuple[RepoFile, ...], paths: list[Path]) -> tuple[list[FilePart], str]:
@@ -183,14 +173,10 @@ def _verify(repo: str, parts: tuple[RepoFile, ...], paths: list[Path]) -> tuple[
     for part, path in zip(parts, paths):
         if part.sha256 is None:
             raise OrbenchError(f"the Hub gave no sha256 for {repo}/{part.name}; refusing an unverified file")
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-                combined.update(block)
-        if digest.hexdigest() != part.sha256:
+        actual = sha256_file(path, combined)
+        if actual != part.sha256:
             discard(path)
             raise OrbenchError(f"sha256 mismatch for {repo}/{part.name}: expected {part.sha256}, got "
-                               f"{digest.hexdigest()}; the file was deleted")
+                               f"{actual}; the file was deleted")
         checked.append(FilePart(filename=part.name, path=path, sha256=part.sha256, size=path.stat().st_size))
     return checked, combined.hexdigest()

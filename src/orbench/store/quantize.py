@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from ..errors import OrbenchError
-from .pull import LocalModel, check_gguf, register_local, sha256_file
+from ..files import sha256_file
+from .local import LocalModel, check_gguf, register_local
 
 FULL_PRECISION = {"F32", "F16", "BF16"}
 

@@ -9,105 +9,17 @@ adding a suite means adding one object.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import random
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import Any
 
 from ..errors import OrbenchError
 from ..units import split_csv
-from .items import Item
+from .suite import (Kind, Messages, Suite, answer_line_gold, boxed_gold, code_gold, gold_reply, prompt_set_hash,
+                    select)
 
-if TYPE_CHECKING:
-    from ..store.catalog import Generation
-    from ..grading import GradeContext, Score
-    from .data import DataProvenance, DataSource
-
-Kind = Literal["math", "code", "reasoning"]
-Messages = list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class Suite:
-    """One suite and its behaviour. `kind` is the area it measures, shown in tables; it selects nothing."""
-
-    name: str
-    kind: Kind
-    description: str
-    load: Callable[[int], list[Item]]  # seed -> items (only generated suites use the seed)
-    render: Callable[[Item, "Generation"], Messages]
-    grade: Callable[[Item, str, "GradeContext"], "Score"]
-    source: str  # where the items come from, e.g. "prompts/math" or "generated (seeded)"
-    license: str = ""
-    seeded: bool = False  # the items depend on the seed
-    data: "DataSource | None" = None  # a benchmark's pinned Hub data (None: the items ship with orbench)
-    provenance: Callable[[], "DataProvenance | None"] = field(default=lambda: None)  # what load() read
-    protocol: str = ""  # the reference harness followed (prompt, extraction, metric)
-    size: int | None = None  # items in the full benchmark, for listing before the data is on disk
-    quote_items: bool = True  # False: reports must not quote items (the dataset's terms ask so)
-    dated: bool = False  # items carry extra["date"], so --since/--until can pick a window
-    gold: Callable[[Item], "str | None"] = field(default=lambda item: gold_reply(item))  # a perfect reply
-    runs_code: bool | None = None  # the grader runs model-written code (default: kind == "code")
-
-    @property
-    def executes_code(self) -> bool:
-        """Its grading runs programs in the sandbox: graded in the pool, and --sandbox applies."""
-        return self.kind == "code" if self.runs_code is None else self.runs_code
-
-    @property
-    def grader_version(self) -> str | None:
-        """The version of the grader's code (see `orbench.grading.versions`); None when unversioned."""
-        from ..grading.versions import version_of
-
-        return version_of(self.grade)
-
-    def windowed(self, since: date | None, until: date | None) -> "Suite":
-        """The suite restricted to items dated within [since, until] (contest dates, say)."""
-        if since is None and until is None:
-            return self
-        if not self.dated:
-            raise OrbenchError(f"suite '{self.name}' has no dates; --since/--until apply to dated suites only")
-        load = self.load
-
-        def within(seed: int) -> list[Item]:
-            kept = [i for i in load(seed) if _in_window(i, since, until)]
-            if not kept:
-                raise OrbenchError(f"suite '{self.name}' has no items dated between {since or '…'} and {until or '…'}")
-            return kept
-
-        return replace(self, load=within, description=f"{self.description} [{since or '…'} to {until or '…'}]")
-
-
-def _in_window(item: Item, since: date | None, until: date | None) -> bool:
-    day = date.fromisoformat(str((item.extra or {}).get("date", ""))[:10])
-    return (since is None or day >= since) and (until is None or day <= until)
-
-
-def gold_reply(item: Item) -> str | None:
-    """What a perfect reply to `item` looks like, for `orbench check-suite`: the reference solution in a
-    code block, the answer line, or the boxed answer; None when the item has no gold."""
-    if item.tests is not None:
-        return code_gold(item)
-    if item.choices is not None or item.kind == "reasoning":
-        return answer_line_gold(item)
-    return boxed_gold(item)
-
-
-def code_gold(item: Item) -> str | None:
-    return f"```python\n{item.reference}\n```" if item.reference else None
-
-
-def answer_line_gold(item: Item) -> str | None:
-    return f"Let me work through it.\nAnswer: {item.answer}"
-
-
-def boxed_gold(item: Item) -> str | None:
-    return f"The final answer is $\\boxed{{{item.answer}}}$."
-
+__all__ = ["Kind", "Messages", "Suite", "all_suites", "answer_line_gold", "boxed_gold", "code_gold", "describe",
+           "get_suite", "gold_reply", "parse_suites", "prompt_set_hash", "select"]
 
 _REGISTRY: dict[str, Suite] = {}
 
@@ -131,7 +43,7 @@ def get_suite(name: str) -> Suite:
     if name.endswith(".jsonl") or "/" in name or Path(name).is_dir():
         from .user import user_suite
 
-        return user_suite(Path(name))
+        return user_suite(Path(name), reserved=suites)
     raise OrbenchError(f"unknown suite '{name}'",
                        hint=f"known suites: {', '.join(suites)}; or a path to a .jsonl file or folder")
 
@@ -141,22 +53,6 @@ def parse_suites(text: str | list[str]) -> list[Suite]:
     if not names:
         raise OrbenchError("no suite given", hint=f"known suites: {', '.join(all_suites())}")
     return [get_suite(n) for n in names]
-
-
-def select(items: list[Item], limit: int | None, seed: int) -> list[Item]:
-    """A deterministic subset: all items when `limit` is None, else a seeded sample kept in file order."""
-    if limit is None or limit >= len(items):
-        return list(items)
-    if limit <= 0:
-        raise OrbenchError("--limit must be a positive number")
-    keep = set(random.Random(seed).sample(range(len(items)), limit))
-    return [item for i, item in enumerate(items) if i in keep]
-
-
-def prompt_set_hash(items: list[Item]) -> str:
-    canonical = json.dumps([i.canonical() for i in sorted(items, key=lambda i: i.id)],
-                           sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Callable
 
 from ..grading.graders import grade_code, grade_math, grade_reasoning
 from ..paths import prompts_dir
-from . import Suite, answer_line_gold
+from .suite import Suite, answer_line_gold
 from .generators import DEFAULT_COUNT, code_gen, math_gen, reasoning_gen
 from .items import Item, load_items
 from .templates import render_code, render_math, render_reasoning

@@ -28,8 +28,8 @@ from typing import Any, Iterator, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import OrbenchError
-from ..files import write_json_atomic
-from ..hub import HUB_TIMEOUT, cache_dir, discard, endpoint, network_errors
+from ..files import sha256_file, write_json_atomic
+from ..hub import HUB_TIMEOUT, HubUnreachable, cache_dir, discard, download, endpoint, network_errors
 from ..paths import cache_root
 from ..units import shorten
 
@@ -119,14 +119,6 @@ class Fetched(BaseModel):
 
 
 # ---------------------------------------------------------------- hashes and local pins
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def git_blob_id(path: Path) -> str:
@@ -219,7 +211,7 @@ def _fetch_file(pinned: PinnedSource, item: DataFile,
     source, commit = pinned.source, pinned.commit
     expected = item.sha256 or _local_pins(source).files.get(item.path)
     path = _download(source, commit, item.path, name)
-    actual = sha256_of(path)
+    actual = sha256_file(path)
     where = f"{source.repo}@{commit[:12]}/{item.path}"
     if expected is not None:
         if actual != expected:
@@ -239,8 +231,7 @@ def _fetch_file(pinned: PinnedSource, item: DataFile,
 
 
 def _download(source: DataSource, commit: str, filename: str, name: str) -> Path:
-    from huggingface_hub import hf_hub_download, try_to_load_from_cache
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub import try_to_load_from_cache
 
     if not isinstance(try_to_load_from_cache(source.repo, filename, cache_dir=cache_dir(), revision=commit,
                                              repo_type="dataset"), str):
@@ -248,13 +239,11 @@ def _download(source: DataSource, commit: str, filename: str, name: str) -> Path
         # commit unknown (hf_hub_download would retry a missing file with back-off for half a minute).
         _dataset_info(source, commit, name)
     try:
-        return Path(hf_hub_download(source.repo, filename, repo_type="dataset", revision=commit,
-                                    endpoint=endpoint(), cache_dir=cache_dir(), etag_timeout=HUB_TIMEOUT))
-    except network_errors():
+        return download(source.repo, filename, repo_type="dataset", revision=commit,
+                        http_error=lambda exc: _http_error(source, name, exc))
+    except HubUnreachable:
         raise DataUnreachable(f"{name}: {source.repo}/{filename} is not on disk and the Hugging Face Hub cannot be "
                               f"reached", hint=f"run `orbench pull --suite {name}` where the Hub is reachable") from None
-    except HfHubHTTPError as exc:
-        raise _http_error(source, name, exc) from None
 
 
 def _dataset_info(source: DataSource, revision: str, name: str) -> Any:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from ..grading import GradeContext, Score
 from .data import DataProvenance
-from . import Suite, select
+from .suite import Suite, select
 from .items import Item
 
 

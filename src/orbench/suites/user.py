@@ -8,11 +8,11 @@ them: items with `tests` are code, items with `choices` are reasoning, and other
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import Collection, cast
 
 from ..errors import OrbenchError
 from ..grading.graders import grade_code, grade_math, grade_reasoning
-from . import Kind, Suite
+from .suite import Kind, Suite
 from .items import Item, load_items
 from .templates import render_code, render_math, render_reasoning
 
@@ -28,14 +28,13 @@ def item_kind(item: Item) -> Kind | None:
     return item.kind
 
 
-def user_suite(path: Path) -> Suite:
-    """The suite in a .jsonl file or a folder of them; its name is the items' `suite` field."""
+def user_suite(path: Path, reserved: Collection[str] = ()) -> Suite:
+    """The suite in a .jsonl file or a folder of them; its name is the items' `suite` field, which may
+    not be one of the `reserved` names (the built-in suites')."""
     if not path.exists():
         raise OrbenchError(f"suite file or folder not found: {path}")
     items = load_items(path)
-    from . import all_suites
-
-    if items[0].suite in all_suites():
+    if items[0].suite in reserved:
         raise OrbenchError(f"{path}: the items say suite '{items[0].suite}', the name of a built-in suite",
                            hint="give your items another suite name")
     bare = next((i for i in items if i.answer is None and i.tests is None), None)

@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..quant.compare import LoadedRun, load_runs
+from ..run.loader import LoadedRun, load_runs
 from ..errors import OrbenchError
 from ..files import write_atomic
 from .collect import Collected, ViewOptions, collect

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..quant.compare import LoadedRun, pick_reference
+from ..run.loader import LoadedRun, pick_reference
 from ..errors import OrbenchError
 from ..grading.extract import split_thinking
 from ..run.records import SampleRecord

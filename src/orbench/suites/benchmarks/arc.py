@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...grading.graders import grade_reasoning
 from ..data import DataFile, DataSource
-from .. import answer_line_gold
+from ..suite import answer_line_gold
 from ..items import Item
 from ..templates import render_reasoning
 from .common import Letters, benchmark, field, rows

@@ -18,7 +18,7 @@ from ...grading import GradeContext, Score
 from ...grading.extract import last_boxed
 from ...grading.versions import versioned
 from ..data import DataFile, DataSource
-from .. import Messages
+from ..suite import Messages
 from ..items import Item
 from .common import benchmark, field, rows
 

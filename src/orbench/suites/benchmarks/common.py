@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from ...errors import OrbenchError
 from ..data import DataSource, Row, fetch, provenance, read_rows
-from .. import Kind, Suite
+from ..suite import Kind, Suite
 from ..items import Difficulty, Item
 
 Letters = "ABCDEFGHIJ"

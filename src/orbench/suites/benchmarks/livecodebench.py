@@ -35,7 +35,7 @@ from ...grading.graders import run_tests
 from ...grading.versions import versioned
 from ..data import DataFile, DataSource, fetch
 from ..items import Item
-from .. import Messages
+from ..suite import Messages
 from .common import benchmark, difficulty, field
 
 NAME = "livecodebench"

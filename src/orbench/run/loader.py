@@ -1,0 +1,114 @@
+"""Reading run folders back: one run (`summary.json` + `samples.jsonl`), or every run of a ladder or
+matrix folder (`index.json`), each labelled `model:quant` as everywhere else. Compare, the gate, the
+report, the viewer and regrade all start here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import OrbenchError
+from ..files import read_model
+from .records import INDEX_FILE, RunIndex, RunSummary, SampleRecord, read_samples, read_summary
+
+NIGHT_NAME = re.compile(r"\d{8}-\d{6}(-\d+)?")  # a night folder of `orbench run --config`: local start time
+
+
+def run_label(summary: RunSummary) -> str:
+    """The one label of a run everywhere: `model:quant` (or the model alone when it has no quant)."""
+    p = summary.provenance
+    return f"{p.model}:{p.quant}" if p.quant else p.model
+
+
+@dataclass
+class LoadedRun:
+    label: str
+    folder: Path
+    summary: RunSummary
+    records: list[SampleRecord] = field(repr=False)
+
+    @property
+    def derived_from(self) -> str | None:
+        return self.summary.provenance.derived_from
+
+    @property
+    def quant(self) -> str | None:
+        return self.summary.provenance.quant
+
+    def matches(self, name: str) -> bool:
+        """True for this run's label, or its quant alone (`Q8_0` for `model:Q8_0`)."""
+        return name.upper() in {self.label.upper(), (self.quant or "").upper()}
+
+
+def load_runs(folders: list[Path]) -> list[LoadedRun]:
+    """Every run under the given folders: a ladder or matrix folder (index.json) holds one per label."""
+    runs: list[LoadedRun] = []
+    for folder in folders:
+        if (folder / INDEX_FILE).is_file():
+            index = read_model(folder / INDEX_FILE, RunIndex)
+            found = [folder / sub for sub in index.runs.values() if (folder / sub / "summary.json").is_file()]
+        elif (folder / "summary.json").is_file():
+            found = [folder]
+        else:
+            raise OrbenchError(f"{folder} holds no results (no summary.json or {INDEX_FILE})", hint=_nights_hint(folder))
+        for sub in found:
+            summary = read_summary(sub / "summary.json")
+            label = run_label(summary)
+            if any(r.label == label for r in runs):
+                label = f"{label}@{sub.name}"
+            runs.append(LoadedRun(label, sub, summary, read_samples(sub / "samples.jsonl")))
+    if not runs:
+        raise OrbenchError("no runs to compare")
+    return runs
+
+
+def list_nights(base: Path) -> list[Path]:
+    """The night folders under `base`, oldest first."""
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if NIGHT_NAME.fullmatch(p.name) and (p / INDEX_FILE).is_file())
+
+
+def _nights_hint(folder: Path) -> str | None:
+    nights = list_nights(folder) if folder.is_dir() else []
+    return f"it holds nightly runs; pass one of them, e.g. {nights[-1]}" if nights else None
+
+
+def nominal_bits(run: LoadedRun) -> float:
+    """Bits per weight as measured, else as the quant's name says (F16 16, Q8_0 8, Q4_K_M 4, ...)."""
+    perf = run.summary.performance
+    if perf and perf.bits_per_weight:
+        return perf.bits_per_weight
+    quant = (run.quant or "").upper()
+    m = re.match(r"(?:I?Q|F|BF)(\d+)", quant)
+    return float(m.group(1)) if m else 0.0
+
+
+def pick_reference(runs: list[LoadedRun], reference: str | None) -> LoadedRun:
+    """The run asked for, else the highest-precision file that is not derived from another quant."""
+    if reference:
+        hits = [r for r in runs if r.label.upper() == reference.upper()] or [r for r in runs if r.matches(reference)]
+        if len(hits) == 1:
+            return hits[0]
+        why = "is ambiguous" if hits else "matches no run"
+        raise OrbenchError(f"reference '{reference}' {why}", hint=f"runs: {', '.join(r.label for r in runs)}")
+    originals = [r for r in runs if not r.derived_from] or runs
+    return max(originals, key=lambda r: (nominal_bits(r), -runs.index(r)))
+
+
+def reference_reason(runs: list[LoadedRun], ref: LoadedRun, asked: str | None) -> str:
+    """Why `ref` is the reference, in one sentence."""
+    if asked:
+        return f"{ref.label} (chosen with --reference)"
+    derived = [r for r in runs if r.derived_from]
+    bits = nominal_bits(ref)
+    precision = f" ({bits:.2f} bits per weight)" if bits else ""
+    if not derived:
+        return f"{ref.label}: the highest-precision file in the run{precision}"
+    if ref.derived_from:
+        return f"{ref.label}: every file in the run is derived from another quant; this one has the most bits per weight"
+    sources = sorted({(r.derived_from or "").split(" (sha256")[0] for r in derived})
+    return (f"{ref.label}: the highest-precision file not derived from another quant{precision}; "
+            f"{', '.join(r.label for r in derived)} derived from {', '.join(sources)}, so never the default")
