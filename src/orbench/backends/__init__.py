@@ -4,6 +4,8 @@
 Completion as soon as it is done, in any order. A failure of one request is a Completion with
 `finish_reason="error"`, never an exception that ends the run. Backends register by name below
 and import their heavy libraries only when created.
+
+May import: the shared top-level modules (errors, llama, units) only.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Command modules import only typer and the standard library at import time; each command imports
 the library it calls when it runs, so `orbench --help` stays quick.
+
+May import: every package (it is the top of the map: parse, call one library function, print).
 """
 
 from __future__ import annotations

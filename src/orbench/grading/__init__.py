@@ -3,6 +3,9 @@
 `extract` pulls the graded part out of a reply, `check` decides whether it is right (both pure
 functions on strings), `graders` combines them per kind of item, and `sandbox` runs model-written
 code outside the orbench process. A suite names its grader; nothing here dispatches on a kind.
+
+May import: the shared top-level modules only. An item is read through the `graders.Item` protocol,
+so grading does not import suites.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ chat messages) and `grade` (item, reply -> Score). orbench's own suites are defi
 `builtin.py`, the public benchmarks in `benchmarks/` (one module each), and a user's JSONL file
 or folder becomes a suite through `user.py`. Nothing else keeps a table keyed by suite or kind:
 adding a suite means adding one object.
+
+May import: grading, store (the catalog's generation settings, for typing) and the shared top-level
+modules. Not backends, run or anything above.
 """
 
 from __future__ import annotations

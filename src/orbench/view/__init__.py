@@ -9,6 +9,9 @@ chunks of about `CHUNK_BYTES` of JSON, which the page inflates with the browser'
 samples and 50 MB of text opens as quickly as a small one.
 
 The JavaScript and CSS live beside this module (`page.html`, `page.js`, `page.css`) and are inlined.
+
+May import: run, suites, grading and the shared top-level modules. Not quant (the report links
+into the viewer, not the other way), nightly or cli.
 """
 
 from __future__ import annotations
