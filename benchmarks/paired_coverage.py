@@ -10,8 +10,8 @@ Prints three tables:
    on 30% of the items only.
 3. The exact power of the score test at the number of pairs `pairs_needed` asks for (target 80%).
 
-    .venv/bin/python benchmarks/paired_coverage.py            # about 20 s on one core
-    .venv/bin/python benchmarks/paired_coverage.py --sims 500  # quicker, rougher table 2
+    .venv/bin/python -m benchmarks.paired_coverage            # about 20 s on one core (from the top of the checkout)
+    .venv/bin/python -m benchmarks.paired_coverage --sims 500  # quicker, rougher table 2
 """
 
 from __future__ import annotations
@@ -19,15 +19,11 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the shared outcome helpers
 
-from orbench.quant.paired import (PairedCounts, counts_from_items, pairs_needed, score_z,  # noqa: E402
+from orbench.quant.paired import (PairedCounts, counts_from_items, pairs_needed, score_z,
                                   tango_interval, z_two_sided)
-from paired_sim import outcomes, simulate_items  # noqa: E402
+from tests.support.paired_sim import outcomes, simulate_items
 
 GRID = [(0.02, 0.0), (0.05, 0.05), (0.1, 0.02), (0.15, 0.05), (0.3, 0.1), (0.05, 0.25)]
 

@@ -3,7 +3,7 @@ same generator as the viewer's scale test), the time to write view.html and its 
 headless Chromium (Playwright's own or a system one), the first screen, opening a sample and the
 first full-text search (which inflates every chunk). Prints a table.
 
-    .venv/bin/python benchmarks/viewer.py --samples 10000 --chars 5000 --repeats 3
+    .venv/bin/python -m benchmarks.viewer --samples 10000 --chars 5000 --repeats 3
 """
 
 from __future__ import annotations
@@ -11,19 +11,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 
 
 def make_run(folder: Path, samples: int, chars: int) -> int:
     """A mock run's summary and plan, with `samples` generated records in its samples.jsonl."""
     import orbench
-    from bigrun import write_big_samples
+    from tests.support.bigrun import write_big_samples
 
     ref = orbench.load_catalog().resolve("smollm2-135m")
     orbench.run_model(ref, [orbench.get_suite("math")], folder, orbench.RunOptions(backend="mock", limit=1, quiet=True))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gguf_split import tiny_gguf
+from support.gguf_split import tiny_gguf
 
 from orbench.store.catalog import Generation, ModelRef, load_catalog
 from orbench.errors import OrbenchError

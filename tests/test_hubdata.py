@@ -7,8 +7,8 @@ import json
 
 import huggingface_hub.constants
 import pytest
-from benchdata import MAIN_COMMIT, csv_bytes, jsonl, parquet, sha
-from hub_standin import HubStandIn, Repo
+from support.benchdata import MAIN_COMMIT, csv_bytes, jsonl, parquet, sha
+from support.hub_standin import HubStandIn, Repo
 from typer.testing import CliRunner
 
 from orbench.suites import data as hubdata
@@ -117,7 +117,7 @@ def test_readers_take_csv_json_and_refuse_broken_parquet(tmp_path):
 
 
 def test_pull_suite_from_the_cli_and_a_gated_set_exits_2_without_the_token(hub, monkeypatch):
-    from benchdata import serve
+    from support.benchdata import serve
     from orbench.suites.benchmarks import gpqa
 
     monkeypatch.setenv("HF_TOKEN", "hf_topsecret_value_123")

@@ -7,8 +7,8 @@ import hashlib
 import json
 
 import pytest
-from gguf_split import split_gguf, tiny_gguf
-from hub_standin import HubStandIn, Repo
+from support.gguf_split import split_gguf, tiny_gguf
+from support.hub_standin import HubStandIn, Repo
 from typer.testing import CliRunner
 
 from orbench.store.catalog import hub_ref, load_catalog

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from paired_sim import outcomes, simulate_items
+from support.paired_sim import outcomes, simulate_items
 
 from orbench.quant.paired import (PairedCounts, counts_from_items, minimum_detectable_drop, pairs_needed, score_z,
                                   tango_interval, z_two_sided)

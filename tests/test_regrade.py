@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mockruns import cli, mock_run, replies, write_data_dir
+from support.mockruns import cli, mock_run, replies, write_data_dir
 from orbench.grading import graders
 
 

@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from gguf_split import tiny_gguf
-from hub_standin import HubStandIn, Repo
+from support.gguf_split import tiny_gguf
+from support.hub_standin import HubStandIn, Repo
 
 from orbench.store.catalog import Mirror, ModelEntry, ModelRef
 from orbench.errors import OrbenchError

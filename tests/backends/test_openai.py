@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from openai_stub import StubServer
+from support.openai_stub import StubServer
 from typer.testing import CliRunner
 
 from orbench.backends.http import BACKOFF_CAP, RetryPolicy, _retry_after

@@ -20,7 +20,7 @@ import pytest
 
 from orbench.grading.isolation import choose
 from orbench.grading.sandbox import Limits, SandboxResult, run_python
-from procwatch import Listener, PeakCounter, leftovers
+from support.procwatch import Listener, PeakCounter, leftovers
 
 FAST = Limits(wall_seconds=5, cpu_seconds=3, memory_bytes=512 << 20, file_bytes=2 << 20, processes=32,
               disk_bytes=16 << 20)

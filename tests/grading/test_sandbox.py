@@ -14,7 +14,7 @@ from orbench.grading import isolation
 from orbench.grading.verdict import Evidence, parse_evidence, verdict
 from orbench.grading.isolation import SandboxUnavailable, choose, fallback_warning, probe
 from orbench.grading.sandbox import SAFE_ENV, Limits, run_python
-from procwatch import Listener
+from support.procwatch import Listener
 
 FAST = Limits(wall_seconds=3, cpu_seconds=1, memory_bytes=512 << 20, file_bytes=2 << 20)
 TOKEN = "ab" * 16

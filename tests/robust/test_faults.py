@@ -156,7 +156,7 @@ def test_merge_is_all_or_nothing(items, tmp_path, mock_script, damage):
 
 
 def test_corrupt_local_models_are_refused(tmp_path):
-    from gguf_split import tiny_gguf
+    from support.gguf_split import tiny_gguf
 
     bad = {"bad-magic.gguf": b"GGML" + b"\0" * 64, "old.gguf": b"GGUF" + (1).to_bytes(4, "little") + b"\0" * 32,
            "counts.gguf": b"GGUF" + (3).to_bytes(4, "little") + (1 << 40).to_bytes(8, "little") * 2,

@@ -12,8 +12,8 @@ import pickle
 import zlib
 
 import pytest
-from benchdata import csv_bytes, jsonl, parquet, serve
-from hub_standin import HubStandIn
+from support.benchdata import csv_bytes, jsonl, parquet, serve
+from support.hub_standin import HubStandIn
 from typer.testing import CliRunner
 
 from orbench.suites.gold_check import check_suite

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from codecheck import accepted_constants
+from support.codecheck import accepted_constants
 from orbench.grading.sandbox import Limits
 from orbench.grading.graders import grade_code, grade_math as score_math, grade_reasoning as score_reasoning
 from orbench.grading import GradeContext

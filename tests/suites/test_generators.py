@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from codecheck import accepted_constants
+from support.codecheck import accepted_constants
 from orbench.grading.check import math_equal
 from orbench.grading.graders import grade_math as score_math, grade_reasoning as score_reasoning
 from orbench.grading.sandbox import Limits, run_python

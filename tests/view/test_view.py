@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mockruns import cli, ladder, mock_run, replies, write_data_dir
+from support.mockruns import cli, ladder, mock_run, replies, write_data_dir
 from orbench.backends.mock import MockBackend
 from orbench.store.catalog import Generation
 from orbench.grading.graders import grade_reasoning

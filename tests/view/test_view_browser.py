@@ -12,9 +12,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bigrun import write_big_samples
-from browser import launch, open_page
-from mockruns import cli, ladder, mock_run, replies, write_data_dir
+from support.bigrun import write_big_samples
+from support.browser import launch, open_page
+from support.mockruns import cli, ladder, mock_run, replies, write_data_dir
 
 MARMALADE = "The marmalade rule says \\boxed{5}."
 

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from browser import launch, open_page
+from support.browser import launch, open_page
 from conftest import REAL_ORBENCH_HOME
-from mockruns import cli
+from support.mockruns import cli
 
 pytestmark = pytest.mark.e2e
 

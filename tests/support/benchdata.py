@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 from types import ModuleType
 
-from hub_standin import Repo
+from .hub_standin import Repo
 
 from orbench import suites
 
