@@ -80,6 +80,7 @@ def test_run_writes_summary_and_samples(cli, data_dir, tmp_path, mock_script):
     assert list(summary)[0] == "schema_version" and summary["status"] == "complete"
     acc = {s["suite"]: s["accuracy"]["value"] for s in summary["suites"]}
     assert acc == {"math": 0.5, "code": 1.0, "reasoning": 0.5}
+    assert summary.pop("results") == str(out)  # the folder, beside what summary.json holds
     assert json.loads((out / "summary.json").read_text()) == summary
     lines = (out / "samples.jsonl").read_text().splitlines()
     assert len(lines) == 5 and {json.loads(x)["item_id"] for x in lines} == {"m1", "m2", "r1", "r2", "c1"}

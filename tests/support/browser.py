@@ -45,11 +45,12 @@ def launch() -> Iterator[Any]:
             browser.close()
 
 
-def open_page(browser: Any, path: Path, fragment: str = "", viewer: bool = True) -> Any:
+def open_page(browser: Any, path: Path, fragment: str = "", viewer: bool = True, **options: Any) -> Any:
     """A page showing `path` from file://, failing the test on any script error or network request.
     The page's own Content-Security-Policy forbids eval, which Playwright's waiting helpers use, so
-    CSP is bypassed here; that requests stay local is checked by listening to them instead."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    CSP is bypassed here; that requests stay local is checked by listening to them instead. `options`
+    are Playwright context options (e.g. permissions)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True, **options)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("request", lambda req: None if req.url.startswith(("file:", "data:", "blob:"))

@@ -18,12 +18,15 @@ MATH = [{"id": f"m{i}", "suite": "math", "category": "arithmetic" if i <= 4 else
 CODE = [{"id": f"c{i}", "suite": "code", "category": "functions", "difficulty": "easy",
          "prompt": f"Write add{i}(x) that returns x + {i}.", "entry_point": f"add{i}",
          "tests": f"assert add{i}(1) == {1 + i}\nassert add{i}(-{i}) == 0"} for i in (1, 2)]
+# ids as long as the built-in reasoning suite's (the key "reasoning/reasoning-001#0" repeats the suite)
+REASONING = [{"id": f"reasoning-00{i}", "suite": "reasoning", "category": "deduction", "difficulty": "easy",
+              "prompt": f"Anna is {i} cm taller than Ben. Who is shorter?", "answer": "Ben"} for i in (1, 2, 3, 4)]
 
 
 def write_data_dir(root: Path) -> Path:
     """A data folder holding the catalog and these prompt sets (point ORBENCH_DATA_DIR at it)."""
     shutil.copytree(REPO_ROOT / "models", root / "models")
-    for name, items in (("math", MATH), ("code", CODE)):
+    for name, items in (("math", MATH), ("code", CODE), ("reasoning", REASONING)):
         (root / "prompts" / name).mkdir(parents=True)
         (root / "prompts" / name / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items))
     return root
@@ -55,9 +58,14 @@ def mock_run(out: Path, suites: str = "math", *extra: object, model: str = "smol
 
 def ladder(base: Path, mock_script, reference: dict[str, str], other: dict[str, str], suites: str = "math") -> Path:
     """A two-quant ladder folder (smollm2-135m at Q8_0 and Q4_0) of the same plan with the given replies."""
-    for label, script in (("Q8_0", reference), ("Q4_0", other)):
+    return quant_ladder(base, mock_script, {"Q8_0": reference, "Q4_0": other}, suites)
+
+
+def quant_ladder(base: Path, mock_script, scripts: dict[str, dict[str, str]], suites: str = "math") -> Path:
+    """A ladder folder of smollm2-135m at each quant of `scripts` (in that order), answering by its script."""
+    for label, script in scripts.items():
         mock_script(script)
         mock_run(base / label, suites, model=f"smollm2-135m:{label}")
-    (base / "index.json").write_text(json.dumps({"kind": "ladder", "runs": {"Q8_0": "Q8_0", "Q4_0": "Q4_0"},
-                                                 "completed": ["Q8_0", "Q4_0"]}))
+    (base / "index.json").write_text(json.dumps({"kind": "ladder", "runs": {q: q for q in scripts},
+                                                 "completed": list(scripts)}))
     return base

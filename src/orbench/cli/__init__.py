@@ -15,6 +15,9 @@ import typer
 from . import (bench_cmd, check_suite_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, pull_cmd,
                quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
 from .common import setup_logging
+from .helpfmt import plain_flags_untyped
+
+plain_flags_untyped()
 
 app = typer.Typer(
     name="orbench",

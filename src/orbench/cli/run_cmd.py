@@ -132,8 +132,8 @@ def _run(model: str | None, quant: str | None, suite: str, output: Path | None, 
         ref, opts = resolve_ref(catalog, model, opts)
         out = output or default_output(ref.label)
         summary = run_model(ref, suites, out, opts)
-        if json_out:
-            print_json(summary.model_dump(mode="json"))
+        if json_out:  # the summary, and the folder that holds it (and samples.jsonl)
+            print_json({**summary.model_dump(mode="json"), "results": str(out)})
         else:
             print_summary(summary)
             print(f"results: {out}/summary.json, {out}/samples.jsonl")
@@ -141,9 +141,11 @@ def _run(model: str | None, quant: str | None, suite: str, output: Path | None, 
     else:
         refs = ladder_refs(catalog, model, quant)
         base = output or default_output(f"{refs[0].name}-ladder")
-        by_quant = run_many(Batch("ladder", refs, base, model=refs[0].name), suites, opts)
+        batch = Batch("ladder", refs, base, model=refs[0].name)
+        by_quant = run_many(batch, suites, opts)
         if json_out:
-            print_json({q: s.model_dump(mode="json") for q, s in by_quant.items()})
+            folders = {batch.label(ref): str(base / batch.folder(ref)) for ref in refs}
+            print_json({q: {**s.model_dump(mode="json"), "results": folders[q]} for q, s in by_quant.items()})
         else:
             for s in by_quant.values():
                 print_summary(s)

@@ -270,7 +270,7 @@ def html(rep: Report, view_href: str | None = None) -> str:
                         p.accuracy.high) for p in rep.paired if p.label in size and p.accuracy.value is not None]
     kld_points = [Point(r.bpw, r.kld, _marked(rep, r.label)) for r in rep.rows if r.bpw is not None and r.kld is not None]
     speed = [(_marked(rep, r.label), r.gen_tps) for r in rep.rows if r.gen_tps]
-    hourly = [(_marked(rep, r.label), h) for r in rep.rows if (h := rep.per_hour.get((r.label, "all")))]
+    hourly = [(_marked(rep, r.label), h) for r in rep.rows if (h := rep.per_hour.get((r.label, "all"))) is not None]
     warnings = "".join(f"<p class='warn'><b>warning:</b> {escape(w)}</p>" for w in rep.warnings or [])
     body = [
         f"<h1>orbench quant comparison: {escape(rep.model)}</h1>",

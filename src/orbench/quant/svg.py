@@ -11,6 +11,7 @@ Fmt = Callable[[float], str]
 Scale = Callable[[float], float]
 
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 560, 300, 64, 110, 20, 48
+DOT = 4  # a scatter dot's radius
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
 
 
@@ -64,7 +65,8 @@ def _frame(x_label: str, y_label: str, xs: list[float], ys: list[float], fmt_x: 
 def scatter(points: list[Point], x_label: str, y_label: str, fmt_x=lambda v: f"{v:.3g}",
             fmt_y=lambda v: f"{v:.3g}", hline: tuple[float, str] | None = None) -> str:
     """Points with whiskers, one colour per series; each label written once, beside its highest point;
-    `hline` draws a dashed threshold with its caption."""
+    `hline` draws a dashed threshold with its caption. Dots that would cover each other are set apart
+    sideways (`_dodge`)."""
     if not points:
         return "<p>(no data)</p>"
     ys = [p.y for p in points] + [p.high for p in points if p.high is not None] + ([hline[0]] if hline else [])
@@ -74,23 +76,43 @@ def scatter(points: list[Point], x_label: str, y_label: str, fmt_x=lambda v: f"{
         parts.append(f'<line x1="{PAD_L}" y1="{sy(hline[0]):.1f}" x2="{W - PAD_R}" y2="{sy(hline[0]):.1f}" '
                      f'stroke="#d62728" stroke-dasharray="5,4"/><text x="{W - PAD_R + 4}" y="{sy(hline[0]) + 4:.1f}" '
                      f'font-size="10" fill="#d62728">{escape(hline[1])}</text>')
-    top: dict[str, Point] = {}
-    for p in points:
-        if p.label not in top or p.y > top[p.label].y:
-            top[p.label] = p
-    for p in points:
+    top: dict[str, int] = {}
+    for i, p in enumerate(points):
+        if p.label not in top or p.y > points[top[p.label]].y:
+            top[p.label] = i
+    xs = [sx(p.x) + dx for p, dx in zip(points, _dodge([(sx(p.x), sy(p.y)) for p in points]))]
+    for p, x in zip(points, xs):
         color = COLORS[series.index(p.series) % len(COLORS)]
         if p.low is not None and p.high is not None:
-            parts.append(f'<line x1="{sx(p.x):.1f}" y1="{sy(p.low):.1f}" x2="{sx(p.x):.1f}" y2="{sy(p.high):.1f}" '
+            parts.append(f'<line x1="{x:.1f}" y1="{sy(p.low):.1f}" x2="{x:.1f}" y2="{sy(p.high):.1f}" '
                          f'stroke="{color}" stroke-width="1.5"/>')
-        parts.append(f'<circle cx="{sx(p.x):.1f}" cy="{sy(p.y):.1f}" r="4" fill="{color}"><title>{escape(p.label)}: '
-                     f'{fmt_y(p.y)}</title></circle>')
-    parts += _labels([(sx(p.x), sy(p.high if p.high is not None else p.y), p.label) for p in top.values()])
+        parts.append(f'<circle cx="{x:.1f}" cy="{sy(p.y):.1f}" r="{DOT}" fill="{color}"><title>{escape(p.label)}'
+                     f'{" " + escape(p.series) if p.series else ""}: {fmt_y(p.y)}</title></circle>')
+    parts += _labels([(xs[i], sy(high if (high := points[i].high) is not None else points[i].y), label)
+                      for label, i in top.items()])
     for i, name in enumerate(s for s in series if s):
         y = PAD_T + 14 + i * 16
         parts.append(f'<rect x="{W - PAD_R + 12}" y="{y - 9}" width="10" height="10" fill="{COLORS[series.index(name) % len(COLORS)]}"/>'
                      f'<text x="{W - PAD_R + 26}" y="{y}" font-size="11">{escape(name)}</text>')
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img">{"".join(parts)}</svg>'
+
+
+def _dodge(centres: list[tuple[float, float]], r: float = DOT) -> list[float]:
+    """Sideways offsets for dots drawn (nearly) on one spot: each group of dots whose centres lie
+    within a radius of one another is spread side by side a diameter apart, centred on where they
+    were, in drawing order; a dot with no such neighbour keeps its place."""
+    groups: list[list[int]] = []
+    for i, (x, y) in enumerate(centres):
+        near = next((g for g in groups if any(math.dist((x, y), centres[j]) < r for j in g)), None)
+        if near is None:
+            groups.append([i])
+        else:
+            near.append(i)
+    offsets = [0.0] * len(centres)
+    for group in groups:
+        for k, i in enumerate(group):
+            offsets[i] = (k - (len(group) - 1) / 2) * (2 * r + 1)
+    return offsets
 
 
 def _labels(anchors: list[tuple[float, float, str]], size: int = 10) -> list[str]:

@@ -160,7 +160,10 @@ def _meta(runs: list[LoadedRun], opts: ViewOptions, notes: list[str], hidden: se
 
 def _title(runs: list[LoadedRun]) -> str:
     models = list(dict.fromkeys(run.summary.provenance.model for run in runs))
-    return f"{', '.join(models)}: {len(runs)} runs" if len(runs) > 1 else f"{models[0]} {runs[0].label}"
+    if len(runs) > 1:
+        return f"{', '.join(models)}: {len(runs)} runs"
+    label = runs[0].label  # usually model:quant, which names the model already
+    return label if label.startswith(models[0]) else f"{models[0]} {label}"
 
 
 def _run_meta(run: LoadedRun) -> dict[str, Any]:

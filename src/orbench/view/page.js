@@ -108,6 +108,7 @@
     selected = key ? view.findIndex(ri => ROWS[ri][0] === key) : -1;
     $("count").textContent = `${view.length.toLocaleString()} of ${ROWS.length.toLocaleString()} samples`;
     $("spacer").style.height = (view.length * ROW_H) + "px";
+    $("empty").hidden = view.length > 0;
     drawHead();
     draw();
     save();
@@ -150,7 +151,7 @@
       div.style.top = (p * ROW_H) + "px";
       div.dataset.pos = p;
       div.dataset.key = row[0];
-      div.appendChild(el("span", "", row[0])).title = row[0];
+      div.appendChild(itemCell(row[0]));
       div.appendChild(el("span", "", META.categories[row[4]]));
       div.appendChild(el("span", "", META.difficulties[row[5]]));
       const chips = el("span", "");
@@ -163,10 +164,26 @@
       x.title = (mine ? mine[2] : "") + (bits.length ? "  [" + bits.join(", ") + "]" : "");
       div.appendChild(x);
       div.appendChild(el("span", "num", mine ? String(mine[3]) : ""));
-      div.appendChild(el("span", "num", mine ? mine[4].toFixed(2) : ""));
+      div.appendChild(el("span", "num", mine ? secs(mine[4]) : ""));
       frag.appendChild(div);
     }
     sp.appendChild(frag);
+  }
+  // An item's key in two parts, so that a narrow column gives up the suite prefix before the item id.
+  function itemCell(key) {
+    const cut = key.indexOf("/") + 1;
+    const cell = el("span", "item");
+    cell.appendChild(el("span", "pre", key.slice(0, cut)));
+    cell.appendChild(el("span", "id", key.slice(cut)));
+    cell.title = key;
+    return cell;
+  }
+  // Durations: two decimals under 10 s, one under 100 s, whole seconds above.
+  function secs(v) {
+    if (v == null) return "-";
+    if (v === 0) return "0";
+    if (v < 0.01) return "<0.01";
+    return v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : String(Math.round(v));
   }
   function select(pos, scroll) {
     if (pos < 0 || pos >= view.length) return;
@@ -200,7 +217,10 @@
     nav.appendChild(button("◀ previous (k)", () => move(-1)));
     nav.appendChild(button("next (j) ▶", () => move(1)));
     d.appendChild(nav);
-    d.appendChild(el("h2", "", row[0]));
+    const idline = el("div", "idline");
+    idline.appendChild(el("h2", "", row[0]));
+    idline.appendChild(copyButton(row[0]));
+    d.appendChild(idline);
     const sample = b.runs.find(r => r);
     d.appendChild(el("div", "sub", [META.suites[row[1]], META.categories[row[4]], META.difficulties[row[5]],
                                     "sample " + row[3], sample ? "seed " + sample.rec.seed : ""].filter(Boolean).join(" · ")));
@@ -217,18 +237,86 @@
     const grid = el("div", "runs");
     b.runs.forEach((r, i) => grid.appendChild(runColumn(r, i, b.withheld)));
     d.appendChild(el("h3", "", RUNS.length > 1 ? "Runs" : "Reply"));
+    if (RUNS.length > 1) d.appendChild(runNav(b.runs, grid));
     d.appendChild(grid);
     d.scrollTop = 0;
+    updateNav();
+  }
+  function copyButton(text) {
+    const b = button("copy id", () => {
+      const done = () => { b.textContent = "copied"; setTimeout(() => { b.textContent = "copy id"; }, 1500); };
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, () => copyBySelection(text, done));
+      else copyBySelection(text, done);
+    });
+    b.className = "copy";
+    b.title = "copy " + text;
+    return b;
+  }
+  function copyBySelection(text, done) {  // where the clipboard API is not offered (an insecure http page)
+    const t = el("textarea");
+    t.value = text;
+    document.body.appendChild(t);
+    t.select();
+    if (document.execCommand("copy")) done();
+    t.remove();
+  }
+
+  // ---- runs side by side: a bar naming every run, which scrolls its column into view -------
+  function runNav(runs, grid) {
+    const nav = el("div", "runnav");
+    nav.appendChild(el("span", "shown"));
+    runs.forEach((r, i) => {
+      const b = button("", () => reveal(grid, grid.children[i]));
+      b.appendChild(chipFor(r ? [VERDICTS.indexOf(verdictOf(r.rec))] : null, RUNS[i]));
+      b.appendChild(document.createTextNode(short(RUNS[i])));
+      b.dataset.run = RUNS[i];
+      b.title = RUNS[i];
+      nav.appendChild(b);
+    });
+    nav.appendChild(button("wide (w)", toggleWide)).className = "widen";
+    grid.addEventListener("scroll", () => requestAnimationFrame(updateNav));
+    return nav;
+  }
+  // A run's label without its model name when every run is of one model (a ladder: the quant).
+  function short(label) {
+    const models = new Set(META.runs.map(r => r.model));
+    const run = META.runs.find(r => r.label === label);
+    return models.size === 1 && run && run.quant && label === run.model + ":" + run.quant ? run.quant : label;
+  }
+  function reveal(grid, col) {
+    const g = grid.getBoundingClientRect(), c = col.getBoundingClientRect();
+    if (c.left < g.left) grid.scrollLeft += c.left - g.left;
+    else if (c.right > g.right) grid.scrollLeft += Math.min(c.right - g.right, c.left - g.left);
+    updateNav();
+  }
+  function updateNav() {
+    const grid = document.querySelector("#detail .runs"), nav = document.querySelector("#detail .runnav");
+    if (!grid || !nav) return;
+    const g = grid.getBoundingClientRect();
+    let shown = 0;
+    nav.querySelectorAll("button[data-run]").forEach((b, i) => {
+      const c = grid.children[i].getBoundingClientRect();
+      const inView = c.left >= g.left - 1 && c.right <= g.right + 1;
+      b.classList.toggle("inview", inView);
+      shown += inView ? 1 : 0;
+    });
+    nav.querySelector(".widen").textContent = document.body.classList.contains("wide") ? "show the list (w)" : "hide the list (w)";
+    nav.querySelector(".shown").textContent = shown === RUNS.length ? `all ${shown} of ${RUNS.length} runs in view`
+      : `${shown} of ${RUNS.length} runs in view:`;
+  }
+  function toggleWide() {
+    document.body.classList.toggle("wide");
+    draw();
+    updateNav();
   }
   function runColumn(r, i, withheld) {
     const col = el("div", "runcol" + (r ? "" : " missing"));
     col.dataset.run = RUNS[i];
     const head = el("div", "runhead");
     const verdict = r ? verdictOf(r.rec) : null;
-    head.appendChild(chipFor(r ? [VERDICTS.indexOf(verdict)] : null, RUNS[i]));
-    head.appendChild(el("span", "verdict", verdict || "not in this run"));
+    if (RUNS.length > 1) head.appendChild(el("span", "runlabel", RUNS[i]));
+    head.appendChild(el("span", "chip verdict v-" + (verdict || "none"), verdict || "not in this run"));
     if (RUNS.length > 1) {
-      head.appendChild(el("span", "", RUNS[i]));
       if (RUNS[i] === st.ref) head.appendChild(el("span", "tag", "reference"));
       if (RUNS[i] === st.focus) head.appendChild(el("span", "tag", "run"));
     }
@@ -254,7 +342,7 @@
       verdict: verdictOf(rec),
       "reason / sandbox exit": reason || "-", isolation: rec.isolation || "-", "finish reason": rec.finish_reason,
       "prompt tokens": rec.prompt_tokens, "prompt tokens evaluated": rec.prompt_eval_tokens ?? "-", "completion tokens": rec.completion_tokens, "thinking tokens": rec.thinking_tokens,
-      seconds: rec.seconds, "prompt seconds": rec.prompt_seconds ?? "-", "generation seconds": rec.generation_seconds ?? "-",
+      seconds: secs(rec.seconds), "prompt seconds": secs(rec.prompt_seconds), "generation seconds": secs(rec.generation_seconds),
       "grader version": rec.grader_version || "(not recorded)",
     }, "timings"));
     if (rec.earlier_verdicts && rec.earlier_verdicts.length) {
@@ -380,11 +468,14 @@
       const s = el("span");
       s.appendChild(el("b", "", r.label));
       const acc = r.suites.map(x => `${x.suite} ${x.accuracy == null ? "-" : (100 * x.accuracy).toFixed(1) + "%"}`).join(", ");
-      s.appendChild(document.createTextNode(` ${r.model}${r.quant ? ":" + r.quant : ""} · ${r.samples} samples · ${acc}` +
+      const name = r.model + (r.quant ? ":" + r.quant : "");  // said once: the label is usually model:quant
+      s.appendChild(document.createTextNode(`${name === r.label ? "" : " " + name} · ${r.samples} samples · ${acc}` +
                                             (r.status !== "complete" ? ` · ${r.status}` : "")));
       s.title = r.folder;
       $("runs").appendChild(s);
     });
+    legend();
+    fitIds();
     META.notes.forEach(n => $("notes").appendChild(el("li", "", n)));
     options("f-suite", META.suites, "all");
     options("f-cat", [...META.categories].sort(), "all");
@@ -403,6 +494,24 @@
        ["differs", "runs disagree"]].forEach(([v, t]) => ch.appendChild(new Option(t, v)));
     }
   }
+  function legend() {
+    const g = $("legend");
+    g.appendChild(el("span", "", RUNS.length > 1 ? "Badges, one per run in this order: " : "Badge: "));
+    if (RUNS.length > 1) g.appendChild(el("span", "order", RUNS.map((r, i) => `${i + 1}. ${r}`).join("  ")));
+    g.appendChild(document.createTextNode(RUNS.length > 1 ? " · " : ""));
+    [["correct", "C"], ["wrong", "W"], ["error", "E"], ["none", "-"]].slice(0, RUNS.length > 1 ? 4 : 3).forEach(([v, letter]) => {
+      g.appendChild(el("span", "chip v-" + v, letter));
+      g.appendChild(el("span", "", v === "none" ? "not in this run " : v + " "));
+    });
+  }
+  // The item column is at least as wide as the longest id (the grid caps it at 45% of the list).
+  function fitIds() {
+    const ctx = document.createElement("canvas").getContext("2d");
+    ctx.font = getComputedStyle(document.body).font;
+    const longest = ROWS.map(r => r[0]).sort((a, b) => b.length - a.length).slice(0, 50);
+    const px = Math.max(0, ...longest.map(k => ctx.measureText(k).width));
+    $("list").style.setProperty("--idw", Math.ceil(px) + 8 + "px");
+  }
   function wire() {
     const bind = (id, k) => $(id).addEventListener("change", e => { st[k] = e.target.value; e.target.blur(); apply(true); });
     [["f-suite", "suite"], ["f-cat", "cat"], ["f-diff", "diff"], ["f-verdict", "v"], ["f-flag", "flag"],
@@ -415,10 +524,11 @@
     $("search").addEventListener("keydown", e => {
       if (e.key === "Enter") { clearTimeout(timer); st.q = e.target.value.trim(); search(st.q).then(() => { e.target.blur(); if (view.length) select(0, true); }); }
     });
+    $("empty").querySelector("button").onclick = () => $("reset").click();
     $("reset").onclick = () => { const keepRuns = { ref: st.ref, focus: st.focus }; st = Object.assign({}, DEFAULTS, keepRuns); hits = null; terms = []; syncControls(); apply(false); };
     $("scroller").addEventListener("scroll", () => requestAnimationFrame(draw));
     $("spacer").addEventListener("click", e => { const r = e.target.closest(".row"); if (r) select(+r.dataset.pos, false); });
-    window.addEventListener("resize", () => draw());
+    window.addEventListener("resize", () => { draw(); updateNav(); });
     window.addEventListener("hashchange", () => {
       const before = st.q; load(); syncControls();
       if (st.q !== before) search(st.q); else apply(false);
@@ -429,11 +539,13 @@
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === "j" || e.key === "ArrowDown") { e.preventDefault(); move(1); }
       else if (e.key === "k" || e.key === "ArrowUp") { e.preventDefault(); move(-1); }
+      else if (e.key === "w") toggleWide();
       else if (e.key === "/") { e.preventDefault(); $("search").focus(); $("search").select(); }
       else if (e.key === "t") {
         thinkingOpen = !thinkingOpen;
         document.querySelectorAll("#detail details.thinking").forEach(x => { x.open = thinkingOpen; });
       } else if (e.key === "Escape") {
+        if (document.body.classList.contains("wide")) toggleWide();  // back to the list
         selected = -1; st.s = ""; showing++; $("detail").textContent = "";
         $("detail").appendChild(el("p", "hint", "Select a sample (click, or j / k).")); draw(); save(); $("scroller").focus();
       }
