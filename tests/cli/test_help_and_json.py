@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from mockruns import write_data_dir
+from support.mockruns import write_data_dir
 from orbench.cli import app
 
 COMMANDS = [[], ["run"], ["view"], ["compare"], ["report"], ["pull"], ["suites"], ["models"], ["history"]]

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from browser import launch, open_page
-from mockruns import REASONING, cli, quant_ladder, replies, write_data_dir
+from support.browser import launch, open_page
+from support.mockruns import REASONING, cli, quant_ladder, replies, write_data_dir
 
 QUANTS = ["Q8_0", "Q6_K", "Q4_K_M", "Q2_K"]
 LABELS = [f"smollm2-135m:{q}" for q in QUANTS]

@@ -9,17 +9,17 @@ import re
 
 import pytest
 
-from browser import launch, open_page
+from support.browser import launch, open_page
 from orbench.backends.mock import MockBackend
-from orbench.catalog import Generation
-from orbench.plan import RunSpec
-from orbench.report import build, html
-from orbench.results import Performance
-from orbench.runner import Run, base_provenance
+from orbench.store.catalog import Generation
+from orbench.run.plan import RunSpec
+from orbench.quant.report import build, html
+from orbench.run.records import Performance
+from orbench.run.loop import Run, base_provenance
 from orbench.suites import Suite
 from orbench.suites.items import Item
 from orbench.suites.templates import render_math
-from orbench.svg import Point, scatter
+from orbench.quant.svg import Point, scatter
 from orbench.grading.graders import grade_math
 
 CIRCLE = re.compile(r'<circle cx="([\d.]+)" cy="([\d.]+)"')
