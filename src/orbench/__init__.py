@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _API = {
     "load_catalog": "store.catalog", "pull": "store.pull", "get_suite": "suites", "all_suites": "suites",
-    "parse_suites": "suites", "Suite": "suites", "Item": "suites.items", "RunOptions": "run.evaluate",
+    "parse_suites": "suites", "Suite": "suites", "Item": "suites.items", "RunOptions": "run.settings",
     "run_model": "run.evaluate", "run_many": "run.evaluate", "Batch": "run.evaluate", "run_config": "nightly.matrix",
     "lock_config": "nightly.matrix", "compare_runs": "quant.compare", "compare_folders": "quant.compare", "load_runs": "run.loader",
     "run_gate": "nightly.gate", "set_baseline": "nightly.nights", "write_history": "nightly.history",

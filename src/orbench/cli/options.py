@@ -7,11 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..run.settings import GPU_LAYERS_HELP, SEED_HELP, THREADS_HELP
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
-SeedOpt = Annotated[int, typer.Option(help="Seed for everything random the command does (item subsets, sampling, "
-                                           "generated suites, bootstrap); recorded in the results.")]
-ThreadsOpt = Annotated[Optional[int], typer.Option(help="CPU threads (default: all cores).", min=1)]
-GpuLayersOpt = Annotated[int, typer.Option(help="Layers to offload to the GPU; -1 offloads all.")]
+SeedOpt = Annotated[int, typer.Option(help=SEED_HELP)]  # the same settings as `orbench run`'s (run/settings.py)
+ThreadsOpt = Annotated[Optional[int], typer.Option(help=THREADS_HELP, min=1)]
+GpuLayersOpt = Annotated[int, typer.Option(help=GPU_LAYERS_HELP)]
 AlphaOpt = Annotated[float, typer.Option(help="Significance level for a drop in accuracy.", min=0.0, max=1.0)]
 ReferenceOpt = Annotated[Optional[str], typer.Option(help="The reference: MODEL:QUANT or QUANT (default: the "
                                                            "highest-precision file not derived from another quant).")]

@@ -1,57 +1,61 @@
-"""`orbench run`: one model, a quant ladder, or a whole config matrix; pull, generate, grade, write."""
+"""`orbench run`: one model, a quant ladder, or a whole config matrix; pull, generate, grade, write.
+
+The command's options are the settings of `run/settings.py` (declared there once), plus the few that
+are the command's own: which model, which quants, which config, and JSON output."""
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from ..run.settings import CONFIG_KEYS, cli_default, cli_type, flags
 from .common import handled, print_json
-from .options import GpuLayersOpt, JsonOpt, SeedOpt, ThreadsOpt
+from .options import JsonOpt
+
+if TYPE_CHECKING:
+    from ..backends.openai import ServerOptions
+    from ..run.settings import RunOptions
 
 SERVER = "Server (--backend openai)"
 
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model (with a server: the model it serves).")]
+QuantOpt = Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL (catalog or Hub repo) to run on the identical plan, one sub-result each.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")]
+# the server's own settings (backends/openai.ServerOptions), listed after --backend
+SERVER_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "base_url": (Annotated[Optional[str], typer.Option(help="The server's API root, e.g. http://127.0.0.1:8080/v1 (implies --backend openai).", rich_help_panel=SERVER)], None),
+    "api_key_env": (Annotated[Optional[str], typer.Option(help="Environment variable that holds the server's API key (the key is never printed or stored).", rich_help_panel=SERVER)], None),
+    "concurrency": (Annotated[int, typer.Option(help="Requests in flight at once (match the server's parallel slots).", min=1, rich_help_panel=SERVER)], 1),
+    "server_model": (Annotated[Optional[str], typer.Option(help="The model id to request (default: the only model the server lists).", rich_help_panel=SERVER)], None),
+    "request_timeout": (Annotated[float, typer.Option(help="Seconds to wait for the server's answer to one request.", min=0.1, rich_help_panel=SERVER)], 600.0),
+    "retry_budget": (Annotated[float, typer.Option(help="Seconds to keep retrying a sample after its first connection error, 429 or 5xx; then it counts as an infrastructure error.", min=0.0, rich_help_panel=SERVER)], 120.0),
+}
+
+
+def _parameters() -> list[inspect.Parameter]:
+    """The command's parameters: its own, and every setting's flag in declaration order."""
+    def option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+    params = [inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+              option("model", ModelOpt, None), option("quant", QuantOpt, None)]
+    for f, flag in flags():
+        info = typer.Option(*flag.names, help=flag.help, min=flag.low, max=flag.high, rich_help_panel=flag.panel)
+        params.append(option(f.name, Annotated[cli_type(f, flag), info], cli_default(f, flag)))
+        if f.name == "output":
+            params.append(option("config", ConfigOpt, None))
+        if f.name == "backend":
+            params += [option(name, annotation, default) for name, (annotation, default) in SERVER_OPTIONS.items()]
+    params.append(option("json_out", JsonOpt, False))
+    return params
+
 
 @handled
-def run(
-    context: typer.Context,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model (with a server: the model it serves).")] = None,
-    quant: Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL (catalog or Hub repo) to run on the identical plan, one sub-result each.")] = None,
-    suite: Annotated[str, typer.Option("--suite", "-s", help="Comma-separated suites (see `orbench suites`), or paths to your own .jsonl files or folders.")] = "math,code,reasoning",
-    limit: Annotated[Optional[int], typer.Option(help="At most N items per suite (a seeded subset).", min=1)] = None,
-    samples: Annotated[int, typer.Option(help="Completions per item (pass@k, majority vote).", min=1)] = 1,
-    seed: SeedOpt = 0,
-    max_tokens: Annotated[Optional[int], typer.Option(help="Generation limit per sample (default: the model's).", min=1)] = None,
-    temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default: the model's).", min=0.0)] = None,
-    top_p: Annotated[Optional[float], typer.Option(help="Top-p (default: the model's).", min=0.0, max=1.0)] = None,
-    system_prompt: Annotated[Optional[str], typer.Option(help="System prompt for every item (default: the model's; '' for none).")] = None,
-    chat_template: Annotated[Optional[str], typer.Option(help="A Jinja chat template, or a file holding one, in place of the GGUF's (in-process llama.cpp only).")] = None,
-    n_gpu_layers: GpuLayersOpt = 0,
-    threads: ThreadsOpt = None,
-    ctx: Annotated[Optional[int], typer.Option(help="Context size per sequence in tokens, at least 256 (default: the model's).", min=256)] = None,
-    parallel: Annotated[Optional[int], typer.Option(help="Sequences decoded together (default: chosen from --ctx and the requests); 1: the sequential reference backend.", min=1)] = None,
-    step_tokens: Annotated[int, typer.Option(help="Most tokens one decode step of the batched engine carries: a token of each running sequence plus prompt chunks of arriving ones.", min=32)] = 512,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results folder (default: results/TIME-MODEL). Running again into the same folder resumes.")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")] = None,
-    shard: Annotated[Optional[str], typer.Option(help="Run only slice I of N of the plan, as I/N (combine with `orbench merge`).")] = None,
-    since: Annotated[Optional[str], typer.Option(help="Dated suites (livecodebench): only items dated on or after YYYY-MM-DD.")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Dated suites: only items dated on or before YYYY-MM-DD.")] = None,
-    keep: Annotated[Optional[int], typer.Option(help="With --config: keep the newest N nights under the output, delete older ones (never the baseline).", min=1)] = None,
-    max_error_rate: Annotated[float, typer.Option(help="Exit 3 when more than this share of samples failed with infrastructure errors (with --config: [gate] max_error_rate).", min=0.0, max=1.0)] = 0.05,
-    backend: Annotated[str, typer.Option(help="llama.cpp (in-process), or openai: an OpenAI-compatible server at --base-url.")] = "llama.cpp",
-    base_url: Annotated[Optional[str], typer.Option(help="The server's API root, e.g. http://127.0.0.1:8080/v1 (implies --backend openai).", rich_help_panel=SERVER)] = None,
-    api_key_env: Annotated[Optional[str], typer.Option(help="Environment variable that holds the server's API key (the key is never printed or stored).", rich_help_panel=SERVER)] = None,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight at once (match the server's parallel slots).", min=1, rich_help_panel=SERVER)] = 1,
-    server_model: Annotated[Optional[str], typer.Option(help="The model id to request (default: the only model the server lists).", rich_help_panel=SERVER)] = None,
-    request_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server's answer to one request.", min=0.1, rich_help_panel=SERVER)] = 600.0,
-    retry_budget: Annotated[float, typer.Option(help="Seconds to keep retrying a sample after its first connection error, 429 or 5xx; then it counts as an infrastructure error.", min=0.0, rich_help_panel=SERVER)] = 120.0,
-    sandbox: Annotated[str, typer.Option(help="How model-written code is isolated: auto (the best this machine has; warns when it falls back to process limits), strict (refuse without namespaces), none (process limits only, for debugging), or an engine: bwrap, unshare, python, process, docker, podman.")] = "auto",
-    graders: Annotated[Optional[int], typer.Option(help="Programs graded at once beside generation (default: half the cores).", min=1)] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    json_out: JsonOpt = False,
-) -> None:
+def run(context: typer.Context, **values: Any) -> None:
     """Run suites on a model and grade them; writes summary.json, samples.jsonl, plan.json and run.log.
 
     Interrupted runs (Ctrl-C, kill, power loss) resume when run again with the same settings and
@@ -90,33 +94,26 @@ def run(
         orbench run -s code --sandbox strict
     """
     from ..errors import EXIT_INTERRUPTED, OrbenchError
-    from ..run.evaluate import RunOptions, parse_day, parse_shard
-    from ..grading.sandbox import SANDBOX_MODES
+    from ..run.settings import from_flags
 
-    if sandbox not in SANDBOX_MODES:
-        raise OrbenchError(f"--sandbox takes one of {', '.join(SANDBOX_MODES)}, got '{sandbox}'")
-    server = _server_options(backend, base_url, api_key_env, concurrency, server_model, request_timeout, retry_budget)
-    opts = RunOptions(seed=seed, samples=samples, limit=limit, temperature=temperature, top_p=top_p,
-                      system_prompt=system_prompt, chat_template=chat_template, max_tokens=max_tokens,
-                      ctx=ctx, threads=threads, n_gpu_layers=n_gpu_layers, parallel=parallel, step_tokens=step_tokens,
-                      backend="openai" if server else backend, server=server, quiet=quiet, shard=parse_shard(shard),
-                      since=parse_day(since, "--since"), until=parse_day(until, "--until"),
-                      sandbox=sandbox, graders=graders)  # type: ignore[arg-type]
+    model, quant, config, json_out = (values.pop(k) for k in ("model", "quant", "config", "json_out"))
+    server = _server_options(values["backend"], **{k: values.pop(k) for k in SERVER_OPTIONS})
+    opts = from_flags(values, server)
     try:
         if config is not None:
             raise typer.Exit(_run_config(config, opts, _overrides(context), json_out))
-        if keep is not None:
-            from ..errors import OrbenchError
-
+        if opts.keep is not None:
             raise OrbenchError("--keep applies to nightly runs: use it with --config")
-        raise typer.Exit(_run(model, quant, suite, output, opts, json_out, max_error_rate))
+        raise typer.Exit(_run(model, quant, opts, json_out))
     except KeyboardInterrupt:
         print("interrupted: finished samples are kept; run the same command again to resume", file=sys.stderr)
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def _run(model: str | None, quant: str | None, suite: str, output: Path | None, opts: Any, json_out: bool,
-         max_error_rate: float) -> int:
+run.__signature__ = inspect.Signature(_parameters())  # type: ignore[attr-defined]
+
+
+def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool) -> int:
     from ..store.catalog import load_catalog
     from ..errors import OrbenchError
     from ..errors import EXIT_INFRA, EXIT_OK
@@ -125,7 +122,8 @@ def _run(model: str | None, quant: str | None, suite: str, output: Path | None, 
     from .tables import print_summary
 
     catalog = load_catalog()
-    suites = parse_suites(suite)
+    suites = parse_suites(opts.suites)
+    output = opts.output
     if quant is not None and opts.server is not None:
         raise OrbenchError("--quant runs several model files; a server serves one", hint="run each quant's server in turn")
     if quant is None:
@@ -151,16 +149,11 @@ def _run(model: str | None, quant: str | None, suite: str, output: Path | None, 
                 print_summary(s)
             print(f"results: {base} (compare them with: orbench compare {base})")
         summaries = list(by_quant.values())
-    too_many = too_many_errors(summaries, max_error_rate)
+    too_many = too_many_errors(summaries, opts.max_error_rate)
     if too_many:
         print(f"error: {too_many} (exit 3; --max-error-rate sets the limit)", file=sys.stderr)
         return EXIT_INFRA
     return EXIT_OK
-
-
-CONFIG_FLAGS = {"suite": "suites", "limit": "limit", "samples": "samples", "seed": "seed", "max_tokens": "max_tokens",
-                "temperature": "temperature", "ctx": "ctx", "threads": "threads", "n_gpu_layers": "n_gpu_layers",
-                "parallel": "parallel", "output": "output", "keep": "keep"}
 
 
 def _overrides(context: typer.Context) -> dict[str, Any]:
@@ -183,13 +176,13 @@ def _overrides(context: typer.Context) -> dict[str, Any]:
                            hint="a config has no date window yet; run the dated suite without --config")
     if given("max_error_rate"):
         raise OrbenchError("--max-error-rate cannot be combined with --config", hint="set [gate] max_error_rate in it")
-    out = {key: context.params[name] for name, key in CONFIG_FLAGS.items() if given(name)}
+    out = {key: context.params[key] for key in CONFIG_KEYS if given(key)}
     if "suites" in out:
         out["suites"] = split_csv(out["suites"])
     return out
 
 
-def _run_config(config: Path, opts: Any, overrides: dict[str, Any], json_out: bool) -> int:
+def _run_config(config: Path, opts: RunOptions, overrides: dict[str, Any], json_out: bool) -> int:
     from ..nightly.matrix import run_config
     from .compare_cmd import print_gate
     from .tables import print_summary
@@ -217,7 +210,7 @@ def _run_config(config: Path, opts: Any, overrides: dict[str, Any], json_out: bo
 
 
 def _server_options(backend: str, base_url: str | None, api_key_env: str | None, concurrency: int,
-                    server_model: str | None, timeout: float, retry_budget: float) -> Any:
+                    server_model: str | None, request_timeout: float, retry_budget: float) -> ServerOptions | None:
     """The server to use (None for the in-process backends); --base-url alone implies --backend openai."""
     from ..errors import OrbenchError
 
@@ -229,5 +222,5 @@ def _server_options(backend: str, base_url: str | None, api_key_env: str | None,
         raise OrbenchError(f"--base-url goes with --backend openai, not '{backend}'")
     from ..backends.openai import ServerOptions
 
-    return ServerOptions(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, timeout=timeout,
+    return ServerOptions(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, timeout=request_timeout,
                          retry_budget=retry_budget, model=server_model)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from ..errors import OrbenchError
+from ..run.settings import config_field, flags
 
 EXAMPLE = '''\
 # orbench.toml: what `orbench run --config orbench.toml` evaluates.
@@ -51,19 +53,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RunSection(Strict):
-    output: Path = Path("results/nightly")
-    suites: list[str] = ["math", "code", "reasoning"]
-    limit: int | None = Field(default=None, ge=1)
-    samples: int = Field(default=1, ge=1)
-    seed: int = 0
-    threads: int | None = Field(default=None, ge=1)
-    n_gpu_layers: int = 0
-    max_tokens: int | None = Field(default=None, ge=1)
-    temperature: float | None = Field(default=None, ge=0)
-    ctx: int | None = Field(default=None, ge=256)
-    parallel: int | None = Field(default=None, ge=1)
-    keep: int | None = Field(default=None, ge=1)
+def _run_section() -> type[Strict]:
+    """`[run]`: the settings of `RunOptions` marked `config`, with their bounds (run/settings.py)."""
+    fields: dict[str, Any] = {}
+    for f, flag in flags():
+        if flag.config:
+            kind, default = config_field(f, flag)
+            fields[f.name] = (kind, Field(default=default, ge=flag.low, le=flag.high))
+    return create_model("RunSection", __base__=Strict, **fields)
+
+
+RunSection = _run_section()
+if TYPE_CHECKING:
+    RunTable = Any  # its keys are RunOptions' (typed there); pydantic validates with RunSection
+else:
+    RunTable = RunSection
 
 
 class ModelSection(Strict):
@@ -85,7 +89,7 @@ class GateSection(Strict):
 
 
 class Config(Strict):
-    run: RunSection = RunSection()
+    run: RunTable = Field(default_factory=RunSection)
     models: list[ModelSection] = Field(min_length=1)
     gate: GateSection = GateSection()
     path: Path | None = Field(default=None, exclude=True)

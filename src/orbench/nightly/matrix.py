@@ -14,16 +14,14 @@ from typing import Any
 from ..store.catalog import load_catalog
 from .config import Config, RunSection, load_config
 from ..errors import EXIT_INFRA, EXIT_OK, OrbenchError
-from ..run.evaluate import Batch, RunOptions, run_many, too_many_errors
+from ..run.evaluate import Batch, run_many, too_many_errors
+from ..run.settings import CONFIG_KEYS, PLAN_KEYS, RunOptions
 from .findings import GateResult
 from .gate import run_gate
 from ..store.lock import LockFile, read_lock, write_lock
 from ..run.records import RunSummary
 from ..suites import parse_suites
 
-OVERRIDABLE = ("suites", "limit", "samples", "seed", "max_tokens", "temperature", "ctx", "threads", "n_gpu_layers",
-               "parallel", "output", "keep")
-SETTINGS = ("suites", "limit", "samples", "seed", "max_tokens", "temperature", "ctx")  # a resumed night must match
 
 
 @dataclass
@@ -41,7 +39,7 @@ class MatrixResult:
 
 def apply_overrides(config: Config, overrides: dict[str, Any]) -> dict[str, Any]:
     """Put command-line settings over the config's [run] keys; returns those that changed something."""
-    unknown = set(overrides) - set(OVERRIDABLE)
+    unknown = set(overrides) - set(CONFIG_KEYS)
     if unknown:
         raise OrbenchError(f"cannot override {', '.join(sorted(unknown))} from the command line with --config",
                            hint="edit the config instead")
@@ -96,18 +94,16 @@ def run_config(path: Path, base_options: RunOptions | None = None, output: Path 
 
 def _settings(config: Config, refs: list[Any], opts: RunOptions) -> dict[str, Any]:
     run = config.run.model_dump(mode="json")
-    return {"models": [r.label for r in refs], **{k: run[k] for k in SETTINGS}, "backend": opts.backend,
+    return {"models": [r.label for r in refs], **{k: run[k] for k in PLAN_KEYS}, "backend": opts.backend,
             "shard": list(opts.shard)}
 
 
 def options_for(config: Config, cli: RunOptions, overrides: dict[str, Any] | None = None) -> RunOptions:
     """The run options of a config: its [run] section (with any command-line overrides applied), the
     lock beside it; the CLI's backend, quiet and shard."""
-    r = config.run
+    run = {k: v for k, v in config.run.model_dump().items() if k not in ("suites", "output", "keep")}
     lock = read_lock(config.lock_path)
-    return replace(cli, seed=r.seed, samples=r.samples, limit=r.limit, threads=r.threads, n_gpu_layers=r.n_gpu_layers,
-                   max_tokens=r.max_tokens, temperature=r.temperature, ctx=r.ctx, parallel=r.parallel,
-                   lock=lock.files if lock else None, overrides=dict(overrides or {}))
+    return replace(cli, **run, lock=lock.files if lock else None, overrides=dict(overrides or {}))
 
 
 def lock_config(path: Path) -> tuple[Path, LockFile]:

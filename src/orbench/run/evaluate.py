@@ -14,10 +14,10 @@ from ..backends import BackendInfo, create_backend
 from ..store.catalog import Catalog, Generation, ModelRef, quant_from_filename
 from ..errors import OrbenchError
 from ..files import read_model, write_json_atomic
-from ..store.lock import LockEntry
 from ..backends.memory import reset_peak_rss
-from ..grading.sandbox import Limits, SandboxMode
+from ..grading.sandbox import Limits
 from .plan import RunSpec
+from .settings import RunOptions
 from .progress import make_progress
 from .records import INDEX_FILE, Performance, Provenance, RunIndex, RunSummary
 from .folder import prepare_output_dir
@@ -28,34 +28,7 @@ from ..suites import Suite
 from ..units import split_csv
 
 if TYPE_CHECKING:
-    from ..backends.openai import ServerOptions
-
-
-@dataclass
-class RunOptions:
-    seed: int = 0
-    samples: int = 1
-    limit: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    system_prompt: str | None = None  # "" removes the model's own
-    chat_template: str | None = None  # a Jinja template, or a file holding one
-    max_tokens: int | None = None
-    ctx: int | None = None
-    threads: int | None = None
-    n_gpu_layers: int = 0
-    parallel: int | None = None  # sequences decoded together; None: chosen from context and request sizes
-    step_tokens: int = 512  # most tokens per decode step of the batched engine (running tokens + prompt chunks)
-    backend: str = "llama.cpp"
-    server: "ServerOptions | None" = None  # for backend "openai"
-    quiet: bool = False
-    shard: tuple[int, int] = (1, 1)
-    lock: dict[str, LockEntry] | None = None  # label -> locked file (see orbench.lock)
-    since: date | None = None  # contest-date window for dated suites (LiveCodeBench)
-    until: date | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's, recorded
-    sandbox: SandboxMode = "auto"  # how model-written code is isolated (see grading/isolation.py)
-    graders: int | None = None  # programs graded at once beside generation (None: half the cores)
+    pass
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:

@@ -16,12 +16,12 @@ from ..store.catalog import Generation
 from ..grading.sandbox import Limits
 from ..suites import Suite, prompt_set_hash, select
 from ..suites.items import Item
+from .settings import PLAN_KEYS
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 PLAN_VERSION = 1
-PLAN_SETTINGS = ("suites", "limit", "samples", "seed", "max_tokens", "temperature", "ctx")  # what changes a plan
 
 
 class Plan(BaseModel):
@@ -124,5 +124,5 @@ def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
     plan = Plan(model=model, quant=quant, sha256=sha256, seed=spec.seed, samples=spec.samples, limit=spec.limit,
                 sampler=spec.generation, suites={p.suite.name: prompt_set_hash(p.items) for p in parts},
                 shard=shard, requests=sum(len(p.requests) for p in parts),
-                overrides={k: v for k, v in spec.overrides.items() if k in PLAN_SETTINGS})
+                overrides={k: v for k, v in spec.overrides.items() if k in PLAN_KEYS})
     return plan, parts
