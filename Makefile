@@ -10,7 +10,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # the stamp names pyproject.toml's content, so any change of the dependencies reinstalls, whatever the
 # files' times (a venv restored from a cache can be newer than a fresh checkout's pyproject.toml)
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+LLAMA_VERSION := 0.3.36
+# llama.cpp's AMX kernels crash this llama-cpp-python (SIGSEGV in ggml_backend_amx_mul_mat, on every
+# generation) on CPUs that have AMX (Sapphire Rapids and later), so they are compiled out on x86-64; the rest
+# stays tuned to the machine (GGML_NATIVE). pip's wheel cache ignores CMAKE_ARGS, so the wheel is built once
+# into orbench's cache, in a folder named after these flags and the CPU's, and installed from there.
+NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16,)
+LLAMA_CMAKE_ARGS ?= $(if $(NO_AMX),-DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)',)
+LLAMA_KEY := $(shell (echo "$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)"; grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) | cksum | cut -d' ' -f1)
+WHEELS := $(HOME)/.cache/orbench/wheels/llama-cpp-python-$(LLAMA_KEY)
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)-$(LLAMA_KEY)
 # The demo finishes in a few minutes on 2 cores; the limit is a guard, not an expectation.
 RUN_LIMIT_S ?= 900
 RUN_ARGS ?= --model smollm2-135m --suite math,code,reasoning --max-tokens 384
@@ -20,8 +29,13 @@ RUN_ARGS ?= --model smollm2-135m --suite math,code,reasoning --max-tokens 384
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	@echo "Installing orbench and llama-cpp-python (a source build: ~11 min on 2 cores the first time, then cached by pip)"
-	$(BIN)/pip install --quiet -e '.[test]'
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "Building llama-cpp-python $(LLAMA_VERSION) from source (~11 min on 2 cores, once per machine, into $(WHEELS))"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); \
+	fi
+	$(BIN)/pip install --quiet --no-deps --force-reinstall $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	@echo "Installing orbench"
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[test]'
 	rm -f $(VENV)/.installed*
 	touch $(STAMP)
 
