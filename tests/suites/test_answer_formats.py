@@ -24,3 +24,29 @@ def gsm8k_item(answer: str) -> Item:
 ])
 def test_gsm8k_drops_unit_words_around_one_number(reply, gold, ok):
     assert gsm8k.grade(gsm8k_item(gold), reply).correct is ok
+
+
+def bbh_item(target: str) -> Item:
+    return Item(id="b", suite="bbh", category="date_understanding", difficulty="hard", prompt="?", answer=target,
+                kind="reasoning")
+
+
+@pytest.mark.parametrize("reply, target, ok", [
+    ("Step by step.\nSo the answer is **(A)**.", "(A)", True),
+    ("Step by step.\nSo the answer is `(A)`.", "(A)", True),
+    ("Step by step.\n\\boxed{(A)}", "(A)", True),
+    ("Step by step.\nSo the answer is $\\boxed{(A)}$.", "(A)", True),
+    ("**So the answer is (A).**", "(A)", True),
+    ("So the answer is $\\text{(A)}$", "(A)", True),
+    ("The answer: (A)", "(A)", True),
+    ("So the answer is **True**.", "True", True),
+    ("So the answer is `] ) }`.", "] ) }", True),
+    ("So the answer is **(B)**.", "(A)", False),
+    ("So the answer is \\boxed{(B)}.", "(A)", False),
+    ("So the answer is **False**.", "True", False),
+    ("So the answer is (A), since (B) is too early.", "(A)", False),  # trailing prose: not an exact answer
+])
+def test_bbh_unwraps_markup_around_the_answer(reply, target, ok):
+    from orbench.suites.benchmarks import bbh
+
+    assert bbh.grade(bbh_item(target), reply).correct is ok
