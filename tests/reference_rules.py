@@ -112,3 +112,44 @@ CHOICE = [
     Reply("two-letters", "B", "Answer: A or B"),
     Reply("no-answer", "B", "This needs more data than given."),
 ]
+
+
+# Where orbench deliberately grades differently from the reference rule, reply by reply, and why.
+MATH_DIFFERENCES = {
+    "changed-mind": "orbench grades the last \\boxed{} (the reply's final answer, as MATH's own "
+                    "last_boxed_only_string does); math-verify joins every \\boxed{} into one set {41, 42}",
+    "backticks-no-box": "orbench's last-number fallback (lm-eval's flexible-extract style) reads `42`; "
+                        "math-verify finds no anchored answer",
+}
+GSM8K_DIFFERENCES = {
+    **MATH_DIFFERENCES,
+    "units-plain": "unit words around one number are dropped, as lm-eval's gsm8k flexible-extract reads "
+                   "the number; math-verify parses 'dollars' as a product of symbols",
+}
+BBH_DIFFERENCES = {
+    "bold": "markup around the answer is dropped; lm-eval compares '**(A)**' with '(A)'",
+    "backticks": "markup around the answer is dropped; lm-eval compares '`(A)`' with '(A)'",
+    "boxed-only": "orbench reads a \\boxed{} answer when no 'the answer is' phrase is present",
+    "no-period": "lm-eval's pattern drops the line's last character, meant for the period, and reads '(A'",
+    "bare-letter": "orbench takes 'A' for the option '(A)'",
+    "changed-mind": "orbench reads the last 'the answer is'; lm-eval the first (its generation stops at a "
+                    "blank line, chat replies do not)",
+    "true-lowercase": "orbench folds case; lm-eval's exact_match does not",
+}
+CHOICE_DIFFERENCES = {
+    "bold-letter": "markup around the letter is dropped; simple-evals needs the letter right after 'Answer:'",
+    "parenthesised": "orbench reads '(B)'; simple-evals' pattern allows only '$' around the letter",
+    "answer-is": "orbench also reads 'the answer is B'; simple-evals only 'Answer: B'",
+    "boxed": "orbench reads a \\boxed{} letter; simple-evals does not",
+    "changed-mind": "orbench reads the last 'Answer:' line; simple-evals the first",
+}
+
+
+def disagreements(replies: list[Reply], ours, reference) -> dict[str, tuple[bool, bool]]:
+    """Reply key -> (orbench's verdict, the reference's) for every reply where the two differ."""
+    found = {}
+    for reply in replies:
+        mine, theirs = ours(reply.gold, reply.text), reference(reply.gold, reply.text)
+        if mine != theirs:
+            found[reply.key] = (mine, theirs)
+    return found
