@@ -180,8 +180,10 @@ def test_livecodebench_runs_stdin_and_class_problems_with_private_tests(lcb):
     cls = "```python\nclass Solution:\n    def add(self, a: int, b: int) -> int:\n        return a + b\n```"
     assert lcb.grade(leet, cls, FAST).correct
     assert not lcb.grade(leet, cls.replace("a + b", "a - b"), FAST).correct
-    assert "Use this starter code" not in lcb.render(leet, type("G", (), {"system_prompt": None})())[0]["content"]
-    assert "class Solution" in lcb.render(leet, type("G", (), {"system_prompt": None})())[0]["content"]
+    system, user = lcb.render(leet, type("G", (), {"system_prompt": None})())
+    assert system["role"] == "system" and system["content"].startswith("You are an expert Python programmer.")
+    assert user["content"].startswith("### Question:\nProblem lc-add\n\n### Format: You will use the following starter")
+    assert "class Solution" in user["content"] and "# YOUR CODE HERE" in lcb.render(stdin, None)[1]["content"]
 
 
 def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(lcb, tmp_path):
