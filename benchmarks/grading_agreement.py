@@ -1,6 +1,6 @@
 """Agreement of orbench's text graders with the reference harnesses' answer rules (issue 22).
 
-Grades the reply sets of tests/reference_rules.py (right and wrong answers in chat formatting: bold,
+Grades the reply sets of orbench.grading.replysets (right and wrong answers in chat formatting: bold,
 boxed, backticks, trailing prose, units, interval ends) with each benchmark's grader and with its
 reference rule (math-verify alone; lm-eval's bbh_cot_zeroshot get-answer; simple-evals' answer
 pattern), and prints the agreement per benchmark and every disagreement with its documented reason.
@@ -16,41 +16,33 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the reply sets and reference rules
 
+from orbench.grading.replysets import SETS  # noqa: E402
 from orbench.suites.benchmarks import aime, amc23, arc, bbh, gpqa, gsm8k, math500  # noqa: E402
 from orbench.suites.items import Item  # noqa: E402
-from reference_rules import (BBH, BBH_DIFFERENCES, CHOICE, CHOICE_DIFFERENCES, GSM8K_DIFFERENCES,  # noqa: E402
-                             MATH, MATH_DIFFERENCES, disagreements, lm_eval_bbh, math_verify_alone,
-                             simple_evals_choice)
+from reference_rules import RULES, disagreements  # noqa: E402
 
-OPTIONS = ["first option", "second option", "third option", "fourth option"]
+SUITES = [math500.SUITE, aime.AIME24_SUITE, aime.AIME25_SUITE, amc23.SUITE, gsm8k.SUITE, bbh.SUITE, gpqa.SUITE,
+          arc.SUITE]
 
 
-def grader(suite, **fields):
+def grader(suite, fields):
     def grade(gold: str, text: str) -> bool:
         item = Item(id="r", suite=suite.name, category="c", difficulty="hard", prompt="?", answer=gold, **fields)
         return suite.grade(item, text).correct
     return grade
 
 
-def rows():
-    math_like = [(s, MATH, {}, math_verify_alone, "math-verify alone", MATH_DIFFERENCES)
-                 for s in (math500.SUITE, aime.AIME24_SUITE, aime.AIME25_SUITE, amc23.SUITE)]
-    return [*math_like,
-            (gsm8k.SUITE, MATH, {}, math_verify_alone, "math-verify alone", GSM8K_DIFFERENCES),
-            (bbh.SUITE, BBH, {"kind": "reasoning"}, lm_eval_bbh, "lm-eval bbh_cot_zeroshot", BBH_DIFFERENCES),
-            (gpqa.SUITE, CHOICE, {"choices": OPTIONS}, simple_evals_choice, "simple-evals", CHOICE_DIFFERENCES),
-            (arc.SUITE, CHOICE, {"choices": OPTIONS}, simple_evals_choice, "simple-evals", CHOICE_DIFFERENCES)]
-
-
 def main() -> int:
-    print(f"{'benchmark':<15} {'reference':<26} {'replies':>7} {'agree':>6} {'rate':>7}  unexplained")
+    print(f"{'benchmark':<15} {'reference':<40} {'replies':>7} {'agree':>6} {'rate':>7}  unexplained")
     notes, unexplained_total = [], 0
-    for suite, replies, fields, rule, name, known in rows():
-        found = disagreements(replies, grader(suite, **fields), rule)
+    for suite in SUITES:
+        reply_set = SETS[suite.reply_set]
+        replies, name, known = reply_set.replies, reply_set.reference, reply_set.differences
+        found = disagreements(replies, grader(suite, reply_set.item_fields), RULES[suite.reply_set])
         unexplained = sorted(set(found) - set(known))
         unexplained_total += len(unexplained) + len(set(known) - set(found))
         agree = len(replies) - len(found)
-        print(f"{suite.name:<15} {name:<26} {len(replies):>7} {agree:>6} {agree / len(replies):>7.1%}  "
+        print(f"{suite.name:<15} {name:<40} {len(replies):>7} {agree:>6} {agree / len(replies):>7.1%}  "
               f"{', '.join(unexplained) or '-'}")
         notes += [f"  {suite.name} / {key}: orbench {'right' if mine else 'wrong'}, reference "
                   f"{'right' if theirs else 'wrong'}: {known.get(key, 'NOT EXPLAINED')}"

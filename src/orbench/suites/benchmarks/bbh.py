@@ -120,5 +120,5 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
 
 
 SUITE = benchmark(NAME, "reasoning", "BIG-Bench Hard (27 tasks, 6,511 items), exact match", DATA, load, render, grade,
-                  size=6511, gold=lambda item: f"Let me think.\nSo the answer is {item.answer}.",
+                  size=6511, reply_set="bbh", gold=lambda item: f"Let me think.\nSo the answer is {item.answer}.",
                   protocol="0-shot CoT, 'So the answer is X', exact match after normalisation")

@@ -7,8 +7,8 @@ reference solution. The reply's answer is the last \\boxed{}, else "#### x", els
 else the last number in the reply (the flexible fallback: lm-eval's strict "####" match scores chat
 models near zero), and it is checked with math-verify. An answer that is one number among unit words
 (`\\boxed{70,000 dollars}`) is checked as that number, as lm-eval's gsm8k "flexible-extract" filter
-(last number, commas and `$` dropped) reads it; scale words (thousand, million, ...) are not dropped. Published GSM8K figures are often 8-shot
-chain-of-thought (Llama 3.2): the run table says so next to them.
+(last number, commas and `$` dropped) reads it; scale words (thousand, million, ...) are not dropped.
+Published GSM8K figures are often 8-shot chain-of-thought (Llama 3.2): the run table says so next to them.
 Difficulty: the number of reasoning lines in the reference solution (up to 3 easy, 6 or more hard).
 """
 
@@ -82,6 +82,6 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
 
 
 SUITE = benchmark(NAME, "math", "GSM8K test (1,319 grade-school word problems), answer verification", DATA, load,
-                  render_math, grade, size=1319,
+                  render_math, grade, size=1319, reply_set="gsm8k",
                   protocol="0-shot chat, \\boxed{} answer with flexible last-number fallback, math-verify; "
                            "unit words dropped")
