@@ -55,6 +55,15 @@ MATH = [
     Reply("units-plain", "70000", "So the total is \\boxed{70,000 dollars}.", False),
     Reply("units-wrong", "70000", "So the total is \\boxed{7,000 dollars}.", False),
     Reply("no-answer", "42", "I could not finish this one.", False),
+    Reply("union-right", r"(-\infty, -2) \cup (3, \infty)",
+          "So $x \\in \\boxed{(-\\infty,-2)\\cup(3,\\infty)}$.", True),
+    Reply("union-closed-end", r"(-\infty, -2) \cup (3, \infty)",
+          "So $x \\in \\boxed{(-\\infty,-2]\\cup(3,\\infty)}$.", False),
+    Reply("matrix-swapped", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}",
+          "$\\boxed{\\begin{pmatrix} 2 \\\\ 1 \\end{pmatrix}}$", False),
+    Reply("equation-form", "5", "Solving gives $\\boxed{x = 5}$.", True),
+    Reply("degrees", "90", "The angle is $\\boxed{90^\\circ}$.", True),
+    Reply("thousands-braces", "1000", "There are $\\boxed{1{,}000}$ of them.", True),
 ]
 
 BBH = [
