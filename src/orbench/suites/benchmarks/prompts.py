@@ -1,16 +1,17 @@
 """The prompts the reference harnesses put to chat models, built from a task's own text (issue 22).
 
-- HumanEval, HumanEval+ and MBPP+: EvalPlus's chat prompt (evalplus/codegen.py and
-  evalplus/provider/utility.py `make_raw_chat_prompt`): the instruction line, then the task prompt
-  (stripped) in a plain ``` fence. MBPP+'s task prompt is EvalPlus's: the task text and its first test
-  assert inside a docstring (evalplus/data/mbpp.py's data format).
-  One deliberate difference: EvalPlus also opens the assistant turn with a fixed sentence and a
-  ```python fence (`EVALPLUS_RESPONSE_PREFIX`) for the model to continue. orbench's backends (llama.cpp's
-  chat completion, OpenAI-compatible servers) send whole chat turns and cannot continue an assistant
-  turn portably, so it is not sent; the model writes its own code block, which the grader extracts.
-- LiveCodeBench: lcb_runner's OpenAI-chat prompt (lcb_runner/prompts/code_generation.py): its
-  system message, then "### Question:", "### Format:" (the starter code, or stdin/stdout and an empty
-  code block) and "### Answer:" in the user turn.
+- HumanEval, HumanEval+ and MBPP+: EvalPlus's prompt for chat endpoints (evalplus/codegen.py's
+  instruction line; evalplus/provider/openai.py `OpenAIChatDecoder.codegen`): one user turn, the
+  instruction line, then the task prompt (stripped) in a ```python fence. MBPP+'s task prompt is
+  EvalPlus's: the task text and its first test assert inside a docstring (evalplus/data/mbpp.py's
+  data format). EvalPlus's local backends (vllm, hf: provider/utility.py `make_raw_chat_prompt`)
+  put the task in a plain ``` fence and also open the assistant turn with a fixed sentence and a
+  ```python fence for the model to continue; orbench's backends are chat endpoints like
+  EvalPlus's OpenAI one (llama.cpp's chat completion, OpenAI-compatible servers), which send whole
+  turns and cannot continue an assistant turn, so orbench follows the chat-endpoint form.
+- LiveCodeBench: lcb_runner's OpenAI-chat prompt (lcb_runner/prompts/code_generation.py, as on its
+  main branch in July 2025): its system message, then "### Question:", "### Format:" (the starter
+  code, or stdin/stdout and an empty code block) and "### Answer:" in the user turn.
 """
 
 from __future__ import annotations
@@ -22,21 +23,19 @@ from ..items import Item
 
 EVALPLUS_INSTRUCTION = ("Please provide a self-contained Python script that solves the following problem in a "
                         "markdown code block:")
-EVALPLUS_RESPONSE_PREFIX = ("Below is a Python script with a self-contained function that solves the problem and "
-                            "passes corresponding tests:")  # not sent: see the module docstring
 
 LCB_SYSTEM = ("You are an expert Python programmer. You will be given a question (problem specification) and will "
-              "generate a correct Python program that matches the specification and passes all tests. You will NOT "
-              "return anything except for the program.")
+              "generate a correct Python program that matches the specification and passes all tests.")
 LCB_WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your "
                     "code within delimiters.")
 LCB_WITHOUT_STARTER = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "
-                       "test on the sample inputs). Enclose your code within delimiters as follows.")
+                       "test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when "
+                       "the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.")
 
 
 def evalplus_user(task_prompt: str) -> str:
-    """EvalPlus's user turn for a task prompt (a HumanEval stub, or an MBPP+ docstring)."""
-    return f"{EVALPLUS_INSTRUCTION}\n```\n{task_prompt.strip()}\n```\n"
+    """EvalPlus's user turn on a chat endpoint for a task prompt (a HumanEval stub, or an MBPP+ docstring)."""
+    return f"{EVALPLUS_INSTRUCTION}\n```python\n{task_prompt.strip()}\n```"
 
 
 def mbpp_plus_task(text: str, first_test: str) -> str:
