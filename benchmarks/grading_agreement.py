@@ -2,7 +2,7 @@
 
 Grades the reply sets of orbench.grading.replysets (right and wrong answers in chat formatting: bold,
 boxed, backticks, trailing prose, units, interval ends) with each benchmark's grader and with its
-reference rule (math-verify alone; lm-eval's bbh_cot_zeroshot get-answer; simple-evals' answer
+reference rule (math-verify alone; lm-eval's bbh_cot_zeroshot strict-match; simple-evals' answer
 pattern), and prints the agreement per benchmark and every disagreement with its documented reason.
 
     .venv/bin/python benchmarks/grading_agreement.py

@@ -4,11 +4,13 @@ reply sets of orbench.grading.replysets.
 
 - math: math-verify alone, as open-r1's accuracy reward and lighteval use it: the gold parsed as
   LaTeX, the whole reply parsed with math-verify's default extraction, `verify(gold, reply)`.
-- BBH: lm-eval's bbh_cot_zeroshot "get-answer" filter
-  (EleutherAI/lm-evaluation-harness, lm_eval/tasks/bbh/cot_zeroshot/_cot_zeroshot_template_yaml):
-  the first match of "The answer is X" / "the answer is X" / "The answer: X" / "The final answer: X"
-  up to the line's last character (which the pattern drops, meant for the period), then exact match
-  with the target. The BBH paper's repo (suzgunmirac/BIG-Bench-Hard) publishes outputs, no scorer.
+- BBH: lm-eval's bbh_cot_zeroshot "strict-match" filter (EleutherAI/lm-evaluation-harness,
+  lm_eval/tasks/bbh/cot_zeroshot/*.yaml, main of August 2026): the first match of "The answer is X" /
+  "the answer is X" / "The answer: X" / "The final answer: X" up to the line's last character (which
+  the pattern drops, meant for the period), then its exact_match metric as
+  _cot_zeroshot_template_yaml sets it (case ignored; a final period, commas, backslashes, newlines
+  and double quotes removed from both sides). The BBH paper's repo (suzgunmirac/BIG-Bench-Hard)
+  publishes outputs, no scorer.
 - GPQA and ARC: simple-evals (openai/simple-evals, gpqa_eval.py with common.py's
   ANSWER_PATTERN_MULTICHOICE): the first "Answer: X" (case-insensitive, `$X$` allowed), X compared
   with the correct letter.
@@ -38,7 +40,13 @@ def lm_eval_bbh(target: str, reply: str) -> bool:
     if not found:
         return False
     first = [group for group in found[0] if group][0].strip()
-    return first == target
+    return _lm_eval_exact_match_form(first) == _lm_eval_exact_match_form(target)
+
+
+def _lm_eval_exact_match_form(text: str) -> str:
+    for ignored in (r"\.$", ",", r"\\", "\n", '"'):  # regexes_to_ignore, then ignore_case
+        text = re.sub(ignored, "", text)
+    return text.lower()
 
 
 _SIMPLE_EVALS_CHOICE = re.compile(r"(?i)Answer[ \t]*:[ \t]*\$?([A-D])\$?")

@@ -7,9 +7,9 @@ The reference verdicts are those of:
 
 - math (MATH-500, AIME, AMC, GSM8K): math-verify alone, as open-r1 and lighteval use it (the gold
   parsed as LaTeX, the whole reply parsed with math-verify's default extraction, `verify`);
-- BBH: lm-eval's bbh_cot_zeroshot "get-answer" filter (EleutherAI/lm-evaluation-harness,
-  lm_eval/tasks/bbh/cot_zeroshot/_cot_zeroshot_template_yaml): the text after the first "the answer
-  is", exact match with the target;
+- BBH: lm-eval's bbh_cot_zeroshot "strict-match" filter (EleutherAI/lm-evaluation-harness,
+  lm_eval/tasks/bbh/cot_zeroshot/): the text after the first "the answer is", then its exact_match
+  (case ignored, a final period, commas and quotes dropped);
 - GPQA and ARC: simple-evals (openai/simple-evals, gpqa_eval.py and common.py's
   ANSWER_PATTERN_MULTICHOICE): the first "Answer: X", compared with the correct letter.
 
@@ -78,7 +78,7 @@ BBH = [
     Reply("trailing-prose", "(A)", "So the answer is (A), since (B) is a day too early.", False),
     Reply("changed-mind", "(A)", "At first the answer is (B). Rechecking the dates.\nSo the answer is (A).", False),
     Reply("true", "True", "not ( True ) is False, so the whole is True.\nSo the answer is True.", True),
-    Reply("true-lowercase", "True", "So the answer is true.", False),
+    Reply("true-lowercase", "True", "So the answer is true.", True),
     Reply("dyck", "] ) }", "We close in reverse order.\nSo the answer is ] ) }.", True),
     Reply("number-wrong", "24", "Counting them.\nSo the answer is 23.", False),
     Reply("final-answer-colon", "valid", "The final answer: valid.", True),
@@ -119,9 +119,8 @@ BBH_DIFFERENCES = {
     "boxed-only": "orbench reads a \\boxed{} answer when no 'the answer is' phrase is present",
     "no-period": "lm-eval's pattern drops the line's last character, meant for the period, and reads '(A'",
     "bare-letter": "orbench takes 'A' for the option '(A)'",
-    "changed-mind": "orbench reads the last 'the answer is'; lm-eval the first (its generation stops at a "
-                    "blank line, chat replies do not)",
-    "true-lowercase": "orbench folds case; lm-eval's exact_match does not",
+    "changed-mind": "orbench reads the last 'the answer is' (the reply's final answer); lm-eval's strict-match "
+                    "the first",
 }
 CHOICE_DIFFERENCES = {
     "bold-letter": "markup around the letter is dropped; simple-evals needs the letter right after 'Answer:'",
@@ -151,7 +150,7 @@ OPTIONS = ["first option", "second option", "third option", "fourth option"]
 SETS = {
     "math": ReplySet("math", "math-verify alone", MATH, MATH_DIFFERENCES),
     "gsm8k": ReplySet("gsm8k", "math-verify alone", MATH, GSM8K_DIFFERENCES),
-    "bbh": ReplySet("bbh", "lm-eval bbh_cot_zeroshot get-answer", BBH, BBH_DIFFERENCES, {"kind": "reasoning"}),
+    "bbh": ReplySet("bbh", "lm-eval bbh_cot_zeroshot strict-match", BBH, BBH_DIFFERENCES, {"kind": "reasoning"}),
     "choice": ReplySet("choice", "simple-evals ANSWER_PATTERN_MULTICHOICE", CHOICE, CHOICE_DIFFERENCES,
                        {"choices": OPTIONS}),
 }

@@ -3,12 +3,12 @@
 6,511 items, as published on the Hub by lukaemon/bbh (one folder per task). Licence: MIT.
 
 Protocol: zero-shot chain of thought in chat: the task input, then "think step by step and end with
-'So the answer is <answer>.'". The reference rule is lm-eval's bbh_cot_zeroshot "get-answer" filter
-(the text after "the answer is" or "The answer:", then exact match with the target; the paper's repo
-publishes outputs but no scorer). orbench reads the same text, from the *last* such phrase (else the
+'So the answer is <answer>.'". The reference rule is lm-eval's bbh_cot_zeroshot "strict-match" filter
+(the text after the first "the answer is" or "The answer:", then exact match with the target, case
+ignored; the paper's repo publishes outputs but no scorer). orbench reads the same text, from the *last* such phrase (else the
 last \\boxed{}, else the last line), and then deliberately differs only on formatting: markup around
-the answer is dropped (`**(A)**`, `` `(A)` ``, `\\boxed{(A)}`, a closing period), case and spacing are
-folded, and an option may be written `A` for `(A)`. Trailing prose after the answer stays wrong. The paper's
+the answer is dropped (`**(A)**`, `` `(A)` ``, `\\boxed{(A)}`, a closing period), spacing is folded,
+and an option may be written `A` for `(A)`. Trailing prose after the answer stays wrong. The paper's
 headline figures are 3-shot CoT with its own exemplars (on GitHub, not in the Hub set): the run
 table says so next to published figures. orbench knows no commit of this repo that it could check
 here, so the commit `main` points to is recorded on the first download with each file's sha256.
