@@ -25,6 +25,15 @@ def test_math_equal_rejects_different_values(gold, predicted):
 
 
 @pytest.mark.parametrize("gold, predicted, ok", [
+    (r"(-\infty, 0]", r"(-\infty, 0)", False), (r"(3,4]", r"[3,4)", False), (r"[1,2]", r"(1,2)", False),
+    (r"(-\infty, 0]", r"(-\infty,0]", True), (r"(3,4]", r"(3, 4]", True), (r"[2, 5)", r"[2,5)", True),
+])
+def test_math_equal_keeps_interval_ends_apart(gold, predicted, ok):
+    """Issue 22: a text comparison that turned brackets into spaces scored a wrong end as correct."""
+    assert math_equal(gold, predicted) is ok
+
+
+@pytest.mark.parametrize("gold, predicted, ok", [
     ("Tuesday", "Tuesday.", True), ("Tuesday", "**tuesday**", True), ("7", "7.0", True),
     ("Alice", "It is Alice", True), ("Alice", "Bob", False), ("yes", "no", False),
     ("Alice", "Alice is not the one, Bob is taller than everyone here", False),

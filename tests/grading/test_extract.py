@@ -48,6 +48,7 @@ def test_last_boxed(text, expected):
     ("Work...\n#### 1,234\n", "1,234"),
     ("So the answer is $\\frac{2}{3}$.", "\\frac{2}{3}"),
     ("The final answer is 12.", "12"),
+    ("The answer is **42**.", "42"), ("So the answer is `7`.", "7"),  # markup is not part of the answer
     ("We get 3 apples and then 1,200 pears", "1200"),
     ("no numbers here", None),
 ])

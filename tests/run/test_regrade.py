@@ -10,6 +10,8 @@ import pytest
 from support.mockruns import cli, mock_run, replies, write_data_dir
 from orbench.grading import graders
 
+FIXED = graders.grade_math.grader_version  # the current (correct) math grader, "math-N"
+
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
@@ -42,7 +44,7 @@ def broken_math_equal(gold: str, predicted: str) -> bool:
 @pytest.fixture
 def broken_and_fresh(tmp_path, mock_script, monkeypatch):
     """The same plan and replies graded twice: once by a broken checker released as math-0, once
-    by the correct one (math-1)."""
+    by the correct one (the current version, FIXED)."""
     mock_script(SCRIPT)
     with monkeypatch.context() as patched:
         patched.setattr(graders, "math_equal", broken_math_equal)
@@ -57,18 +59,18 @@ def test_regrade_with_the_fixed_checker_equals_a_fresh_run(broken_and_fresh):
     assert summary(broken)["suites"][0]["accuracy"]["value"] == pytest.approx(2 / 8)
     assert summary(broken)["suites"][0]["grader_version"] == "math-0"
     assert summary(fresh)["suites"][0]["accuracy"]["value"] == pytest.approx(6 / 8)
-    assert summary(fresh)["suites"][0]["grader_version"] == "math-1"
+    assert summary(fresh)["suites"][0]["grader_version"] == FIXED
     result = cli("regrade", broken, "--json", "-q")
     assert result.exit_code == 0, result.output
     change = json.loads(result.stdout)[0]["suites"][0]
     assert change["directions"] == {"correct -> wrong": 2, "wrong -> correct": 6} and change["changed"] == 8
-    assert (change["grader_before"], change["grader_after"]) == ("math-0", "math-1")
+    assert (change["grader_before"], change["grader_after"]) == ("math-0", FIXED)
     assert (change["accuracy_before"], change["accuracy_after"]) == (0.25, 0.75)
     assert figures(broken) == figures(fresh)
     kept = {r["item_id"]: r for r in records(broken)}
     assert [r["earlier_verdicts"] for r in records(fresh)] == [[]] * 8
     m3 = kept["m3"]
-    assert m3["correct"] is False and m3["grader_version"] == "math-1"
+    assert m3["correct"] is False and m3["grader_version"] == FIXED
     assert [(p["correct"], p["grader_version"]) for p in m3["earlier_verdicts"]] == [(True, "math-0")]
     assert any(n.startswith("regraded ") and "math 8" in n for n in summary(broken)["notes"])
 
@@ -78,7 +80,7 @@ def test_the_gate_refuses_runs_graded_by_different_grader_versions(broken_and_fr
     gate = cli("compare", broken, "--baseline", fresh, "--fail-on", "accuracy<-2pp")
     assert gate.exit_code == 2
     lines = gate.stderr.strip().splitlines()
-    assert len(lines) == 1 and "math-0" in lines[0] and "math-1" in lines[0]
+    assert len(lines) == 1 and "math-0" in lines[0] and FIXED in lines[0]
     assert f"regrade with: orbench regrade {broken} " in lines[0] and "--allow-grader-mismatch" in lines[0]
     assert cli("compare", fresh, broken).exit_code == 2
     allowed = cli("compare", broken, "--baseline", fresh, "--allow-grader-mismatch", "--json")
@@ -94,7 +96,7 @@ def test_regrade_prints_the_changes_per_suite(broken_and_fresh):
     before = (broken / "samples.jsonl").read_bytes(), (broken / "summary.json").read_bytes()
     dry = cli("regrade", broken, "--dry-run", "-q")
     assert dry.exit_code == 0
-    assert "wrong -> correct 6" in dry.stdout and "25.0% -> 75.0%" in dry.stdout and "math-0 -> math-1" in dry.stdout
+    assert "wrong -> correct 6" in dry.stdout and "25.0% -> 75.0%" in dry.stdout and f"math-0 -> {FIXED}" in dry.stdout
     assert "nothing written" in dry.stdout
     assert ((broken / "samples.jsonl").read_bytes(), (broken / "summary.json").read_bytes()) == before
     real = cli("regrade", broken)
@@ -143,7 +145,7 @@ def test_results_from_before_grader_versions_load_and_compare_with_each_other(tm
     assert "(before grader versions)" in mixed.stderr and f"orbench regrade {tmp_path / 'old1'} " in mixed.stderr
     assert f"regrade {tmp_path / 'new'}" not in mixed.stderr
     assert cli("regrade", tmp_path / "old1", "-q").exit_code == 0
-    assert summary(tmp_path / "old1")["suites"][0]["grader_version"] == "math-1"
+    assert summary(tmp_path / "old1")["suites"][0]["grader_version"] == FIXED
     assert cli("compare", tmp_path / "new", "--baseline", tmp_path / "old1").exit_code == 0
 
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from orbench.suites.gold_check import check_suite
 from orbench.cli import app
 from orbench.grading import GradeContext
+from orbench.grading.replysets import SETS
 from orbench.grading.sandbox import Limits
 from orbench.suites import get_suite
 from orbench.suites.benchmarks import aime, amc23, arc, bbh, evalplus, gpqa, gsm8k, humaneval, livecodebench, math500, mbpp
@@ -65,6 +66,8 @@ def test_math500_subject_and_level_and_latex_answers(hub, monkeypatch):
     assert [(i.id, i.category, i.difficulty) for i in items] == [
         ("math500-prealgebra-1", "Prealgebra", "easy"), ("math500-geometry-9", "Geometry", "hard")]
     assert check_suite(suite).passed
+    strict = check_suite(suite, strict=True)
+    assert strict.passed and strict.strict_checked == 2 * 2 + len(SETS["math"].replies), strict.strict_failures
     assert suite.grade(items[0], "It is $\\boxed{0.75}$", FAST).correct
     assert suite.grade(items[1], "\\boxed{\\sqrt{8}}", FAST).correct
 
@@ -180,8 +183,10 @@ def test_livecodebench_runs_stdin_and_class_problems_with_private_tests(lcb):
     cls = "```python\nclass Solution:\n    def add(self, a: int, b: int) -> int:\n        return a + b\n```"
     assert lcb.grade(leet, cls, FAST).correct
     assert not lcb.grade(leet, cls.replace("a + b", "a - b"), FAST).correct
-    assert "Use this starter code" not in lcb.render(leet, type("G", (), {"system_prompt": None})())[0]["content"]
-    assert "class Solution" in lcb.render(leet, type("G", (), {"system_prompt": None})())[0]["content"]
+    system, user = lcb.render(leet, type("G", (), {"system_prompt": None})())
+    assert system["role"] == "system" and system["content"].startswith("You are an expert Python programmer.")
+    assert user["content"].startswith("### Question:\nProblem lc-add\n\n### Format: You will use the following starter")
+    assert "class Solution" in user["content"] and "# YOUR CODE HERE" in lcb.render(stdin, None)[1]["content"]
 
 
 def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(lcb, tmp_path):
@@ -215,7 +220,7 @@ def test_gpqa_shuffles_each_item_with_its_own_seeded_permutation(hub, monkeypatc
     assert [i.choices for i in suite.load(0)] == [i.choices for i in items]  # same seed, same order
     other = suite.load(1)
     assert sum(a.choices != b.choices for a, b in zip(items, other)) > 100  # a new seed reshuffles most items
-    assert suite.quote_items is False and check_suite(suite).passed
+    assert suite.quote_items is False and check_suite(suite).passed and check_suite(suite, strict=True).passed
     assert suite.grade(items[0], f"Reasoning...\nAnswer: {items[0].answer}", FAST).correct
 
 
@@ -237,6 +242,8 @@ def test_bbh_exact_match_after_normalisation(hub, monkeypatch):
     suite = get_suite("bbh")
     items = suite.load(0)
     assert len(items) == 27 and len({i.category for i in items}) == 27 and check_suite(suite).passed
+    strict = CliRunner().invoke(app, ["check-suite", "bbh", "--strict"])
+    assert strict.exit_code == 0 and "bbh --strict: 69/69 formatted golds and reply-set replies" in strict.stdout
     date = next(i for i in items if i.category == "date_understanding")
     for reply in ("Let's think.\nSo the answer is (B).", "**So the answer is B**", "the answer is: (b)"):
         assert suite.grade(date, reply, FAST).correct, reply
@@ -282,3 +289,28 @@ def test_a_ladder_report_shows_published_figures_and_never_quotes_gpqa(hub, monk
     md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
     assert "19.2% accuracy" in md and "Gemma 3 model card" in md and "not quoted" in md
     assert "Secret question" not in md + page + report.stdout
+
+
+def test_check_suite_strict_fails_a_grader_that_breaks_agreement(hub, monkeypatch):
+    """A grader that still passes every plain gold answer but misreads bold ones, or accepts a wrong
+    interval end, passes check-suite and fails check-suite --strict."""
+    import dataclasses
+
+    from orbench.grading import Score
+
+    files = {f"{task}/test-00000-of-00001.parquet": parquet([{"input": "x", "target": "(A)"}]) for task in bbh.TASKS}
+    serve(hub, monkeypatch, bbh, files)
+    literal = dataclasses.replace(get_suite("bbh"), grade=lambda item, text, context=None: Score(
+        extracted=None, correct=text.rstrip().endswith(f"the answer is {item.answer}.")))
+    assert check_suite(literal).passed
+    strict = check_suite(literal, strict=True)
+    assert not strict.passed and any(f.item_id == "reply-set:bold" for f in strict.strict_failures)
+    assert sum(f.detail.startswith("gold in markup") for f in strict.strict_failures) == 2 * 27
+    rows = [{"problem": "Solve.", "solution": "...", "answer": "(3,4]", "subject": "Algebra", "level": 2,
+             "unique_id": "test/algebra/1.json"}]
+    serve(hub, monkeypatch, math500, {"test.jsonl": jsonl(rows)})
+    text_blind = dataclasses.replace(get_suite("math500"), grade=lambda item, text, context=None: Score(
+        extracted=None, correct="".join(c for c in item.answer if c.isdigit()) in "".join(c for c in text if c.isdigit())))
+    assert check_suite(text_blind).passed
+    failed = {f.item_id for f in check_suite(text_blind, strict=True).strict_failures}
+    assert {"reply-set:interval-open-end", "reply-set:interval-swapped-ends"} <= failed

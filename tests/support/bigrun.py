@@ -29,7 +29,7 @@ def write_big_samples(folder: Path, samples: int = 10_000, chars: int = 5_000, s
                 "correct": rng.random() < 0.4, "status": "ok", "detail": "", "finish_reason": "stop",
                 "flags": ["repetition_loop"] if i % 50 == 0 else [], "prompt_tokens": 60,
                 "completion_tokens": chars // 4, "thinking_tokens": chars * 3 // 16, "seconds": 1.5,
-                "grader_version": "math-1",
+                "grader_version": "math-2",  # grade_math's version
             }
             fh.write(json.dumps(record) + "\n")
     return total

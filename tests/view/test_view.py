@@ -13,7 +13,7 @@ import pytest
 from support.mockruns import cli, ladder, mock_run, replies, write_data_dir
 from orbench.backends.mock import MockBackend
 from orbench.store.catalog import Generation
-from orbench.grading.graders import grade_reasoning
+from orbench.grading.graders import grade_math, grade_reasoning
 from orbench.run.plan import RunSpec
 from orbench.run.loop import Run, base_provenance
 from orbench.suites import Suite
@@ -63,7 +63,7 @@ def test_a_run_is_embedded_with_its_verdicts_and_texts(tmp_path, mock_script):
     m1 = bodies[0]
     assert m1["prompt"].startswith("What is 1 plus 1?") and m1["reference"] == {"answer": "2"}
     assert m1["runs"][0]["thinking"] == "one and one" and m1["runs"][0]["answer"] == "Doubling gives \\boxed{2}."
-    assert m1["runs"][0]["rec"]["grader_version"] == "math-1" and m1["runs"][0]["rec"]["completion_tokens"] > 0
+    assert m1["runs"][0]["rec"]["grader_version"] == grade_math.grader_version and m1["runs"][0]["rec"]["completion_tokens"] > 0
     assert bodies[9]["reference"]["tests"].startswith("assert add2(1) == 3")
     assert "AssertionError" in bodies[9]["runs"][0]["rec"]["detail"] and bodies[9]["runs"][0]["rec"]["isolation"]
     html = (out / "view.html").read_text()

@@ -15,6 +15,9 @@ def check_suite(
     suites: Annotated[str, typer.Argument(help="Comma-separated suites (names or paths to .jsonl files).")],
     limit: Annotated[Optional[int], typer.Option(help="At most N items per suite (a seeded subset).", min=1)] = None,
     seed: SeedOpt = 0,
+    strict: Annotated[bool, typer.Option(
+        help="Also grade each gold answer in chat markup and the benchmark's reply set (tricky right and wrong "
+             "replies judged by its reference harness).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Grade each item's gold answer (or reference solution, in the sandbox) with the suite's own grader
@@ -27,12 +30,14 @@ def check_suite(
 
         orbench check-suite gsm8k,math500 --json
 
+        orbench check-suite bbh,gpqa-diamond --strict
+
         orbench check-suite my-items.jsonl
     """
     from ..suites.gold_check import check_suite as run_check
     from ..suites import parse_suites
 
-    results = [run_check(suite, seed=seed, limit=limit) for suite in parse_suites(suites)]
+    results = [run_check(suite, seed=seed, limit=limit, strict=strict) for suite in parse_suites(suites)]
     if json_out:
         print_json([{**r.model_dump(mode="json"), "share": r.share, "passed": r.passed} for r in results])
     else:
@@ -53,7 +58,10 @@ def _table(results: list[Any]) -> None:
     out = console()
     out.print(table)
     for r in results:
-        for failure in r.failures[:10]:
+        if r.strict_checked:
+            out.print(f"{r.suite} --strict: {r.strict_checked - len(r.strict_failures)}/{r.strict_checked} "
+                      "formatted golds and reply-set replies graded as intended")
+        for failure in [*r.failures, *r.strict_failures][:10]:
             out.print(f"{r.suite} {failure.item_id}: {failure.detail}")
-        if len(r.failures) > 10:
-            out.print(f"{r.suite}: … {len(r.failures) - 10} more")
+        if len(r.failures) + len(r.strict_failures) > 10:
+            out.print(f"{r.suite}: … {len(r.failures) + len(r.strict_failures) - 10} more")

@@ -8,8 +8,14 @@ from .extract import normalize_text
 
 
 def math_equal(gold: str, predicted: str) -> bool:
-    """True if `predicted` is mathematically equal to `gold` (math-verify, plus exact text)."""
-    if normalize_text(gold) == normalize_text(predicted):
+    """True if `predicted` is mathematically equal to `gold`: math-verify, as the reference harnesses
+    (open-r1, lighteval) check answers, plus identical text and plain calculator expressions.
+
+    There is no looser text comparison before math-verify: one that drops brackets would make
+    `(-\\infty, 0]` equal `(-\\infty, 0)` and `(3,4]` equal `[3,4)` (issue 22); math-verify keeps
+    interval ends apart and already matches `\\text{}` words, case and `(C)` against `C`.
+    """
+    if "".join(gold.split()) == "".join(predicted.split()):
         return True
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 

@@ -51,7 +51,7 @@ def extract_math_answer(text: str) -> str | None:
     if hashes := re.findall(r"####\s*(.+)", text):
         return hashes[-1].strip()
     if said := re.findall(r"answer is[:\s]*\$?([^\n$]+?)\$?\s*(?:\.\s|\.?$)", text, flags=re.I | re.M):
-        return said[-1].strip()
+        return said[-1].strip().strip("*`").strip()  # "The answer is **42**.": bold is not part of it
     if numbers := _NUMBER.findall(text):
         return numbers[-1].replace(",", "")
     return None

@@ -32,7 +32,7 @@ class Item(Protocol):
 Grader = Callable[[Item, str, GradeContext], Score]
 
 
-@versioned("math-1")
+@versioned("math-2")
 def grade_math(item: Item, text: str, context: GradeContext | None = None) -> Score:
     """The final answer (boxed, ####, "answer is", last number) checked with math-verify."""
     extracted = extract_math_answer(text)

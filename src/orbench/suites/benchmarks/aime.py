@@ -49,6 +49,8 @@ def load_aime25(seed: int) -> list[Item]:
 
 PROTOCOL = "R1 report / open-r1: 0-shot, \\boxed{} integer answer, math-verify, pass@1 over k samples"
 AIME24_SUITE = benchmark("aime24", "math", "AIME 2024 I and II (30 problems), answer verification", AIME24,
-                         load_aime24, render_math, grade_math, size=30, protocol=PROTOCOL)
+                         load_aime24, render_math, grade_math, size=30, reply_set="math",
+                         protocol=PROTOCOL)
 AIME25_SUITE = benchmark("aime25", "math", "AIME 2025 I and II (30 problems), answer verification", AIME25,
-                         load_aime25, render_math, grade_math, size=30, protocol=PROTOCOL)
+                         load_aime25, render_math, grade_math, size=30, reply_set="math",
+                         protocol=PROTOCOL)

@@ -26,5 +26,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "math", "AMC 12 2023 (40 problems), answer verification", DATA, load,
-                  render_math, grade_math, size=40,
+                  render_math, grade_math, size=40, reply_set="math",
                   protocol="0-shot, \\boxed{} answer, math-verify, pass@1 over samples")

@@ -38,5 +38,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "reasoning", "ARC-Challenge test (1,172 science questions), choice letter", DATA, load,
-                  render_reasoning, grade_reasoning, size=1172, gold=answer_line_gold,
+                  render_reasoning, grade_reasoning, size=1172, reply_set="choice", gold=answer_line_gold,
                   protocol="0-shot chat, lettered options, 'Answer: X'")

@@ -3,8 +3,12 @@
 6,511 items, as published on the Hub by lukaemon/bbh (one folder per task). Licence: MIT.
 
 Protocol: zero-shot chain of thought in chat: the task input, then "think step by step and end with
-'So the answer is <answer>.'"; the text after the last "the answer is" is compared with the target by
-exact match after normalisation (case, surrounding markup and punctuation, "(A)" = "A"). The paper's
+'So the answer is <answer>.'". The reference rule is lm-eval's bbh_cot_zeroshot "strict-match" filter
+(the text after the first "the answer is" or "The answer:", then exact match with the target, case
+ignored; the paper's repo publishes outputs but no scorer). orbench reads the same text, from the *last* such phrase (else the
+last \\boxed{}, else the last line), and then deliberately differs only on formatting: markup around
+the answer is dropped (`**(A)**`, `` `(A)` ``, `\\boxed{(A)}`, a closing period), spacing is folded,
+and an option may be written `A` for `(A)`. Trailing prose after the answer stays wrong. The paper's
 headline figures are 3-shot CoT with its own exemplars (on GitHub, not in the Hub set): the run
 table says so next to published figures. orbench knows no commit of this repo that it could check
 here, so the commit `main` points to is recorded on the first download with each file's sha256.
@@ -56,16 +60,48 @@ def render(item: Item, generation: object) -> Messages:
             {"role": "user", "content": f"{item.prompt}\n\n{INSTRUCTION}"}]
 
 
+_WRAPPED = re.compile(r"\\(?:boxed|fbox|text|textbf|textit|mathrm|mathbf|emph)\s*\{(.*)\}", re.S)
+_SAID = re.compile(r"answer(?: is|:)[:\s]*(.+?)\s*(?:\n|$)", re.I)
+
+
+def unwrap(answer: str) -> str:
+    """The answer without the markup chat models put around it: `**(A)**`, `` `(A)` ``, `\\boxed{(A)}`,
+    `$\\text{(A)}$`, a closing period; repeated until nothing changes."""
+    text, before = answer, None
+    while text != before:
+        before = text
+        text = text.strip().rstrip(".").strip().strip("*`").strip()
+        if len(text) >= 2 and text[0] == text[-1] == "$":
+            text = text.strip("$")
+        for opening, closing in (("\\(", "\\)"), ("\\[", "\\]")):
+            if text.startswith(opening) and text.endswith(closing):
+                text = text[len(opening):-len(closing)]
+        inner = _WRAPPED.fullmatch(text)
+        if inner and _balanced(inner.group(1)):
+            text = inner.group(1)
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def normalize(answer: str) -> str:
-    text = answer.strip().strip("*").strip()
-    text = re.sub(r"\\text\{([^}]*)\}", r"\1", text).rstrip(".").strip()
+    """Case and spacing folded; an option `(A)`, `A` or `(a)` is the letter."""
+    text = unwrap(answer)
     if re.fullmatch(r"\(?[A-Ra-r]\)?", text):
         return text.strip("()").upper()
     return " ".join(text.lower().split())
 
 
 def extract(text: str) -> str | None:
-    said = re.findall(r"answer is:?\s*(.+?)\s*(?:\n|$)", text, flags=re.I)
+    """The text after the last "the answer is" (or "answer:"), else the last \\boxed{}, else the last line."""
+    said = _SAID.findall(text)
     if said:
         return said[-1].strip()
     boxed = last_boxed(text)
@@ -75,7 +111,7 @@ def extract(text: str) -> str | None:
     return lines[-1] if lines else None
 
 
-@versioned("bbh-1")
+@versioned("bbh-2")
 def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
     found = extract(text)
     if found is None:
@@ -84,5 +120,5 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
 
 
 SUITE = benchmark(NAME, "reasoning", "BIG-Bench Hard (27 tasks, 6,511 items), exact match", DATA, load, render, grade,
-                  size=6511, gold=lambda item: f"Let me think.\nSo the answer is {item.answer}.",
+                  size=6511, reply_set="bbh", gold=lambda item: f"Let me think.\nSo the answer is {item.answer}.",
                   protocol="0-shot CoT, 'So the answer is X', exact match after normalisation")

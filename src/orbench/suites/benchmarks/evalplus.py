@@ -15,10 +15,10 @@ import re
 from ...grading.graders import grade_code
 from ..data import DataFile, DataSource
 from ..items import Item
-from ..templates import render_code
 from . import humaneval
 from .common import benchmark, field, rows
 from .mbpp import entry_point
+from .prompts import evalplus_user, mbpp_plus_task, render_as_given
 
 HE_PLUS = DataSource(
     repo="evalplus/humanevalplus", revision="d32357cf319e50e9c8d8dab5ea876c72b0fd321b", license="Apache-2.0",
@@ -50,7 +50,7 @@ def load_mbpp_plus(seed: int) -> list[Item]:
         imports = "\n".join(str(i) for i in (row.get("test_imports") or []))
         text = str(field(row, "prompt", "text", where=where)).strip()
         items.append(Item(id=f"mbpp-plus-{task:03d}", suite="mbpp-plus", category="function", difficulty="easy",
-                          prompt=f"{text}\n\nFor example:\n\n```python\n{examples[0]}\n```",
+                          prompt=evalplus_user(mbpp_plus_task(text, examples[0])),
                           entry_point=entry_point(examples, where), reference=str(field(row, "code", where=where)),
                           tests=f"{imports}\n{field(row, 'test', where=where)}\n", source=where))
     return items
@@ -58,7 +58,8 @@ def load_mbpp_plus(seed: int) -> list[Item]:
 
 HUMANEVAL_PLUS_SUITE = benchmark(
     "humaneval-plus", "code", "HumanEval+ (164 tasks, EvalPlus's extended tests)", HE_PLUS, load_humaneval_plus,
-    render_code, humaneval.grade, size=164, protocol="as humaneval, graded with the EvalPlus tests")
+    render_as_given, humaneval.grade, size=164, protocol="as humaneval, graded with the EvalPlus tests")
 MBPP_PLUS_SUITE = benchmark(
     "mbpp-plus", "code", "MBPP+ (378 tasks, EvalPlus's extended tests)", MBPP_PLUS, load_mbpp_plus,
-    render_code, grade_code, size=378, protocol="chat: task text + one example assert; EvalPlus tests; pass@k")
+    render_as_given, grade_code, size=378,
+    protocol="chat: EvalPlus's instruction and prompt (task text + one assert, chat-endpoint form); EvalPlus tests")

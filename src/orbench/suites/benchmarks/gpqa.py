@@ -40,5 +40,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "reasoning", "GPQA Diamond (198 science questions, gated), options shuffled per item", DATA,
-                  load, render_reasoning, grade_reasoning, size=198, seeded=True, quote_items=False,
+                  load, render_reasoning, grade_reasoning, size=198, seeded=True, reply_set="choice", quote_items=False,
                   gold=answer_line_gold, protocol="0-shot chat, 4 options shuffled per item and seed, 'Answer: X'")

@@ -5,8 +5,10 @@ Protocol: zero-shot chat with the model's own math instruction (step by step, fi
 \\boxed{}, as the R1 report and open-r1 prompt). The gold answer is the number after "####" in the
 reference solution. The reply's answer is the last \\boxed{}, else "#### x", else "the answer is x",
 else the last number in the reply (the flexible fallback: lm-eval's strict "####" match scores chat
-models near zero), and it is checked with math-verify. Published GSM8K figures are often 8-shot
-chain-of-thought (Llama 3.2): the run table says so next to them.
+models near zero), and it is checked with math-verify. An answer that is one number among unit words
+(`\\boxed{70,000 dollars}`) is checked as that number, as lm-eval's gsm8k "flexible-extract" filter
+(last number, commas and `$` dropped) reads it; scale words (thousand, million, ...) are not dropped.
+Published GSM8K figures are often 8-shot chain-of-thought (Llama 3.2): the run table says so next to them.
 Difficulty: the number of reasoning lines in the reference solution (up to 3 easy, 6 or more hard).
 """
 
@@ -14,7 +16,10 @@ from __future__ import annotations
 
 import re
 
+from ...grading import GradeContext, Score
+from ...grading.check import math_equal
 from ...grading.graders import grade_math
+from ...grading.versions import versioned
 from ..data import DataFile, DataSource
 from ..items import Item
 from ..templates import render_math
@@ -47,6 +52,36 @@ def load(seed: int) -> list[Item]:
     return items
 
 
+_MARKUP = re.compile(r"\\(?:text|mathrm|textbf|mbox|operatorname)\s*\{([^{}]*)\}|\\[$%]|[$%{}]")
+_SCALE = {"hundred", "thousand", "million", "billion", "trillion", "dozen", "half", "thousands", "millions",
+          "billions", "hundreds", "dozens", "k", "m", "bn"}
+
+
+def number_among_words(answer: str) -> str | None:
+    """'70,000 dollars' -> '70000': the one number of an answer whose other parts are words (units,
+    "per", "each"); None if there is no number, more than one, a scale word, or anything else."""
+    text = _MARKUP.sub(lambda m: "" if m.group(1) is None else f" {m.group(1)} ", answer).strip().rstrip(".")
+    words = re.findall(r"[A-Za-z]+", text)
+    if any(w.lower() in _SCALE for w in words):
+        return None
+    rest = re.sub(r"[A-Za-z]+", " ", text).replace("\\", " ").strip()
+    number = re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?", rest)
+    return number.group(0).replace(",", "") if number and words else None
+
+
+@versioned("gsm8k-1")
+def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    """grade_math, then an answer of one number among unit words checked as that number."""
+    score = grade_math(item, text, context)
+    if score.correct or score.extracted is None:
+        return score
+    number = number_among_words(score.extracted)
+    if number is not None and math_equal(item.answer or "", number):
+        return score.model_copy(update={"correct": True, "detail": "unit words dropped"})
+    return score
+
+
 SUITE = benchmark(NAME, "math", "GSM8K test (1,319 grade-school word problems), answer verification", DATA, load,
-                  render_math, grade_math, size=1319,
-                  protocol="0-shot chat, \\boxed{} answer with flexible last-number fallback, math-verify")
+                  render_math, grade, size=1319, reply_set="gsm8k",
+                  protocol="0-shot chat, \\boxed{} answer with flexible last-number fallback, math-verify; "
+                           "unit words dropped")

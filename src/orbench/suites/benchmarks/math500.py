@@ -38,5 +38,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "math", "MATH-500 (Lightman et al. subset of MATH), answer verification", DATA, load,
-                  render_math, grade_math, size=500,
+                  render_math, grade_math, size=500, reply_set="math",
                   protocol="R1 report / open-r1: 0-shot, \\boxed{} answer, math-verify, pass@1 over samples")

@@ -1,0 +1,52 @@
+"""Agreement of orbench's text graders with the reference harnesses' answer rules (issue 22).
+
+Grades the reply sets of orbench.grading.replysets (right and wrong answers in chat formatting: bold,
+boxed, backticks, trailing prose, units, interval ends) with each benchmark's grader and with its
+reference rule (math-verify alone; lm-eval's bbh_cot_zeroshot strict-match; simple-evals' answer
+pattern), and prints the agreement per benchmark and every disagreement with its documented reason.
+
+    .venv/bin/python -m benchmarks.grading_agreement      # from the top of the checkout
+"""
+
+from __future__ import annotations
+
+import sys
+
+from orbench.grading.replysets import SETS
+from orbench.suites.benchmarks import aime, amc23, arc, bbh, gpqa, gsm8k, math500
+from orbench.suites.items import Item
+from tests.support.reference_rules import RULES, disagreements
+
+SUITES = [math500.SUITE, aime.AIME24_SUITE, aime.AIME25_SUITE, amc23.SUITE, gsm8k.SUITE, bbh.SUITE, gpqa.SUITE,
+          arc.SUITE]
+
+
+def grader(suite, fields):
+    def grade(gold: str, text: str) -> bool:
+        item = Item(id="r", suite=suite.name, category="c", difficulty="hard", prompt="?", answer=gold, **fields)
+        return suite.grade(item, text).correct
+    return grade
+
+
+def main() -> int:
+    print(f"{'benchmark':<15} {'reference':<40} {'replies':>7} {'agree':>6} {'rate':>7}  unexplained")
+    notes, unexplained_total = [], 0
+    for suite in SUITES:
+        reply_set = SETS[suite.reply_set]
+        replies, name, known = reply_set.replies, reply_set.reference, reply_set.differences
+        found = disagreements(replies, grader(suite, reply_set.item_fields), RULES[suite.reply_set])
+        unexplained = sorted(set(found) - set(known))
+        unexplained_total += len(unexplained) + len(set(known) - set(found))
+        agree = len(replies) - len(found)
+        print(f"{suite.name:<15} {name:<40} {len(replies):>7} {agree:>6} {agree / len(replies):>7.1%}  "
+              f"{', '.join(unexplained) or '-'}")
+        notes += [f"  {suite.name} / {key}: orbench {'right' if mine else 'wrong'}, reference "
+                  f"{'right' if theirs else 'wrong'}: {known.get(key, 'NOT EXPLAINED')}"
+                  for key, (mine, theirs) in found.items()]
+    print("\nDisagreements and their reasons:")
+    print("\n".join(notes))
+    return 1 if unexplained_total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
