@@ -21,10 +21,12 @@ example run here, add its subcommand to CHEAP only if it needs none of those thi
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -111,9 +113,14 @@ def documented_commands() -> list[tuple[str, list[str]]]:
     return found
 
 
-def resolve(argv: list[str]) -> tuple[list[str], object]:
+@functools.cache
+def root_command() -> Any:
+    return typer.main.get_command(app)  # built once: building it is most of what a check costs
+
+
+def resolve(argv: list[str]) -> tuple[list[str], Any]:
     """The command path (e.g. ['baseline', 'set']) and its click command, or fail naming the word."""
-    command = typer.main.get_command(app)
+    command = root_command()
     path: list[str] = []
     for word in argv:
         if word.startswith("-"):
@@ -126,7 +133,7 @@ def resolve(argv: list[str]) -> tuple[list[str], object]:
     return path, command
 
 
-def option_names(command) -> set[str]:
+def option_names(command: Any) -> set[str]:
     names = {"--help", "-h"}
     for param in command.params:
         names.update(param.opts)
