@@ -1,4 +1,4 @@
-"""orbench as a library: the names the README's "use it from Python" section imports."""
+"""orbench as a library: the names docs/python-api.md imports."""
 
 from __future__ import annotations
 

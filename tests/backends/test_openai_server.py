@@ -100,7 +100,7 @@ def test_the_real_server_gives_the_in_process_verdicts_on_a_greedy_plan(server_r
     served, own = _samples(server_run), _samples(local)
     assert served.keys() == own.keys() and len(served) == 6
     # Greedy decoding on the same llama.cpp build and thread count: llama-cpp-python's server gives the very
-    # same tokens (README, "Servers", says when a server's outputs are not deterministic).
+    # same tokens (docs/servers.md says when a server's outputs are not deterministic).
     assert {k: r["correct"] for k, r in served.items()} == {k: r["correct"] for k, r in own.items()}
     assert {k: r["output"] for k, r in served.items()} == {k: r["output"] for k, r in own.items()}
     assert all(r["output"] and r["completion_tokens"] > 0 for r in served.values())

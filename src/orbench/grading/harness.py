@@ -11,7 +11,7 @@ reads the run's one-time token and writes it back as the evidence of a pass.
 The token is not in this process until the script has finished: it waits unread in a pipe that
 orbench filled before the start, so it is in no variable, file, argument or environment the
 script could look at. What this does not stop (code that deliberately reads the harness's file
-descriptors) is said in the README. Standard library only; nothing here imports orbench.
+descriptors) is said in docs/sandbox.md. Standard library only; nothing here imports orbench.
 """
 
 from __future__ import annotations
