@@ -99,8 +99,10 @@ def write_atomic(path: Path, pieces: Iterable[str]) -> int:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename == str(tmp):
+            exc.filename = str(path)  # name the file being written, not its temporary twin
         raise
     return path.stat().st_size
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from ..errors import OrbenchError
+from ..files import read_text, write_atomic
 from ..run.settings import config_field, flags
 
 EXAMPLE = '''\
@@ -100,8 +101,6 @@ class Config(Strict):
 
 
 def load_config(path: Path) -> Config:
-    from ..files import read_text
-
     text = read_text(path)
     try:
         data = tomllib.loads(text)
@@ -191,6 +190,6 @@ def write_example(path: Path, force: bool = False) -> None:
         raise OrbenchError(f"{path} already exists", hint="pass --force to overwrite it")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(EXAMPLE, encoding="utf-8")
+        write_atomic(path, (EXAMPLE,))
     except OSError as exc:
         raise OrbenchError(f"cannot write {path}: {exc.strerror}") from None

@@ -32,6 +32,7 @@ from pathlib import Path
 from ..quant.compare import paired
 from ..run.loader import LoadedRun, load_runs
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
+from ..files import write_atomic
 from ..stats import log_shift, significant_drop
 from .findings import Finding, GateResult, Rule, parse_rule
 from .gate_report import junit_xml, markdown
@@ -164,9 +165,9 @@ def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float =
                       allow_grader_mismatch)
     try:
         if junit:
-            junit.write_text(junit_xml(result), encoding="utf-8")
+            write_atomic(junit, (junit_xml(result),))
         if markdown_file:
-            markdown_file.write_text(markdown(result), encoding="utf-8")
+            write_atomic(markdown_file, (markdown(result),))
     except OSError as exc:
         raise OrbenchError(f"cannot write the gate's report: {exc.filename}: {exc.strerror}") from None
     return result

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from ..errors import OrbenchError
-from ..files import sha256_file
+from ..files import sha256_file, write_atomic
 from ..hub import discard
 from ..paths import cache_root
 from .catalog import ModelRef
@@ -110,9 +109,7 @@ def _record(model: LocalModel, key: str | None = None) -> LocalModel:
     _VERIFIED.add((str(model.path), model.sha256))
     target = _index_file(model.name, key or model.quant or "default")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(target, (model.model_dump_json(indent=2),))
     return model
 
 
