@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .common import console, handled, print_json
 from .options import JsonOpt, SeedOpt
+
+if TYPE_CHECKING:
+    from ..suites.gold_check import SuiteCheck
 
 
 @handled
@@ -46,7 +49,7 @@ def check_suite(
         raise typer.Exit(1)
 
 
-def _table(results: list[Any]) -> None:
+def _table(results: list[SuiteCheck]) -> None:
     from rich.table import Table
 
     table = Table(title="Gold answers through each suite's grader", title_justify="left")

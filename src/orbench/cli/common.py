@@ -6,11 +6,14 @@ import functools
 import json
 import logging
 import sys
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import typer
 
 from ..errors import EXIT_INTERRUPTED, OrbenchError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,7 +57,7 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def console() -> Any:
+def console() -> Console:
     """Rich console for tables; wide enough for the tables when output goes to a file or pipe."""
     from rich.console import Console
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .common import console, handled, print_json
 from .options import AlphaOpt, JsonOpt, MarginOpt, ReferenceOpt
+
+if TYPE_CHECKING:
+    from ..nightly.findings import GateResult
+    from ..quant.compare import Comparison, PairedResult
 
 
 @handled
@@ -74,7 +78,7 @@ def compare(
     _print_view_commands(runs, comparison.reference.label, comparison.results)
 
 
-def print_gate(result: Any, json_out: bool) -> None:
+def print_gate(result: GateResult, json_out: bool) -> None:
     from ..nightly.gate_report import markdown as gate_markdown
 
     if json_out:
@@ -83,7 +87,7 @@ def print_gate(result: Any, json_out: bool) -> None:
         print(gate_markdown(result))
 
 
-def _print_table(comparison: Any) -> None:
+def _print_table(comparison: Comparison) -> None:
     from rich.table import Table
 
     from ..quant.decision import need_text
@@ -114,7 +118,7 @@ def _print_table(comparison: Any) -> None:
             out.print(f"warning: {r.suite} {r.label} ran a different prompt set; only shared items are paired")
 
 
-def _print_view_commands(folders: list[Path], reference: str, results: list[Any]) -> None:
+def _print_view_commands(folders: list[Path], reference: str, results: list[PairedResult]) -> None:
     """For each run that lost or gained items: the `orbench view` command that lists exactly those."""
     from ..view.links import view_command
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .common import console, handled, print_json
 from .options import JsonOpt, SeedOpt, ThreadsOpt
+
+if TYPE_CHECKING:
+    from ..quant.kld import KldStats
 
 
 @handled
@@ -59,7 +62,7 @@ def kld(
     _table(report.results, reference)
 
 
-def _table(results: dict[str, list[Any]], reference: str) -> None:
+def _table(results: dict[str, list[KldStats]], reference: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"KL divergence from {reference}", title_justify="left")

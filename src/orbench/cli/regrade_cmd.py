@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .common import console, handled, print_json
 from .options import JsonOpt
+
+if TYPE_CHECKING:
+    from ..run.regrade import RunRegrade
 
 
 @handled
@@ -51,7 +54,7 @@ def regrade(
     _print(results, dry_run)
 
 
-def _print(results: list[Any], dry_run: bool) -> None:
+def _print(results: list[RunRegrade], dry_run: bool) -> None:
     from rich.table import Table
 
     out = console()
