@@ -1,6 +1,6 @@
 """Agreement of orbench's text graders with the reference harnesses' answer rules (issue 22).
 
-Grades the reply sets of orbench.grading.replysets (right and wrong answers in chat formatting: bold,
+Grades the reply sets of orbench.suites.replysets (right and wrong answers in chat formatting: bold,
 boxed, backticks, trailing prose, units, interval ends) with each benchmark's grader and with its
 reference rule (math-verify alone; lm-eval's bbh_cot_zeroshot strict-match; simple-evals' answer
 pattern), and prints the agreement per benchmark and every disagreement with its documented reason.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from orbench.grading.replysets import SETS
+from orbench.suites.replysets import SETS
 from orbench.suites.benchmarks import aime, amc23, arc, bbh, gpqa, gsm8k, math500
 from orbench.suites.items import Item
 from tests.support.reference_rules import RULES, disagreements

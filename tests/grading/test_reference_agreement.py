@@ -1,6 +1,6 @@
 """Agreement with the reference harnesses (issue 22): each text benchmark's grader and its reference
 rule (tests/support/reference_rules.py re-implements them and names the files they come from) grade the same
-replies (orbench.grading.replysets: right and wrong ones in chat formatting). Every disagreement must
+replies (orbench.suites.replysets: right and wrong ones in chat formatting). Every disagreement must
 be one listed there with its reason, and every listed one must still disagree, so the list stays the
 true account of where orbench differs. `python benchmarks/grading_agreement.py` prints the table."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from orbench.grading.replysets import SETS, ReplySet
+from orbench.suites.replysets import SETS, ReplySet
 from orbench.suites.benchmarks import aime, amc23, arc, bbh, gpqa, gsm8k, math500
 from orbench.suites.items import Item
 from support.reference_rules import RULES, disagreements

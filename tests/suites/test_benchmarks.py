@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from orbench.suites.gold_check import check_suite
 from orbench.cli import app
 from orbench.grading import GradeContext
-from orbench.grading.replysets import SETS
+from orbench.suites.replysets import SETS
 from orbench.grading.sandbox import Limits
 from orbench.suites import get_suite
 from orbench.suites.benchmarks import aime, amc23, arc, bbh, evalplus, gpqa, gsm8k, humaneval, livecodebench, math500, mbpp

@@ -10,7 +10,7 @@ from support.codecheck import accepted_constants
 from orbench.grading.sandbox import Limits
 from orbench.grading.graders import grade_code, grade_math as score_math, grade_reasoning as score_reasoning
 from orbench.grading import GradeContext
-from orbench.grading.check import math_equal
+from orbench.grading.verify import math_equal
 from orbench.suites import get_suite
 
 FILE_SUITES = ("math", "code", "reasoning")

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from support.codecheck import accepted_constants
-from orbench.grading.check import math_equal
+from orbench.grading.verify import math_equal
 from orbench.grading.graders import grade_math as score_math, grade_reasoning as score_reasoning
 from orbench.grading.sandbox import Limits, run_python
 from orbench.suites.generators import code_gen, math_gen, reasoning_gen

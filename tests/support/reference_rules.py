@@ -1,6 +1,6 @@
 """The reference harnesses' answer rules, re-implemented from their documented sources for the
 agreement checks (tests/grading/test_reference_agreement.py, benchmarks/grading_agreement.py) on the
-reply sets of orbench.grading.replysets.
+reply sets of orbench.suites.replysets.
 
 - math: math-verify alone, as open-r1's accuracy reward and lighteval use it: the gold parsed as
   LaTeX, the whole reply parsed with math-verify's default extraction, `verify(gold, reply)`.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from orbench.grading.replysets import Reply
+from orbench.suites.replysets import Reply
 
 
 def math_verify_alone(gold: str, reply: str) -> bool:

@@ -1,6 +1,6 @@
 """Grading: a reply to an item becomes a Score.
 
-`extract` pulls the graded part out of a reply, `check` decides whether it is right (both pure
+`extract` pulls the graded part out of a reply, `verify` decides whether it is right (both pure
 functions on strings), `graders` combines them per kind of item, and `sandbox` runs model-written
 code outside the orbench process. A suite names its grader; nothing here dispatches on a kind.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from . import GradeContext, Score
-from .check import math_equal, short_answer_equal
+from .verify import math_equal, short_answer_equal
 from .extract import extract_choice, extract_code, extract_math_answer, extract_short_answer
 from .sandbox import run_python
 from .versions import versioned

@@ -3,7 +3,6 @@ matrix (`run_many`), each usable from Python as the CLI uses it."""
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -29,16 +28,6 @@ from ..units import split_csv
 
 if TYPE_CHECKING:
     pass
-
-
-def parse_shard(text: str | None) -> tuple[int, int]:
-    """`"2/4"` -> (2, 4); None -> the whole plan (1, 1)."""
-    if text is None:
-        return (1, 1)
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
-        raise OrbenchError(f"--shard takes I/N with 1 <= I <= N, got '{text}'")
-    return int(m.group(1)), int(m.group(2))
 
 
 def ladder_refs(catalog: Catalog, model: str | None, quant: str) -> list[ModelRef]:
@@ -113,15 +102,6 @@ def windowed(suites: list[Suite], since: date | None, until: date | None) -> lis
         raise OrbenchError("--since/--until pick a date window of a dated suite, and none was chosen",
                            hint="dated suites: livecodebench")
     return [s.windowed(since, until) if s.dated else s for s in suites]
-
-
-def parse_day(text: str | None, flag: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise OrbenchError(f"{flag} takes a date as YYYY-MM-DD, got '{text}'") from None
 
 
 def generation_for(ref: ModelRef, opts: RunOptions, metadata: dict[str, Any] | None = None) -> Generation:

@@ -14,10 +14,13 @@ This module imports only the standard library at import time, so `orbench --help
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from ..errors import OrbenchError
 
 if TYPE_CHECKING:
     from ..backends.openai import ServerOptions
@@ -139,9 +142,7 @@ def cli_default(f: dataclasses.Field, flag: Flag) -> Any:
 def from_flags(values: dict[str, Any], server: "ServerOptions | None" = None) -> RunOptions:
     """The options the flags give (`values`: each setting's flag value by field name), checked and
     parsed: the shard, the date window and the sandbox mode; `--base-url` makes the backend `openai`."""
-    from ..errors import OrbenchError
     from ..grading.sandbox import SANDBOX_MODES
-    from .evaluate import parse_day, parse_shard
 
     if values["sandbox"] not in SANDBOX_MODES:
         raise OrbenchError(f"--sandbox takes one of {', '.join(SANDBOX_MODES)}, got '{values['sandbox']}'")
@@ -156,3 +157,22 @@ def config_field(f: dataclasses.Field, flag: Flag) -> tuple[Any, Any]:
     """The type and default of a setting's [run] key in orbench.toml."""
     kind = flag.config_type if flag.config_type is not None else _TYPES[str(f.type)]
     return kind, (flag.config_default() if flag.config_default is not None else f.default)
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """`"2/4"` -> (2, 4); None -> the whole plan (1, 1)."""
+    if text is None:
+        return (1, 1)
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise OrbenchError(f"--shard takes I/N with 1 <= I <= N, got '{text}'")
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_day(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise OrbenchError(f"{flag} takes a date as YYYY-MM-DD, got '{text}'") from None

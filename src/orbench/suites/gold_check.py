@@ -1,7 +1,7 @@
 """`orbench check-suite`: grade each item's own gold answer (or reference solution) with the suite's
 grader. A loader or checker bug shows up as a share below 100%; for a benchmark this is the first
 thing to run after pulling it. `--strict` also grades, for the text benchmarks, each gold answer in
-chat markup and the suite's reply set (grading.replysets: tricky right and wrong replies with the
+chat markup and the suite's reply set (suites.replysets: tricky right and wrong replies with the
 reference harness's verdicts), so a loader or grader change that breaks agreement fails."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def check_suite(suite: Suite, seed: int = 0, limit: int | None = None, context: 
 def _strict(suite: Suite, items: list[Item]) -> tuple[int, list[Failure]]:
     """Each item's gold answer in chat markup (must pass) and the suite's reply set (each reply must get
     its intended verdict): how many were graded, and the failures."""
-    from ..grading.replysets import SETS, formatted_golds, reply_set_failures
+    from .replysets import SETS, formatted_golds, reply_set_failures
 
     if suite.reply_set is None:
         return 0, []

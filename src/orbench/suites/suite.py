@@ -43,7 +43,7 @@ class Suite:
     dated: bool = False  # items carry extra["date"], so --since/--until can pick a window
     gold: Callable[[Item], "str | None"] = field(default=lambda item: gold_reply(item))  # a perfect reply
     runs_code: bool | None = None  # the grader runs model-written code (default: kind == "code")
-    reply_set: str | None = None  # the set of tricky replies `check-suite --strict` grades (grading.replysets)
+    reply_set: str | None = None  # the set of tricky replies `check-suite --strict` grades (suites.replysets)
 
     @property
     def executes_code(self) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ...grading import GradeContext, Score
-from ...grading.check import math_equal
+from ...grading.verify import math_equal
 from ...grading.graders import grade_math
 from ...grading.versions import versioned
 from ..data import DataFile, DataSource

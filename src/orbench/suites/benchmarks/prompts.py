@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import Messages
+from ..suite import Messages
 from ..items import Item
 
 EVALPLUS_INSTRUCTION = ("Please provide a self-contained Python script that solves the following problem in a "

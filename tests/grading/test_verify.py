@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orbench.grading.check import math_equal, short_answer_equal
+from orbench.grading.verify import math_equal, short_answer_equal
 
 
 @pytest.mark.parametrize("gold, predicted", [
