@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .sandbox import SAFE_ENV
+from .sandboxtypes import SAFE_ENV
 
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup
 INSIDE_INPUT, INSIDE_WORK = "/run/orbench", "/work"

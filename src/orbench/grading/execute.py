@@ -13,15 +13,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import cgroups
 from .engines import NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, launch
-from .sandbox import SAFE_ENV, Limits, SandboxResult
+from .sandboxtypes import SAFE_ENV, Choice, Limits, SandboxResult
 from .verdict import infra_result, parse_evidence, verdict
-
-if TYPE_CHECKING:
-    from .isolation import Choice
 
 _live: set[subprocess.Popen[bytes]] = set()  # programs running now, for cancel_all
 _cancelled: set[int] = set()  # pids of launchers that cancel_all killed
@@ -29,7 +26,7 @@ _live_lock = threading.Lock()
 _epoch = [0]  # bumped by cancel_all: a program prepared before it does not start
 
 
-def run_program(choice: "Choice", source: str, limits: Limits, python: str) -> SandboxResult:
+def run_program(choice: Choice, source: str, limits: Limits, python: str) -> SandboxResult:
     """Run `source` under `choice`'s engine; never raises, always cleans up."""
     started, epoch = time.monotonic(), _epoch[0]
     try:
@@ -66,7 +63,7 @@ def run_program(choice: "Choice", source: str, limits: Limits, python: str) -> S
         folder.remove()
 
 
-def _prepare(choice: "Choice", folder: Folder, limits: Limits, python: str,
+def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str,
              fds: list[int]) -> tuple[Launch, dict[str, Any]]:
     """The launch command and the harness's configuration (descriptors, limits, host facts)."""
     plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes)
@@ -89,7 +86,7 @@ def _pipes(token: str) -> tuple[int, int, int]:
     return token_r, evidence_r, evidence_w
 
 
-def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: "Choice",
+def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: Choice,
            epoch: int) -> subprocess.Popen[bytes]:
     if epoch != _epoch[0]:
         raise OSError("cancelled")

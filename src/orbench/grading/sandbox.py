@@ -13,48 +13,16 @@ from what the machine allows, and the layers really in force are reported with e
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Literal
 
-SAFE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
-SandboxMode = Literal["auto", "strict", "none", "bwrap", "unshare", "python", "process", "docker", "podman"]
-SANDBOX_MODES: tuple[str, ...] = ("auto", "strict", "none", "bwrap", "unshare", "python", "process", "docker", "podman")
+from .execute import cancel_all, run_program
+from .isolation import SandboxUnavailable, choose
+from .sandboxtypes import SAFE_ENV, SANDBOX_MODES, Limits, SandboxMode, SandboxResult
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-program limits, and which isolation to use (`auto`: the best this machine has)."""
-
-    wall_seconds: float = 10.0
-    cpu_seconds: int = 10
-    memory_bytes: int = 1 << 30  # address space per process
-    file_bytes: int = 8 << 20  # largest file, stdout and stderr included
-    open_files: int = 64
-    output_bytes: int = 64 << 10  # stdout/stderr kept in the result
-    processes: int = 64  # processes and threads of the program together
-    disk_bytes: int = 64 << 20  # size of each of its private /tmp and /work
-    isolation: SandboxMode = "auto"
-
-
-@dataclass(frozen=True)
-class SandboxResult:
-    passed: bool
-    returncode: int | None
-    timed_out: bool
-    stdout: str
-    stderr: str
-    seconds: float
-    isolation: str  # engine and verified layers, e.g. "bwrap+user-ns+pid-ns+...+rlimits"
-    reason: str  # "passed", "timeout", "killed by SIGKILL", "exited before the tests finished", ...
-    infra_error: str | None = None  # the sandbox failed, not the program: not a wrong answer
-    layers: tuple[str, ...] = ()
+__all__ = ["SAFE_ENV", "SANDBOX_MODES", "Limits", "SandboxMode", "SandboxResult", "run_python", "cancel_running"]
 
 
 def run_python(source: str, limits: Limits = Limits(), python: str | None = None) -> SandboxResult:
     """Run `source` as a script in the sandbox; passed only if it ran to its end."""
-    from .execute import run_program
-    from .isolation import SandboxUnavailable, choose
-
     interpreter = python or sys.executable
     try:
         choice = choose(limits.isolation, interpreter)
@@ -65,6 +33,4 @@ def run_python(source: str, limits: Limits = Limits(), python: str | None = None
 
 def cancel_running() -> None:
     """Kill every sandboxed program still running (on Ctrl-C); their results are infra errors."""
-    from .execute import cancel_all
-
     cancel_all()
