@@ -42,6 +42,8 @@ def main(argv: list[str]) -> NoReturn:
             _sibling("nsroot").enter(cfg["namespaces"])  # returns as pid 1 of the new namespaces
         set_limits(cfg["limits"])
         channel.send("layers", *observed_layers(cfg))
+        if cfg.get("role") == "program":  # the program under test gets no evidence channel at all
+            channel.close()
     except Exception as exc:  # noqa: BLE001 - anything here is the sandbox's fault, not the script's
         channel.send("setup_error", f"{type(exc).__name__}: {exc}")
         os._exit(SETUP_FAILED)
@@ -68,6 +70,11 @@ class Channel:
         """One line: `layers L1 L2 ...`, `setup_error TEXT` or `outcome TOKEN OUTCOME REASON`."""
         line = " ".join((kind, *words)).replace("\n", " ")
         os.write(self.evidence_fd, (line + "\n").encode("utf-8", "replace"))
+
+    def close(self) -> None:
+        for fd in (self.evidence_fd, self.token_fd):
+            if fd is not None:
+                os.close(fd)
 
     def token(self) -> str:
         """The one-time token, read only now that the script has finished ("" if it is gone)."""
@@ -125,14 +132,39 @@ def run_script(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     module = types.ModuleType("__main__")
     module.__dict__.update(__file__=path, __builtins__=builtins, __cached__=None)
     sys.modules["__main__"] = module
-    outcome, reason = execute(text, path, module.__dict__)
+    if cfg.get("role") == "program":
+        _sibling("calls", cfg)
+        _sibling("callends", cfg).serve(cfg["call_fds"], text, path, module.__dict__)
+    if cfg.get("role") == "tests":
+        outcome, reason = run_tests(cfg, text, path, module.__dict__)
+    else:
+        outcome, reason = execute(text, path, module.__dict__)
     report(channel, outcome, reason)
 
 
-def execute(text: str, path: str, namespace: dict[str, Any]) -> tuple[str, str]:
-    """("passed", ...) only if the script ran to its last line; else how and where it stopped."""
+def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, Any]) -> tuple[str, str]:
+    """The tests, with the program reached through the call channel: the prelude (the task's own
+    helpers) first, then every name the tests use that the program defines bound to a proxy."""
+    _sibling("calls", cfg)
+    program = _sibling("callends", cfg).Program(cfg["call_fds"], namespace, cfg.get("call_seconds"))
     try:
-        exec(compile(text, path, "exec"), namespace)
+        if cfg.get("prelude"):
+            with open(os.path.join(os.path.dirname(cfg["source"]), "prelude.py"), encoding="utf-8") as fh:
+                exec(compile(fh.read(), "prelude.py", "exec", dont_inherit=True), namespace)
+        program.bind(compile(text, path, "exec", dont_inherit=True), cfg.get("entry"))
+    except BaseException as exc:  # noqa: BLE001 - the program failed to load: every test fails
+        return "exception", _describe(exc, path)
+    outcome, reason = execute(text, path, namespace)
+    if outcome == "passed" and program.broken:  # a test swallowed the channel's failure
+        return "exception", program.broken
+    return outcome, reason
+
+
+def execute(text: str, path: str, namespace: dict[str, Any]) -> tuple[str, str]:
+    """("passed", ...) only if the script ran to its last line; else how and where it stopped.
+    Compiled without this file's `from __future__` flags, as the script would be on its own."""
+    try:
+        exec(compile(text, path, "exec", dont_inherit=True), namespace)
     except SystemExit as exc:
         return "exit", f"exited before the tests finished: {_describe(exc, path)}"
     except BaseException as exc:  # noqa: BLE001 - every way a script can fail is a verdict
@@ -259,13 +291,16 @@ def _outside_uid() -> int | None:
     return None
 
 
-def _sibling(name: str) -> Any:
+def _sibling(name: str, cfg: dict[str, Any] | None = None) -> Any:
+    """A module copied beside this file (found beside the script once the view has changed)."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(__file__), f"{name}.py")
+    folder = os.path.dirname(cfg["source"]) if cfg else os.path.dirname(__file__)
+    path = os.path.join(folder, f"{name}.py")
     spec = importlib.util.spec_from_file_location(f"_orbench_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # so that the siblings find each other
     spec.loader.exec_module(module)
     return module
 

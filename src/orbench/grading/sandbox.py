@@ -16,9 +16,10 @@ import sys
 
 from .execute import cancel_all, run_program
 from .isolation import SandboxUnavailable, choose
+from .pair import run_pair
 from .sandboxtypes import SAFE_ENV, SANDBOX_MODES, Limits, SandboxMode, SandboxResult
 
-__all__ = ["SAFE_ENV", "SANDBOX_MODES", "Limits", "SandboxMode", "SandboxResult", "run_python", "cancel_running"]
+__all__ = ["SAFE_ENV", "SANDBOX_MODES", "Limits", "SandboxMode", "SandboxResult", "run_python", "run_calls", "cancel_running"]
 
 
 def run_python(source: str, limits: Limits = Limits(), python: str | None = None) -> SandboxResult:
@@ -29,6 +30,22 @@ def run_python(source: str, limits: Limits = Limits(), python: str | None = None
     except SandboxUnavailable as exc:
         return SandboxResult(False, None, False, "", "", 0.0, "none", f"sandbox error: {exc}", infra_error=str(exc))
     return run_program(choice, source, limits, interpreter)
+
+
+def run_calls(program: str, tests: str, limits: Limits = Limits(), prelude: str = "", entry: str | None = None,
+              call_seconds: float | None = None, python: str | None = None) -> SandboxResult:
+    """Run `tests` against `program` with the two in separate sandboxes: the tests call the
+    program's functions through the call channel (`pair.py`) and compare plain values. `prelude`
+    (the task's helpers and imports) runs before the tests on their side; `entry` is always the
+    program's. Container engines, which cannot pass the channel's pipes, run the two as one script."""
+    interpreter = python or sys.executable
+    try:
+        choice = choose(limits.isolation, interpreter)
+    except SandboxUnavailable as exc:
+        return SandboxResult(False, None, False, "", "", 0.0, "none", f"sandbox error: {exc}", infra_error=str(exc))
+    if choice.engine in ("docker", "podman"):
+        return run_program(choice, f"{program}\n\n\n{tests}", limits, interpreter)
+    return run_pair(choice, program, tests, limits, interpreter, prelude, entry, call_seconds)
 
 
 def cancel_running() -> None:
