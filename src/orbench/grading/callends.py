@@ -40,6 +40,7 @@ def serve(fds: list[int], text: str, path: str, namespace: dict[str, Any], stdin
             _print_traceback(exc)
     requests, replies = fds
     while True:
+        _flush()  # the program is killed when the tests end: what it printed is kept for the record
         try:
             request = calls.receive(requests)
         except (calls.CallChannelError, OSError):
@@ -79,6 +80,14 @@ def _answer(request: dict[str, Any], namespace: dict[str, Any], error: Any, stdi
         return {"exit": name} if not isinstance(exc, Exception) else {"raise": [name, calls._text(exc)]}
     changed = {str(i): calls.encode(a) for i, a in enumerate(args) if calls._mutable(a)}
     return {"value": calls.encode(result, tuple(args)), "args": changed}
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a program may have replaced or broken its streams
+            pass
 
 
 def _safe_encode(value: Any) -> Any:
