@@ -414,7 +414,8 @@ def test_plain_data_crosses_the_channel_exactly(marker):
              "assert value[12] == 10 ** 5000 and type(value[1]) is float and str(value[2]) == '-0.0'\n"
              "try:\n    boom()\nexcept ValueError as exc:\n    assert str(exc) == 'bad input'\nelse:\n    raise AssertionError\n"
              "assert list(gen()) == [0, 1, 4, 9] and gen() != [0, 1, 4, 9]\n")
-    assert judged(program, tests, entry=None).passed if False else run_calls(program, tests, FAST).passed
+    result = run_calls(program, tests, FAST)
+    assert result.passed, result.reason
 
 
 def test_a_program_that_exits_during_a_call_fails_even_if_the_tests_swallow_it(marker):
@@ -428,3 +429,73 @@ def test_a_call_over_its_time_limit_is_a_limit_failure(marker):
     result = judged("import time\ndef add(a, b):\n    time.sleep(30)\n", call_seconds=0.5)
     assert not result.passed and "time limit" in result.reason, result.reason
     assert result.seconds < 4
+
+
+# --- Side doors (issue 23): unix sockets in exposed folders, pid 1, the whole program's memory ----
+
+def test_no_connect_to_a_unix_socket_in_a_folder_the_sandbox_exposes(namespaced, marker):
+    """A socket in the interpreter's folder (exposed read-only): a read-only mount does not stop
+    connect(), so the sandbox refuses unix sockets altogether."""
+    import socket
+    import subprocess
+    import venv
+
+    place = Path(tempfile.mkdtemp(dir="/tmp", prefix="orbench-venv-"))
+    try:
+        place.chmod(0o755)
+        venv.EnvBuilder(with_pip=False, symlinks=True).create(place / "venv")
+        path = place / "venv" / "bin" / "door.sock"
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(path))
+        path.chmod(0o777)
+        server.listen(4)
+        server.settimeout(0.5)
+        program = (f"import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                   f"s.connect({str(path)!r})\ns.sendall(b'LEAK')\n")
+        result = run_python(program, FAST, python=str(place / "venv" / "bin" / "python"))
+        assert result.infra_error is None, result.reason
+        assert "no-unix-sockets" in result.layers, result.isolation
+        assert not result.passed and result.reason.startswith("PermissionError"), result.reason
+        with pytest.raises(socket.timeout):
+            server.accept()
+        server.close()
+    finally:
+        subprocess.run(["rm", "-rf", str(place)], check=False)
+
+
+def test_pid_1_cannot_be_traced_or_read(namespaced, marker):
+    if namespaced.engine == "bwrap":
+        pytest.skip("bubblewrap's pid 1 is bubblewrap's own, not orbench's harness")
+    program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+               "print('attach', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"
+               "try:\n    open('/proc/1/mem', 'rb').read(1)\n    print('mem readable')\nexcept OSError as exc:\n"
+               "    print('mem', exc.errno)\n")
+    result = check(program)
+    assert result.passed, result.reason
+    attach, mem = result.stdout.splitlines()
+    assert attach.split()[1] == "-1" and attach.split()[2] in ("1", "13"), attach  # EPERM / EACCES
+    assert mem != "mem readable", mem
+
+
+def test_a_memory_cgroup_caps_the_whole_program(namespaced, marker):
+    limits = Limits(wall_seconds=20, cpu_seconds=15, memory_bytes=512 << 20, program_memory_bytes=1 << 30,
+                    processes=32, disk_bytes=16 << 20)
+    program = ("import os, time\nheld = 0\nread, write = os.pipe()\npids = []\nfor _ in range(6):\n"
+               "    pid = os.fork()\n    if pid == 0:\n        block = bytearray(400 << 20)\n"
+               "        for i in range(0, len(block), 4096):\n            block[i] = 1\n"
+               "        os.write(write, b'x')\n        time.sleep(4)\n        os._exit(0)\n    pids.append(pid)\n"
+               "os.close(write)\nstatuses = [os.waitpid(p, 0)[1] for p in pids]\n"
+               "print('held', len(os.read(read, 64)), 'killed', sum(os.WIFSIGNALED(s) for s in statuses))\n")
+    result = check(program, limits)
+    if "memory-cgroup" not in result.layers:
+        pytest.skip(f"no memory cgroup can be made here ({result.isolation}); per-process limits only")
+    words = result.stdout.split()
+    assert words[0] == "held" and int(words[3]) >= 3, result.stdout  # most of the six were killed
+
+
+def test_a_script_is_compiled_without_the_harness_s_future_flags(marker):
+    """`from __future__ import annotations` in the harness must not turn the program's annotations
+    into strings (as it would with compile()'s default of inheriting the caller's flags)."""
+    program = "def add(a: int, b: int) -> int:\n    return a + b\nassert add.__annotations__['a'] is int\n"
+    assert check(program).passed
+    assert judged("def add(a: int, b: int) -> int:\n    return a + b if add.__annotations__['a'] is int else 0\n").passed

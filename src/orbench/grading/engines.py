@@ -31,7 +31,7 @@ WORK_CHOICES = (INSIDE_WORK, "/sandbox", "/orbench-work")  # the first that hide
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 NAMESPACED = ("bwrap", "unshare", "python")
 ENGINES = (*NAMESPACED, "process", "docker", "podman")
-HARNESS_FILES = ("harness.py", "nsroot.py", "calls.py", "callends.py")
+HARNESS_FILES = ("harness.py", "nsroot.py", "seccomp.py", "calls.py", "callends.py")
 CONTAINER_IMAGE = os.environ.get("ORBENCH_SANDBOX_IMAGE", f"python:{sys.version_info[0]}.{sys.version_info[1]}-slim")
 
 

@@ -66,15 +66,16 @@ class Sandboxed:
         except OSError as exc:
             raise _Failed(f"cannot prepare the sandbox folder: {exc}") from None
         if choice.cgroup and choice.engine in (*NAMESPACED, "process"):
-            self.cgroup = cgroups.create(self.limits.processes)
+            self.cgroup = cgroups.create(self.limits.processes, self.limits.program_memory_bytes)
         try:
             token_r, self.evidence_r, evidence_w = _pipes(self.token)
             passed = [token_r, evidence_w]
             try:
                 if self.cgroup is not None:
-                    passed.append(self.cgroup.open_procs())
+                    passed.extend(self.cgroup.open_procs())
                 plan, self.config = _prepare(choice, self.folder, self.limits, self.python, passed)
-                self.config.update(self.extra, call_fds=list(self.call_fds))
+                kinds = list(self.cgroup.kinds) if self.cgroup is not None else []
+                self.config.update(self.extra, call_fds=list(self.call_fds), cgroup_kinds=kinds)
                 self.proc = _spawn(plan, self.config, self.folder, choice, epoch)
             finally:
                 for fd in passed:  # the sandbox has its copies

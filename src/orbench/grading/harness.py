@@ -35,12 +35,14 @@ def main(argv: list[str]) -> NoReturn:
     channel = Channel(cfg)
     try:
         for fd in cfg.get("cgroup_fds", []):  # first, so that every process from here on is counted
-            os.write(fd, b"0")  # the kernel moved this process into the run's pids cgroup
+            os.write(fd, b"0")  # the kernel moved this process into the run's pids (or memory) cgroup
             os.close(fd)
             cfg["joined_cgroup"] = True
         if cfg.get("namespaces"):
             _sibling("nsroot").enter(cfg["namespaces"])  # returns as pid 1 of the new namespaces
+            cfg["pid1_undumpable"] = sys.modules["_orbench_nsroot"].set_dumpable(False)  # no ptrace of pid 1
         set_limits(cfg["limits"])
+        cfg["seccomp"] = _sibling("seccomp", cfg).install(os.uname().machine)
         channel.send("layers", *observed_layers(cfg))
         if cfg.get("role") == "program":  # the program under test gets no evidence channel at all
             channel.close()
@@ -107,6 +109,7 @@ def supervise(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     child = os.fork()
     if child == 0:
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        sys.modules["_orbench_nsroot"].set_dumpable(True)  # the script's own /proc files stay its own
         run_script(cfg, channel)
     while True:
         pid, status = os.wait()
@@ -238,7 +241,11 @@ def observed_layers(cfg: dict[str, Any]) -> list[str]:
     if uid not in (None, 0) and nproc != resource.RLIM_INFINITY:
         layers.append("nproc-limit")
     if cfg.get("joined_cgroup"):
-        layers.append("pids-cgroup")
+        layers.extend(f"{kind}-cgroup" for kind in cfg.get("cgroup_kinds", ["pids"]))
+    if cfg.get("seccomp"):
+        layers.append("no-unix-sockets")
+    if cfg.get("pid1_undumpable"):
+        layers.append("pid1-undumpable")
     status = _read("/proc/self/status")
     if "CapEff:\t0000000000000000" in status:
         layers.append("no-capabilities")

@@ -15,6 +15,7 @@ import sys
 import threading
 from dataclasses import replace
 
+from . import cgroups
 from .engines import NAMESPACED
 from .execute import run_program
 from .sandboxtypes import PROCESS_CAPS, REQUIRED, Choice, Limits
@@ -84,12 +85,13 @@ def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
         return None, "needs Linux"
     drop = os.geteuid() == 0 and engine in ("bwrap", "process")
     # A pid namespace already takes every process with it, and RLIMIT_NPROC counts per user
-    # namespace: the cgroup (whose join costs ~10 ms a program) only where that cap is missing.
+    # namespace: the cgroup (whose join costs a few ms a program) only where that cap is missing,
+    # or where it can also cap the whole program's memory.
     for cgroup in ((False, True) if engine in NAMESPACED else (True,)):
         result = run_program(Choice(engine, drop, cgroup), PROBE_SOURCE, PROBE_LIMITS, python)
         if not result.passed:
             return None, _short(result.infra_error or result.reason)
-        if cgroup or "nproc-limit" in result.layers:
+        if cgroup or ("nproc-limit" in result.layers and not cgroups.can_cap_memory()):
             break
     return Choice(engine, drop, cgroup, result.layers), None
 

@@ -25,6 +25,7 @@ class Limits:
     output_bytes: int = 64 << 10  # stdout/stderr kept in the result
     processes: int = 64  # processes and threads of the program together
     disk_bytes: int = 64 << 20  # size of each of its private /tmp and /work
+    program_memory_bytes: int = 2 << 30  # all its processes together, where a memory cgroup can be made
     isolation: SandboxMode = "auto"
 
 
@@ -54,7 +55,7 @@ class Choice:
 
     engine: str
     drop_uid: bool = False  # started as the sandbox uid (orbench runs as root)
-    cgroup: bool = True  # a pids cgroup per program, where one is writable
+    cgroup: bool = True  # a pids (and memory) cgroup per program, where one is writable
     layers: tuple[str, ...] = ()  # what the probe found in force
     unavailable: tuple[tuple[str, str], ...] = ()  # engines tried first, and why they were not used
 
