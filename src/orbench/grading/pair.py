@@ -4,7 +4,7 @@ The program's sandbox runs the program and then serves calls; it gets no token, 
 no test source and no expected value. The tests' sandbox runs the tests (themselves untrusted
 data from a dataset, so sandboxed too, but apart from the program) with the program's functions
 bound to proxies, and alone holds the evidence channel: the verdict is the tests' sandbox's.
-Both start together (their start-up overlaps); when the tests end, the program is killed.
+Both start together (their start-up overlaps); when the tests end, the program exits (or is killed).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .sandboxtypes import Choice, Limits, SandboxResult
 from .verdict import infra_result
 
 CALL_CHANNEL = "call-channel"
+EXIT_GRACE_S = 1.0  # for the program to see the channel close and exit
 
 
 def run_pair(choice: Choice, program: str, tests: str, limits: Limits, python: str, prelude: str = "",
@@ -30,7 +31,10 @@ def run_pair(choice: Choice, program: str, tests: str, limits: Limits, python: s
     mine = [requests_r, requests_w, replies_r, replies_w]
     config: dict[str, Any] = {"role": "tests", "entry": entry, "call_seconds": call_seconds, "prelude": bool(prelude)}
     served = Sandboxed(choice, limits, python, {"role": "program"}, (requests_r, replies_w))
-    judged = Sandboxed(choice, limits, python, config, (requests_w, replies_r))
+    # the tests' side needs no cgroup where the pid namespace and RLIMIT_NPROC already contain it
+    # (a few ms a program); the memory cap is for the program
+    light = replace(choice, cgroup=False) if "nproc-limit" in choice.layers and choice.namespaced else choice
+    judged = Sandboxed(light, limits, python, config, (requests_w, replies_r))
     try:
         served.start(program, epoch)
         judged.start(tests, epoch, {"prelude.py": prelude} if prelude else None)
@@ -38,7 +42,9 @@ def run_pair(choice: Choice, program: str, tests: str, limits: Limits, python: s
             os.close(fd)
         mine = []
         timed_out, cancelled = _wait_and_kill(judged.proc, limits.wall_seconds)
-        _, program_cancelled = _wait_and_kill(served.proc, 0)
+        # the tests' end closed the channel: the program exits by itself (a killed launcher leaves
+        # orphans for init to reap, which can take seconds); one that does not is killed
+        _, program_cancelled = _wait_and_kill(served.proc, EXIT_GRACE_S)
         program_result = served.collect(False, program_cancelled, started)
         result = judged.collect(timed_out, cancelled, started)
     except _Failed as exc:

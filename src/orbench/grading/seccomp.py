@@ -13,8 +13,6 @@ Copied into the sandbox and loaded by `harness.py`; standard library only (ctype
 from __future__ import annotations
 
 import ctypes
-import socket
-import struct
 
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 RET_ALLOW, RET_ERRNO, EACCES = 0x7FFF0000, 0x00050000, 13
@@ -55,7 +53,7 @@ def install(machine: str) -> bool:
         return False
     libc = ctypes.CDLL(None, use_errno=True)
     insns = program(machine)
-    raw = b"".join(struct.pack("<HBBI", code, jt, jf, k) for code, jt, jf, k in insns)
+    raw = b"".join(code.to_bytes(2, "little") + bytes((jt, jf)) + k.to_bytes(4, "little") for code, jt, jf, k in insns)
     buffer = ctypes.create_string_buffer(raw, len(raw))
 
     class Fprog(ctypes.Structure):
@@ -71,8 +69,10 @@ def install(machine: str) -> bool:
 
 def refused() -> bool:
     """Whether creating a unix socket fails here (checked, not assumed)."""
+    import _socket  # the C module: `socket` would import enum, at a cost to every program
+
     try:
-        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()
+        _socket.socket(AF_UNIX, _socket.SOCK_STREAM).close()
     except PermissionError:
         return True
     return False
