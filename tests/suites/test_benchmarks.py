@@ -184,6 +184,34 @@ def test_livecodebench_runs_stdin_and_class_problems_with_private_tests(lcb):
     assert "class Solution" in lcb.render(leet, type("G", (), {"system_prompt": None})())[0]["content"]
 
 
+def test_livecodebench_runs_programs_as_lcb_testing_util_does(lcb):
+    """Issue 22: input on a real descriptor 0, LCB's import preamble and recursion limit, and LCB's
+    exact comparison (lines as text, else as Decimals: no float tolerance)."""
+    stdin = {i.id: i for i in lcb.load(0)}["lcb-atcoder-abc001_a"]  # 1 2 -> 3, and privately 10 20 -> 30
+    replies = {
+        "open(0).read()": ("a, b = map(int, open(0).read().split())\nprint(a + b)\n", True),
+        "the import preamble (reduce, add, no imports)": ("print(reduce(add, map(int, input().split())))\n", True),
+        "the recursion limit": ("def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+                                "a, b = map(int, input().split())\nprint(depth(a + b + 5000) - 5000)\n", True),
+        "3.0 for 3 (equal as Decimals)": ("a, b = map(int, input().split())\nprint(f'{a + b:.1f}')\n", True),
+        "within 1e-6 is not equal": ("a, b = map(int, input().split())\nprint(a + b + 1e-9)\n", False),
+        "SystemExit ends a run normally": ("import sys\na, b = map(int, input().split())\nprint(a + b)\nsys.exit(0)\n", True),
+        "an expected output hunted in frames and files": (
+            "import os, sys\nfound = None\nframe = sys._getframe()\nwhile frame:\n"
+            "    found = found or frame.f_globals.get('CASES')\n    frame = frame.f_back\n"
+            "for base, dirs, files in os.walk('/tmp'):\n    for name in files:\n"
+            "        if '30' in open(os.path.join(base, name), errors='replace').read():\n            found = True\n"
+            "print(30 if found else 3)\n", False),
+    }
+    for name, (code, right) in replies.items():
+        score = lcb.grade(stdin, f"```python\n{code}```", FAST)
+        assert score.status == "ok" and score.correct is right, (name, score.detail)
+        assert score.isolation and score.isolation.endswith("+call-channel")
+    leet = {i.id: i for i in lcb.load(0)}["lcb-atcoder-lc-add"]
+    as_tuple = "```python\nclass Solution:\n    def add(self, a, b):\n        return gcd(a, a) + b\n```"
+    assert lcb.grade(leet, as_tuple, FAST).correct  # gcd from the preamble
+
+
 def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(lcb, tmp_path):
     bad = {i.id: i for i in lcb.load(0)}["lcb-atcoder-abc666_z"]
     score = lcb.grade(bad, "```python\nprint(3)\n```", FAST)

@@ -137,7 +137,9 @@ def run_script(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     sys.modules["__main__"] = module
     if cfg.get("role") == "program":
         _sibling("calls", cfg)
-        _sibling("callends", cfg).serve(cfg["call_fds"], text, path, module.__dict__)
+        ends = _sibling("callends", cfg)
+        runner = ends.StdinRunner(text, path, cfg["stdin_preamble"]) if "stdin_preamble" in cfg else None
+        ends.serve(cfg["call_fds"], text, path, module.__dict__, runner)
     if cfg.get("role") == "tests":
         outcome, reason = run_tests(cfg, text, path, module.__dict__)
     else:
@@ -154,7 +156,9 @@ def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, An
         if cfg.get("prelude"):
             with open(os.path.join(os.path.dirname(cfg["source"]), "prelude.py"), encoding="utf-8") as fh:
                 exec(compile(fh.read(), "prelude.py", "exec", dont_inherit=True), namespace)
-        program.bind(compile(text, path, "exec", dont_inherit=True), cfg.get("entry"))
+        namespace["__orbench_program__"] = program  # for harnesses that drive the program themselves
+        if cfg.get("bind", True):
+            program.bind(compile(text, path, "exec", dont_inherit=True), cfg.get("entry"))
     except BaseException as exc:  # noqa: BLE001 - the program failed to load: every test fails
         return "exception", _describe(exc, path)
     outcome, reason = execute(text, path, namespace)

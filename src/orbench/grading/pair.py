@@ -23,14 +23,21 @@ EXIT_GRACE_S = 1.0  # for the program to see the channel close and exit
 
 
 def run_pair(choice: Choice, program: str, tests: str, limits: Limits, python: str, prelude: str = "",
-             entry: str | None = None, call_seconds: float | None = None) -> SandboxResult:
-    """The tests' verdict on `program`; isolation names the program's layers and the call channel."""
+             entry: str | None = None, call_seconds: float | None = None,
+             stdin_preamble: str | None = None) -> SandboxResult:
+    """The tests' verdict on `program`; isolation names the program's layers and the call channel.
+    With `stdin_preamble`, the program is a script run once per input (`callends.StdinRunner`) and
+    the tests drive it themselves (`__orbench_program__.run_stdin`), with no names bound."""
     started, epoch = time.monotonic(), _epoch[0]
     requests_r, requests_w = os.pipe()
     replies_r, replies_w = os.pipe()
     mine = [requests_r, requests_w, replies_r, replies_w]
-    config: dict[str, Any] = {"role": "tests", "entry": entry, "call_seconds": call_seconds, "prelude": bool(prelude)}
-    served = Sandboxed(choice, limits, python, {"role": "program"}, (requests_r, replies_w))
+    config: dict[str, Any] = {"role": "tests", "entry": entry, "call_seconds": call_seconds, "prelude": bool(prelude),
+                              "bind": stdin_preamble is None}
+    serving: dict[str, Any] = {"role": "program"}
+    if stdin_preamble is not None:
+        serving["stdin_preamble"] = stdin_preamble
+    served = Sandboxed(choice, limits, python, serving, (requests_r, replies_w))
     # the tests' side needs no cgroup where the pid namespace and RLIMIT_NPROC already contain it
     # (a few ms a program); the memory cap is for the program
     light = replace(choice, cgroup=False) if "nproc-limit" in choice.layers and choice.namespaced else choice

@@ -33,7 +33,8 @@ def run_python(source: str, limits: Limits = Limits(), python: str | None = None
 
 
 def run_calls(program: str, tests: str, limits: Limits = Limits(), prelude: str = "", entry: str | None = None,
-              call_seconds: float | None = None, python: str | None = None) -> SandboxResult:
+              call_seconds: float | None = None, python: str | None = None,
+              stdin_preamble: str | None = None) -> SandboxResult:
     """Run `tests` against `program` with the two in separate sandboxes: the tests call the
     program's functions through the call channel (`pair.py`) and compare plain values. `prelude`
     (the task's helpers and imports) runs before the tests on their side; `entry` is always the
@@ -43,9 +44,12 @@ def run_calls(program: str, tests: str, limits: Limits = Limits(), prelude: str 
         choice = choose(limits.isolation, interpreter)
     except SandboxUnavailable as exc:
         return SandboxResult(False, None, False, "", "", 0.0, "none", f"sandbox error: {exc}", infra_error=str(exc))
-    if choice.engine in ("docker", "podman"):
+    if choice.engine in ("docker", "podman"):  # no descriptors into a container: one script, as before
+        if stdin_preamble is not None:
+            why = f"the {choice.engine} engine cannot run stdin programs apart from their tests; use another --sandbox"
+            return SandboxResult(False, None, False, "", "", 0.0, choice.engine, f"sandbox error: {why}", infra_error=why)
         return run_program(choice, f"{program}\n\n\n{tests}", limits, interpreter)
-    return run_pair(choice, program, tests, limits, interpreter, prelude, entry, call_seconds)
+    return run_pair(choice, program, tests, limits, interpreter, prelude, entry, call_seconds, stdin_preamble)
 
 
 def cancel_running() -> None:
