@@ -1,6 +1,10 @@
 """Adversarial programs against the code grader: each must get the right verdict, and after each
 the test process is alive, no process it started remains and no file appeared outside the sandbox.
 
+Every case runs on the engine `auto` picks, or on the one named by ORBENCH_ADVERSARIAL_ENGINE
+(bwrap, unshare, python); run as root, the call-channel and side-door cases run once more as an
+unprivileged user (`test_..._for_an_unprivileged_user`).
+
 Safety: the kill-all and fork-bomb programs run only after `confinement` (a session fixture whose
 result the two gate tests assert) has shown with harmless probes that programs get their own pid
 namespace and a working process cap; otherwise they are skipped with the reason. Unconfined as
@@ -12,15 +16,26 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from orbench.grading.isolation import choose
-from orbench.grading.sandbox import Limits, SandboxResult, run_calls, run_python
+from orbench.grading.sandbox import Limits as SandboxLimits
+from orbench.grading.sandbox import SandboxResult, run_calls, run_python
 from procwatch import Listener, PeakCounter, leftovers
+
+ENGINE = os.environ.get("ORBENCH_ADVERSARIAL_ENGINE", "auto")
+
+
+def Limits(**fields) -> SandboxLimits:  # noqa: N802 - every case's limits, on the engine under test
+    return SandboxLimits(isolation=ENGINE, **fields)  # type: ignore[arg-type]
+
 
 FAST = Limits(wall_seconds=5, cpu_seconds=3, memory_bytes=512 << 20, file_bytes=2 << 20, processes=32,
               disk_bytes=16 << 20)
@@ -30,7 +45,7 @@ CAP = 16  # the process cap the gate probes with
 
 @pytest.fixture(scope="session")
 def engine():
-    return choose("auto", sys.executable)
+    return choose(ENGINE, sys.executable)
 
 
 @pytest.fixture
@@ -499,3 +514,36 @@ def test_a_script_is_compiled_without_the_harness_s_future_flags(marker):
     program = "def add(a: int, b: int) -> int:\n    return a + b\nassert add.__annotations__['a'] is int\n"
     assert check(program).passed
     assert judged("def add(a: int, b: int) -> int:\n    return a + b if add.__annotations__['a'] is int else 0\n").passed
+
+
+UNPRIVILEGED_CASES = "forged or call_channel or sees_no or mutated or plain_data or exits_during or unix_socket or pid_1 or memory_cgroup or future"
+
+
+def test_the_call_channel_and_side_door_cases_hold_for_an_unprivileged_user():
+    """As root, run the cases of issue 23 again as uid 65534 (setpriv), with an interpreter that
+    user can run; skipped, with the reason, only where the machine cannot provide that."""
+    if os.geteuid() != 0:
+        pytest.skip(f"this run is already unprivileged (uid {os.geteuid()}): the cases above ran as it")
+    if os.environ.get("ORBENCH_ADVERSARIAL_NESTED"):
+        pytest.skip("nested run")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed: no way to become an unprivileged user here")
+    here = Path(__file__).resolve().parent
+    src = Path(__import__("orbench").__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "ORBENCH_ADVERSARIAL_NESTED": "1", "ORBENCH_ADVERSARIAL_ENGINE": ENGINE,
+           "PYTHONPATH": os.pathsep.join([str(src), sysconfig.get_paths()["purelib"], str(here)])}
+    user = [setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    tried = []
+    for python in dict.fromkeys([sys.executable, "/usr/bin/python3"]):
+        probe = subprocess.run([*user, python, "-c", "import sys, pytest\nfrom orbench.grading.isolation import choose\n"
+                                "choose('auto', sys.executable)"], env=env, capture_output=True, text=True)
+        if probe.returncode == 0:
+            break
+        tried.append(f"{python}: {(probe.stderr.strip().splitlines() or ['?'])[-1]}")
+    else:
+        pytest.skip(f"no interpreter uid 65534 can run with orbench's packages ({'; '.join(tried)})")
+    done = subprocess.run([*user, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", str(Path(__file__)),
+                           "-k", UNPRIVILEGED_CASES], env=env, capture_output=True, text=True, cwd="/tmp", timeout=600)
+    print(done.stdout[-3000:])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
