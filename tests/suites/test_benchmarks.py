@@ -133,6 +133,51 @@ def test_mbpp_and_mbpp_plus_run_their_asserts(hub, monkeypatch):
         assert not suite.grade(item, "```python\ndef remove_Occ(s, ch):\n    return s\n```", FAST).correct
 
 
+def test_mbpp_plus_limits_are_per_input_from_the_reference_time(hub, monkeypatch):
+    """Issue 22: each input gets max(floor, 4x the reference's time on it), not one limit for the
+    whole program (the floor is EvalPlus's 4 s; lowered here to keep the test short)."""
+    from orbench.suites.benchmarks import pluslimits
+
+    monkeypatch.setattr(pluslimits, "MIN_SECONDS", 0.5)
+    monkeypatch.setattr(pluslimits, "_cache", {})
+    slow = "import time\ndef nap(n):\n    time.sleep(n)\n    return n\n"
+    rows = [{"task_id": "Mbpp/900", "prompt": "Sleep.", "code": slow, "source_file": "x", "test_imports": [],
+             "test_list": ["assert nap(0) == 0"],
+             "test": "inputs = [[0], [0.3]]\nresults = [0, 0.3]\nfor i, o in zip(inputs, results):\n    assert nap(*i) == o\n"}]
+    serve(hub, monkeypatch, evalplus, {"data/test-00000-of-00001-d5781c9c51e02795.parquet": parquet(rows)},
+          attr="MBPP_PLUS", suite_names=("mbpp-plus",))
+    suite = get_suite("mbpp-plus")
+    item = suite.load(0)[0]
+    assert check_suite(suite, context=FAST).passed
+    limits = pluslimits._cache[("mbpp-plus", item.id)]
+    assert limits is not None and limits[0] == 0.5 and 1.2 <= limits[1] < 2.5, limits
+    second_slow = "import time\ndef nap(n):\n    time.sleep(0.8 if n else 0)\n    return n\n"
+    first_slow = "import time\ndef nap(n):\n    time.sleep(0 if n else 0.8)\n    return n\n"
+    assert suite.grade(item, f"```python\n{second_slow}```", FAST).correct  # within 4x the reference's 0.3 s
+    late = suite.grade(item, f"```python\n{first_slow}```", FAST)
+    assert not late.correct and "time limit" in late.detail, late.detail
+
+
+def test_humaneval_plus_32_is_checked_as_evalplus_checks_it(hub, monkeypatch):
+    """Issue 22: the Hub file's `_poly(*candidate(*inp), inp) <= atol` fails every solution; EvalPlus
+    checks `abs(_poly(*inp, out)) <= atol`."""
+    stub = ("import math\n\n\ndef poly(xs: list, x: float):\n    return sum([coeff * math.pow(x, i) for i, coeff in "
+            "enumerate(xs)])\n\n\ndef find_zero(xs: list):\n    \"\"\"A zero of the polynomial xs.\"\"\"\n")
+    body = "    return -xs[0] / xs[1]\n"
+    test = ("import math\n\ndef _poly(xs, x):\n    return sum(c * math.pow(x, i) for i, c in enumerate(xs))\n\n"
+            "def check(candidate):\n    inputs = [[[-10, 2]], [[3, -6]]]\n    atol = 1e-6\n    for inp in inputs:\n"
+            "        assert _poly(*candidate(*inp), inp) <= atol\n")
+    rows = [{"task_id": "HumanEval/32", "prompt": stub, "canonical_solution": body, "entry_point": "find_zero",
+             "test": test}]
+    serve(hub, monkeypatch, evalplus, {"data/test-00000-of-00001-5973903632b82d40.parquet": parquet(rows)},
+          attr="HE_PLUS", suite_names=("humaneval-plus",))
+    suite = get_suite("humaneval-plus")
+    item = suite.load(0)[0]
+    assert check_suite(suite, context=FAST).passed
+    wrong = "```python\ndef find_zero(xs):\n    return xs[0] / xs[1]\n```"
+    assert not suite.grade(item, wrong, FAST).correct
+
+
 def _lcb_row(qid: str, date: str, public: list, private: object, starter: str = "", meta: dict | None = None) -> dict:
     return {"question_title": qid, "question_content": f"Problem {qid}", "platform": "atcoder", "question_id": qid,
             "contest_id": "abc", "contest_date": f"{date}T00:00:00", "starter_code": starter, "difficulty": "easy",

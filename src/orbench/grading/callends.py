@@ -194,12 +194,15 @@ def _print_traceback(exc: BaseException) -> None:
 class Program:
     """The program under test, as the tests see it: proxies that send calls and decode replies."""
 
-    def __init__(self, fds: list[int], namespace: dict[str, Any], call_seconds: float | None = None):
+    def __init__(self, fds: list[int], namespace: dict[str, Any], call_seconds: float | None = None,
+                 call_limits: list[float] | None = None):
         self.requests, self.replies = fds
         self.namespace = namespace
-        self.call_seconds = call_seconds
+        self.call_seconds = call_seconds  # each call's time limit, where `call_limits` names none
+        self.call_limits = call_limits or []  # the limit of the first, second, ... call (EvalPlus's per input)
         self.broken: str | None = None  # why the channel stopped (the program exited, a limit, ...)
         self.calls = 0
+        self.durations: list[float] = []  # each call's round trip, in seconds
 
     def bind(self, code: Any, entry: str | None) -> None:
         """Bind every global name the tests read that the program defines (and the entry point,
@@ -227,8 +230,11 @@ class Program:
                        "kwargs": {k: calls.encode(v) for k, v in kwargs.items()}}
         except (ValueError, RecursionError) as exc:
             raise TypeError(f"an argument for {name}() cannot be sent to the program: {exc}") from None
+        index, started = self.calls, time.monotonic()
         self.calls += 1
-        reply = self._request(request, self.call_seconds)
+        limit = self.call_limits[index] if index < len(self.call_limits) else self.call_seconds
+        reply = self._request(request, limit)
+        self.durations.append(time.monotonic() - started)
         if "exit" in reply:
             self.broken = f"the program stopped during a call to {name}() ({reply['exit']})"
             raise calls.CallChannelError(self.broken)

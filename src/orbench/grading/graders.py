@@ -5,7 +5,7 @@ A grader is `(item, answer_text, context) -> Score`; a suite names the one it us
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ..suites.items import Item
 from . import GradeContext, Score
@@ -52,10 +52,11 @@ def grade_code(item: Item, text: str, context: GradeContext | None = None) -> Sc
 
 
 def call_tests(program: str, tests: str, context: GradeContext | None = None, prelude: str = "",
-               entry: str | None = None, call_seconds: float | None = None) -> Score:
+               entry: str | None = None, call_seconds: float | None = None,
+               tests_config: dict[str, Any] | None = None) -> Score:
     """`tests` judge `program` from their own sandbox; an infrastructure failure is an error."""
     limits = (context or GradeContext()).sandbox
-    return score(program, run_calls(program, tests, limits, prelude, entry, call_seconds))
+    return score(program, run_calls(program, tests, limits, prelude, entry, call_seconds, tests_config=tests_config))
 
 
 def run_tests(extracted: str, script: str, context: GradeContext | None = None) -> Score:

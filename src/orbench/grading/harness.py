@@ -151,7 +151,8 @@ def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, An
     """The tests, with the program reached through the call channel: the prelude (the task's own
     helpers) first, then every name the tests use that the program defines bound to a proxy."""
     _sibling("calls", cfg)
-    program = _sibling("callends", cfg).Program(cfg["call_fds"], namespace, cfg.get("call_seconds"))
+    program = _sibling("callends", cfg).Program(cfg["call_fds"], namespace, cfg.get("call_seconds"),
+                                                cfg.get("call_limits"))
     try:
         if cfg.get("prelude"):
             with open(os.path.join(os.path.dirname(cfg["source"]), "prelude.py"), encoding="utf-8") as fh:
@@ -162,6 +163,8 @@ def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, An
     except BaseException as exc:  # noqa: BLE001 - the program failed to load: every test fails
         return "exception", _describe(exc, path)
     outcome, reason = execute(text, path, namespace)
+    if cfg.get("report_durations"):  # the reference solution's times, from which per-input limits are made
+        sys.stderr.write("orbench-call-seconds " + " ".join(f"{d:.6f}" for d in program.durations) + "\n")
     if outcome == "passed" and program.broken:  # a test swallowed the channel's failure
         return "exception", program.broken
     return outcome, reason

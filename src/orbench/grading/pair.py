@@ -24,7 +24,7 @@ EXIT_GRACE_S = 1.0  # for the program to see the channel close and exit
 
 def run_pair(choice: Choice, program: str, tests: str, limits: Limits, python: str, prelude: str = "",
              entry: str | None = None, call_seconds: float | None = None,
-             stdin_preamble: str | None = None) -> SandboxResult:
+             stdin_preamble: str | None = None, extra: dict[str, Any] | None = None) -> SandboxResult:
     """The tests' verdict on `program`; isolation names the program's layers and the call channel.
     With `stdin_preamble`, the program is a script run once per input (`callends.StdinRunner`) and
     the tests drive it themselves (`__orbench_program__.run_stdin`), with no names bound."""
@@ -33,7 +33,7 @@ def run_pair(choice: Choice, program: str, tests: str, limits: Limits, python: s
     replies_r, replies_w = os.pipe()
     mine = [requests_r, requests_w, replies_r, replies_w]
     config: dict[str, Any] = {"role": "tests", "entry": entry, "call_seconds": call_seconds, "prelude": bool(prelude),
-                              "bind": stdin_preamble is None}
+                              "bind": stdin_preamble is None, **(extra or {})}
     serving: dict[str, Any] = {"role": "program"}
     if stdin_preamble is not None:
         serving["stdin_preamble"] = stdin_preamble

@@ -13,6 +13,7 @@ from what the machine allows, and the layers really in force are reported with e
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from .execute import cancel_all, run_program
 from .isolation import SandboxUnavailable, choose
@@ -34,7 +35,7 @@ def run_python(source: str, limits: Limits = Limits(), python: str | None = None
 
 def run_calls(program: str, tests: str, limits: Limits = Limits(), prelude: str = "", entry: str | None = None,
               call_seconds: float | None = None, python: str | None = None,
-              stdin_preamble: str | None = None) -> SandboxResult:
+              stdin_preamble: str | None = None, tests_config: dict[str, Any] | None = None) -> SandboxResult:
     """Run `tests` against `program` with the two in separate sandboxes: the tests call the
     program's functions through the call channel (`pair.py`) and compare plain values. `prelude`
     (the task's helpers and imports) runs before the tests on their side; `entry` is always the
@@ -49,7 +50,8 @@ def run_calls(program: str, tests: str, limits: Limits = Limits(), prelude: str 
             why = f"the {choice.engine} engine cannot run stdin programs apart from their tests; use another --sandbox"
             return SandboxResult(False, None, False, "", "", 0.0, choice.engine, f"sandbox error: {why}", infra_error=why)
         return run_program(choice, f"{program}\n\n\n{tests}", limits, interpreter)
-    return run_pair(choice, program, tests, limits, interpreter, prelude, entry, call_seconds, stdin_preamble)
+    return run_pair(choice, program, tests, limits, interpreter, prelude, entry, call_seconds, stdin_preamble,
+                    tests_config)
 
 
 def cancel_running() -> None:

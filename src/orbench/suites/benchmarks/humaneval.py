@@ -77,9 +77,15 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
     code = extract_code(text, item.entry_point)
     if code is None or item.entry_point is None:
         return Score(extracted=None, correct=False, detail="no code found")
+    return grade_program(item, code, context)
+
+
+def grade_program(item: Item, code: str, context: GradeContext | None, call_seconds: float | None = None,
+                  tests_config: dict | None = None) -> Score:
     stub = str((item.extra or {}).get("stub", ""))
-    program = program_for(stub, code, item.entry_point)
-    result = call_tests(program, item.tests or "", context, prelude=f"{stub}\n    pass\n", entry=item.entry_point)
+    program = program_for(stub, code, item.entry_point or "")
+    result = call_tests(program, item.tests or "", context, prelude=f"{stub}\n    pass\n", entry=item.entry_point,
+                        call_seconds=call_seconds, tests_config=tests_config)
     return result.model_copy(update={"extracted": code})
 
 
