@@ -158,11 +158,12 @@ def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, An
             with open(os.path.join(os.path.dirname(cfg["source"]), "prelude.py"), encoding="utf-8") as fh:
                 exec(compile(fh.read(), "prelude.py", "exec", dont_inherit=True), namespace)
         namespace["__orbench_program__"] = program  # for harnesses that drive the program themselves
+        code = compile(text, path, "exec", dont_inherit=True)
         if cfg.get("bind", True):
-            program.bind(compile(text, path, "exec", dont_inherit=True), cfg.get("entry"))
+            program.bind(code, cfg.get("entry"))
     except BaseException as exc:  # noqa: BLE001 - the program failed to load: every test fails
         return "exception", _describe(exc, path)
-    outcome, reason = execute(text, path, namespace)
+    outcome, reason = execute(text, path, namespace, code)
     if cfg.get("report_durations"):  # the reference solution's times, from which per-input limits are made
         sys.stderr.write("orbench-call-seconds " + " ".join(f"{d:.6f}" for d in program.durations) + "\n")
     if outcome == "passed" and program.broken:  # a test swallowed the channel's failure
@@ -170,11 +171,11 @@ def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, An
     return outcome, reason
 
 
-def execute(text: str, path: str, namespace: dict[str, Any]) -> tuple[str, str]:
+def execute(text: str, path: str, namespace: dict[str, Any], code: Any = None) -> tuple[str, str]:
     """("passed", ...) only if the script ran to its last line; else how and where it stopped.
     Compiled without this file's `from __future__` flags, as the script would be on its own."""
     try:
-        exec(compile(text, path, "exec", dont_inherit=True), namespace)
+        exec(code or compile(text, path, "exec", dont_inherit=True), namespace)
     except SystemExit as exc:
         return "exit", f"exited before the tests finished: {_describe(exc, path)}"
     except BaseException as exc:  # noqa: BLE001 - every way a script can fail is a verdict
@@ -306,16 +307,17 @@ def _outside_uid() -> int | None:
 
 
 def _sibling(name: str, cfg: dict[str, Any] | None = None) -> Any:
-    """A module copied beside this file (found beside the script once the view has changed)."""
-    import importlib.util
+    """A module copied beside this file (found beside the script once the view has changed),
+    loaded without importlib's machinery (its import costs every program a few ms)."""
+    import types
 
     folder = os.path.dirname(cfg["source"]) if cfg else os.path.dirname(__file__)
     path = os.path.join(folder, f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_orbench_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # so that the siblings find each other
-    spec.loader.exec_module(module)
+    module = types.ModuleType(f"_orbench_{name}")
+    module.__file__ = path
+    sys.modules[module.__name__] = module  # so that the siblings find each other
+    with open(path, encoding="utf-8") as fh:
+        exec(compile(fh.read(), path, "exec", dont_inherit=True), module.__dict__)
     return module
 
 
