@@ -213,6 +213,9 @@ class Program:
         reply = self._request({"op": "names", "names": wanted}, None)
         if "error" in reply:
             name, message = reply["error"]
+            if name in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
+                self.broken = f"exited before the tests finished: {name}({message}) while the program loaded"
+                raise calls.CallChannelError(self.broken)
             raise calls.CandidateError(f"the program failed to load: {name}: {message}".rstrip(": "))
         for name, kind in reply["names"].items():
             self.namespace[name] = self.proxy(name) if kind == "fn" else calls.decode(kind[1], self.namespace)
@@ -236,7 +239,7 @@ class Program:
         reply = self._request(request, limit)
         self.durations.append(time.monotonic() - started)
         if "exit" in reply:
-            self.broken = f"the program stopped during a call to {name}() ({reply['exit']})"
+            self.broken = f"exited before the tests finished: {reply['exit']} during a call to {name}()"
             raise calls.CallChannelError(self.broken)
         if "raise" in reply:
             raise calls.exception(*reply["raise"])
@@ -266,6 +269,8 @@ class Program:
                 what = f"time limit: a call ran over {seconds:g} s"
             elif what == "the program exited":
                 what = "exited before the tests finished (the program's process ended)"
+            else:
+                what = f"the program broke the call channel: {what}"
             self.broken = what
             raise calls.CallChannelError(what) from None
 

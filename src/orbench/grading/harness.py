@@ -162,12 +162,12 @@ def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, An
         if cfg.get("bind", True):
             program.bind(code, cfg.get("entry"))
     except BaseException as exc:  # noqa: BLE001 - the program failed to load: every test fails
-        return "exception", _describe(exc, path)
+        return ("exit", program.broken) if program.broken else ("exception", _describe(exc, path))
     outcome, reason = execute(text, path, namespace, code)
     if cfg.get("report_durations"):  # the reference solution's times, from which per-input limits are made
         sys.stderr.write("orbench-call-seconds " + " ".join(f"{d:.6f}" for d in program.durations) + "\n")
-    if outcome == "passed" and program.broken:  # a test swallowed the channel's failure
-        return "exception", program.broken
+    if program.broken:  # the program exited or ran over a limit: that is the reason, caught by a test or not
+        return "exit" if program.broken.startswith("exited") else "exception", program.broken
     return outcome, reason
 
 

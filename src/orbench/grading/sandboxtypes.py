@@ -64,6 +64,12 @@ class Choice:
         return all(layer in self.layers for layer in ("pid-ns", "mount-ns", "net-ns"))
 
     @property
+    def graded_layers(self) -> tuple[str, ...]:
+        """The layers code graders get: the probe's, and the call channel (tests apart from the
+        program) wherever the engine can pass its pipes (not into containers)."""
+        return self.layers if self.engine in ("docker", "podman") else (*self.layers, "call-channel")
+
+    @property
     def missing(self) -> list[str]:
         """What a security reviewer would want and this sandbox lacks."""
         missing = [text for layer, text in REQUIRED.items() if layer not in self.layers]
