@@ -1,10 +1,13 @@
-"""Per-program overhead of the code sandbox, with and without namespaces.
+"""Per-program overhead of the code sandbox, with and without namespaces, and of the call channel.
 
 Runs the same small programs N times through every sandbox engine this machine has, and, as the
 baseline, through a bare `python -I` subprocess (no harness, no isolation), and prints the median
-and 90th-percentile wall time per program and the median overhead over the baseline.
+and 90th-percentile wall time per program and the median overhead over the baseline. The
+"call channel" rows run the function and its asserts as code graders do now: the program and the
+tests in two sandboxes (`grading/pair.py`); "per call" is the channel's cost of one test call
+(a program whose tests call it 2,000 times, less one whose tests call it once, over 1,999).
 
-    PYTHONPATH=src python benchmarks/sandbox_overhead.py [--runs 20] [--python /usr/bin/python3]
+    .venv/bin/python -m benchmarks.sandbox_overhead [--runs 20] [--python /usr/bin/python3]
 
 As root, bubblewrap runs the program as uid 65534, so it needs an interpreter that uid can read
 (`--python /usr/bin/python3` where orbench's own lives under /root).
@@ -22,6 +25,11 @@ from orbench.grading.engines import NAMESPACED
 from orbench.grading.execute import run_program
 from orbench.grading.isolation import Choice, probe
 from orbench.grading.sandbox import SAFE_ENV, Limits
+
+try:
+    from orbench.grading.pair import run_pair
+except ImportError:  # a checkout from before the call channel: the one-process rows only
+    run_pair = None
 
 PROGRAMS = {
     "empty": "pass\n",
@@ -72,6 +80,26 @@ def main() -> None:
         for name, source in PROGRAMS.items():
             times = time_runs(lambda: _check(run_program(choice, source, limits, args.python)), args.runs)
             row(label, name, times, statistics.median(times) - base[name])
+        if run_pair is not None:
+            channel_rows(choice, label, limits, args, base["function + 5 asserts"])
+
+
+FIB = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+FIB_TESTS = "".join(f"assert fib({n}) == {v}\n" for n, v in ((0, 0), (1, 1), (2, 1), (10, 55), (20, 6765)))
+
+
+def channel_rows(choice: Choice, label: str, limits: Limits, args: argparse.Namespace, base: float) -> None:
+    assert run_pair is not None
+
+    def pair(tests: str) -> None:
+        _check(run_pair(choice, FIB, tests, limits, args.python, entry="fib"))
+
+    times = time_runs(lambda: pair(FIB_TESTS), args.runs)
+    row(label + " call channel", "function + 5 asserts", times, statistics.median(times) - base)
+    one = statistics.median(time_runs(lambda: pair("assert fib(5) == 5\n"), args.runs))
+    many = statistics.median(time_runs(lambda: pair("for _ in range(2000):\n    assert fib(5) == 5\n"), args.runs))
+    print(f"| {label + ' call channel':<38} | {'per call (µs)':<20} | {(many - one) / 1999 * 1e6:>9.1f} | "
+          f"{'-':>7} | {'-':>11} |")
 
 
 def _check(result) -> None:

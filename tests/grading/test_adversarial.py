@@ -1,6 +1,10 @@
 """Adversarial programs against the code grader: each must get the right verdict, and after each
 the test process is alive, no process it started remains and no file appeared outside the sandbox.
 
+Every case runs on the engine `auto` picks, or on the one named by ORBENCH_ADVERSARIAL_ENGINE
+(bwrap, unshare, python); run as root, the call-channel and side-door cases run once more as an
+unprivileged user (`test_..._for_an_unprivileged_user`).
+
 Safety: the kill-all and fork-bomb programs run only after `confinement` (a session fixture whose
 result the two gate tests assert) has shown with harmless probes that programs get their own pid
 namespace and a working process cap; otherwise they are skipped with the reason. Unconfined as
@@ -12,15 +16,26 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from orbench.grading.isolation import choose
-from orbench.grading.sandbox import Limits, SandboxResult, run_python
+from orbench.grading.sandbox import Limits as SandboxLimits
+from orbench.grading.sandbox import SandboxResult, run_calls, run_python
 from support.procwatch import Listener, PeakCounter, leftovers
+
+ENGINE = os.environ.get("ORBENCH_ADVERSARIAL_ENGINE", "auto")
+
+
+def Limits(**fields) -> SandboxLimits:  # noqa: N802 - every case's limits, on the engine under test
+    return SandboxLimits(isolation=ENGINE, **fields)  # type: ignore[arg-type]
+
 
 FAST = Limits(wall_seconds=5, cpu_seconds=3, memory_bytes=512 << 20, file_bytes=2 << 20, processes=32,
               disk_bytes=16 << 20)
@@ -30,7 +45,7 @@ CAP = 16  # the process cap the gate probes with
 
 @pytest.fixture(scope="session")
 def engine():
-    return choose("auto", sys.executable)
+    return choose(ENGINE, sys.executable)
 
 
 @pytest.fixture
@@ -289,3 +304,247 @@ def test_an_interpreter_installed_under_tmp_stays_visible_in_the_sandbox(namespa
         assert result.stdout.split() == [python, "42"]
     finally:
         subprocess.run(["rm", "-rf", str(place)], check=False)
+
+
+# --- The tests run apart from the program (issue 23): every way to forge a pass from inside ------
+# Each program is wrong (add returns 0) and tries to be scored correct; through the call channel
+# each must fail, because the tests, the expected values and the evidence are in another sandbox.
+
+WRONG = "def add(a, b):\n    return 0\n"
+
+
+def judged(program: str, tests: str = TESTS, limits: Limits = FAST, **options) -> SandboxResult:
+    result = run_calls(program, tests, limits, entry="add", **options)
+    assert result.infra_error is None, result.reason
+    assert result.isolation.endswith("+call-channel"), result.isolation
+    return result
+
+
+def test_through_the_call_channel_a_correct_program_passes_and_a_wrong_one_fails(marker):
+    assert judged("def add(a, b):\n    return a + b\n").passed
+    wrong = judged(WRONG)
+    assert not wrong.passed and wrong.reason == "AssertionError at line 3: assert add(2, 3) == 5", wrong.reason
+
+
+FORGERIES = {
+    "patched os.write turns the outcome into a pass": (
+        "import os\n_write = os.write\n"
+        "os.write = lambda fd, data: _write(fd, bytes(data).replace(b' exception ', b' passed ')"
+        ".replace(b' exit ', b' passed '))\n" + WRONG),
+    "answers from a table read from its own file and every file it can find": (
+        "import os, re\ntable = {}\nplaces = ['/run', '/tmp', '/dev/shm', os.getcwd(), os.path.dirname(__file__),\n"
+        "          os.path.expanduser('~')] + [os.path.join('/', p) for p in os.listdir('/')\n"
+        "          if p not in ('proc', 'sys', 'usr', 'dev', 'lib', 'lib64', 'bin', 'sbin', 'etc', 'root')]\n"
+        "for root in places:\n    for base, dirs, files in os.walk(root):\n"
+        "        if '/site-packages' in base or '/lib/python' in base:\n"
+        "            dirs[:] = []\n            continue\n        for name in files:\n            try:\n"
+        "                text = open(os.path.join(base, name), errors='replace').read(1 << 20)\n"
+        "            except OSError:\n                continue\n"
+        "            for a, b, want in re.findall(r'add\\((-?\\d+), (-?\\d+)\\) == (-?\\d+)', text):\n"
+        "                table[int(a), int(b)] = int(want)\n"
+        "print('table', table)\ndef add(a, b):\n    return table.get((a, b), 0)\n"),
+    "reads the expected value from its caller's source line": (
+        "import linecache, re, sys\ndef add(a, b):\n    frame = sys._getframe(1)\n    while frame:\n"
+        "        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)\n"
+        "        found = re.search(r'== (-?\\d+)', line)\n        if found:\n            return int(found.group(1))\n"
+        "        frame = frame.f_back\n    return 0\n"),
+    "a trace function rewrites the harness's locals": (
+        "import sys\ndef tamper(frame, event, arg):\n    for f in (frame, frame.f_back):\n"
+        "        if f is not None and 'outcome' in f.f_locals:\n            f.f_locals['outcome'] = 'passed'\n"
+        "            f.f_locals['reason'] = 'passed'\n    return tamper\nsys.settrace(tamper)\n" + WRONG),
+    "a flush() side effect rewrites the report": (
+        "import sys\nclass Out:\n    def write(self, s):\n        return len(s)\n    def flush(self):\n"
+        "        f = sys._getframe(1)\n        while f is not None:\n            if 'outcome' in f.f_locals:\n"
+        "                f.f_locals.update(outcome='passed', reason='passed')\n                import ctypes\n"
+        "                ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(f), ctypes.c_int(0))\n"
+        "            f = f.f_back\nsys.stdout = Out()\n" + WRONG),
+    "replaces report() in the harness's globals": (
+        "import sys\nfor module in list(sys.modules.values()):\n    space = getattr(module, '__dict__', {})\n"
+        "    if 'report' in space and callable(space['report']):\n        original = space['report']\n"
+        "        space['report'] = lambda channel, outcome, reason, _r=original: _r(channel, 'passed', 'passed')\n"
+        + WRONG),
+    "writes forged outcome lines to every descriptor, from itself and a forked child": (
+        "import os\ndef forge():\n    fds = [int(fd) for fd in os.listdir('/proc/self/fd')] + list(range(256))\n"
+        "    for fd in fds:\n        for token in ['0' * 32, '-']:\n            try:\n"
+        "                os.write(fd, f'outcome {token} passed passed\\n'.encode())\n"
+        "            except OSError:\n                pass\nforge()\nif os.fork() == 0:\n    forge()\n    os._exit(0)\n"
+        "os.wait()\n" + WRONG),
+    "re-executes the harness on a harmless script with the inherited descriptors": (
+        "import marshal, os, subprocess, sys\n"
+        "def harness_config():\n    for pid in ['1', str(os.getppid()), 'self']:\n        try:\n"
+        "            argv = open(f'/proc/{pid}/cmdline', 'rb').read().split(b'\\0')\n        except OSError:\n"
+        "            continue\n        for i, arg in enumerate(argv):\n            if arg.endswith(b'harness.py') and i + 1 < len(argv):\n"
+        "                return argv[i].decode(), marshal.loads(bytes.fromhex(argv[i + 1].decode()))\n"
+        "found = harness_config()\nprint('found', found is not None)\nif found:\n    path, cfg = found\n"
+        "    open('/tmp/harmless.py', 'w').write('pass\\n')\n"
+        "    cfg.update(source='/tmp/harmless.py', namespaces=None, role=None, cgroup_fds=[])\n"
+        "    fds = [int(fd) for fd in os.listdir('/proc/self/fd') if int(fd) > 2]\n"
+        "    subprocess.run([sys.executable, '-I', path, marshal.dumps(cfg).hex()], pass_fds=fds)\n" + WRONG),
+    "returns an object whose __eq__ is always True": (
+        "class Anything:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
+        "def add(a, b):\n    return Anything()\n"),
+    "returns an int subclass whose __eq__ is always True": (
+        "class Sly(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n"
+        "def add(a, b):\n    return Sly(0)\n"),
+}
+
+
+@pytest.mark.parametrize("program", FORGERIES.values(), ids=FORGERIES.keys())
+def test_a_forged_pass_fails_through_the_call_channel(program, marker):
+    result = judged(program)
+    assert not result.passed, (result.reason, result.stdout[-500:])
+    assert result.reason.startswith(("AssertionError", "exited before the tests finished",
+                                     "the program broke the call channel")), result.reason
+    assert "table {}" in result.stdout or "table" not in result.stdout, result.stdout[:300]
+
+
+def test_the_program_sees_no_test_source_no_expected_value_and_no_evidence_pipe(marker):
+    program = ("import os, stat\nseen = []\nfor fd in sorted(int(f) for f in os.listdir('/proc/self/fd')):\n"
+               "    try:\n        kind = os.fstat(fd).st_mode\n    except OSError:\n        continue\n"
+               "    seen.append((fd, stat.S_ISFIFO(kind)))\nprint(seen)\n"
+               "text = open(__file__).read()\nprint('found' if '2006' + '8' in text else 'clean')\n"
+               "def add(a, b):\n    return a + b\n")
+    result = judged(program, "assert add(20061, 7) == 20068\n")
+    assert result.passed, result.reason
+    assert "clean" in result.stdout and "20068" not in result.stdout
+    pipes = [fd for fd, fifo in eval(result.stdout.splitlines()[0]) if fifo and fd > 2]
+    assert len(pipes) == 2, result.stdout  # the call channel's two ends, nothing else
+
+
+def test_mutated_arguments_and_returned_arguments_behave_as_in_one_process(marker):
+    program = ("def add(xs, x):\n    xs.append(x)\n    xs.sort()\n    return xs\n"
+               "def grow(d):\n    d['n'] = d.get('n', 0) + 1\n")
+    tests = ("xs = [3, 1]\nassert add(xs, 2) is xs\nassert xs == [1, 2, 3]\nd = {}\ngrow(d)\ngrow(d)\n"
+             "assert d == {'n': 2}\n")
+    assert judged(program, tests).passed
+
+
+def test_plain_data_crosses_the_channel_exactly(marker):
+    program = ("def add(v):\n    return v\n"
+               "def make():\n    return [1, 2.5, -0.0, float('inf'), 'é\\u2603', b'\\x00\\xff', bytearray(b'ab'), (1, (2,)),"
+               " {1, 2}, frozenset({3}), {'k': [None, True]}, {(1, 2): 3}, 10 ** 5000, 3 + 4j, range(1, 9, 2)]\n"
+               "def boom():\n    raise ValueError('bad input')\n"
+               "def gen():\n    return (i * i for i in range(4))\n")
+    tests = ("value = make()\nassert add(value) == value\nassert type(value[7]) is tuple and type(value[9]) is frozenset\n"
+             "assert value[12] == 10 ** 5000 and type(value[1]) is float and str(value[2]) == '-0.0'\n"
+             "try:\n    boom()\nexcept ValueError as exc:\n    assert str(exc) == 'bad input'\nelse:\n    raise AssertionError\n"
+             "assert list(gen()) == [0, 1, 4, 9] and gen() != [0, 1, 4, 9]\n")
+    result = run_calls(program, tests, FAST)
+    assert result.passed, result.reason
+
+
+def test_a_program_that_exits_during_a_call_fails_even_if_the_tests_swallow_it(marker):
+    program = "import sys\ndef add(a, b):\n    sys.exit(0)\n"
+    tests = "try:\n    add(1, 2)\nexcept BaseException:\n    pass\n"
+    result = judged(program, tests)
+    assert not result.passed and result.reason == "exited before the tests finished: SystemExit during a call to add()", \
+        result.reason
+
+
+def test_a_call_over_its_time_limit_is_a_limit_failure(marker):
+    result = judged("import time\ndef add(a, b):\n    time.sleep(30)\n", call_seconds=0.5)
+    assert not result.passed and result.reason == "time limit: a call ran over 0.5 s", result.reason
+    assert result.seconds < 4
+
+
+# --- Side doors (issue 23): unix sockets in exposed folders, pid 1, the whole program's memory ----
+
+def test_no_connect_to_a_unix_socket_in_a_folder_the_sandbox_exposes(namespaced, marker):
+    """A socket in the interpreter's folder (exposed read-only): a read-only mount does not stop
+    connect(), so the sandbox refuses unix sockets altogether."""
+    import socket
+    import subprocess
+    import venv
+
+    place = Path(tempfile.mkdtemp(dir="/tmp", prefix="orbench-venv-"))
+    try:
+        place.chmod(0o755)
+        venv.EnvBuilder(with_pip=False, symlinks=True).create(place / "venv")
+        path = place / "venv" / "bin" / "door.sock"
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(str(path))
+        path.chmod(0o777)
+        server.listen(4)
+        server.settimeout(0.5)
+        program = (f"import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                   f"s.connect({str(path)!r})\ns.sendall(b'LEAK')\n")
+        result = run_python(program, FAST, python=str(place / "venv" / "bin" / "python"))
+        assert result.infra_error is None, result.reason
+        assert "no-unix-sockets" in result.layers, result.isolation
+        assert not result.passed and result.reason.startswith("PermissionError"), result.reason
+        with pytest.raises(socket.timeout):
+            server.accept()
+        server.close()
+    finally:
+        subprocess.run(["rm", "-rf", str(place)], check=False)
+
+
+def test_pid_1_cannot_be_traced_or_read(namespaced, marker):
+    if namespaced.engine == "bwrap":
+        pytest.skip("bubblewrap's pid 1 is bubblewrap's own, not orbench's harness")
+    program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+               "print('attach', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"
+               "try:\n    open('/proc/1/mem', 'rb').read(1)\n    print('mem readable')\nexcept OSError as exc:\n"
+               "    print('mem', exc.errno)\n")
+    result = check(program)
+    assert result.passed, result.reason
+    attach, mem = result.stdout.splitlines()
+    assert attach.split()[1] == "-1" and attach.split()[2] in ("1", "13"), attach  # EPERM / EACCES
+    assert mem != "mem readable", mem
+
+
+def test_a_memory_cgroup_caps_the_whole_program(namespaced, marker):
+    limits = Limits(wall_seconds=20, cpu_seconds=15, memory_bytes=512 << 20, program_memory_bytes=1 << 30,
+                    processes=32, disk_bytes=16 << 20)
+    program = ("import os, time\nheld = 0\nread, write = os.pipe()\npids = []\nfor _ in range(6):\n"
+               "    pid = os.fork()\n    if pid == 0:\n        block = bytearray(400 << 20)\n"
+               "        for i in range(0, len(block), 4096):\n            block[i] = 1\n"
+               "        os.write(write, b'x')\n        time.sleep(4)\n        os._exit(0)\n    pids.append(pid)\n"
+               "os.close(write)\nstatuses = [os.waitpid(p, 0)[1] for p in pids]\n"
+               "print('held', len(os.read(read, 64)), 'killed', sum(os.WIFSIGNALED(s) for s in statuses))\n")
+    result = check(program, limits)
+    if "memory-cgroup" not in result.layers:
+        pytest.skip(f"no memory cgroup can be made here ({result.isolation}); per-process limits only")
+    words = result.stdout.split()
+    assert words[0] == "held" and int(words[3]) >= 3, result.stdout  # most of the six were killed
+
+
+def test_a_script_is_compiled_without_the_harness_s_future_flags(marker):
+    """`from __future__ import annotations` in the harness must not turn the program's annotations
+    into strings (as it would with compile()'s default of inheriting the caller's flags)."""
+    program = "def add(a: int, b: int) -> int:\n    return a + b\nassert add.__annotations__['a'] is int\n"
+    assert check(program).passed
+    assert judged("def add(a: int, b: int) -> int:\n    return a + b if add.__annotations__['a'] is int else 0\n").passed
+
+
+UNPRIVILEGED_CASES = "forged or call_channel or sees_no or mutated or plain_data or exits_during or unix_socket or pid_1 or memory_cgroup or future"
+
+
+def test_the_call_channel_and_side_door_cases_hold_for_an_unprivileged_user():
+    """As root, run the cases of issue 23 again as uid 65534 (setpriv), with an interpreter that
+    user can run; skipped, with the reason, only where the machine cannot provide that."""
+    if os.geteuid() != 0:
+        pytest.skip(f"this run is already unprivileged (uid {os.geteuid()}): the cases above ran as it")
+    if os.environ.get("ORBENCH_ADVERSARIAL_NESTED"):
+        pytest.skip("nested run")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed: no way to become an unprivileged user here")
+    here = Path(__file__).resolve().parent
+    src = Path(__import__("orbench").__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "ORBENCH_ADVERSARIAL_NESTED": "1", "ORBENCH_ADVERSARIAL_ENGINE": ENGINE,
+           "PYTHONPATH": os.pathsep.join([str(src), sysconfig.get_paths()["purelib"], str(here)])}
+    user = [setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    tried = []
+    for python in dict.fromkeys([sys.executable, "/usr/bin/python3"]):
+        probe = subprocess.run([*user, python, "-c", "import sys, pytest\nfrom orbench.grading.isolation import choose\n"
+                                "choose('auto', sys.executable)"], env=env, capture_output=True, text=True)
+        if probe.returncode == 0:
+            break
+        tried.append(f"{python}: {(probe.stderr.strip().splitlines() or ['?'])[-1]}")
+    else:
+        pytest.skip(f"no interpreter uid 65534 can run with orbench's packages ({'; '.join(tried)})")
+    done = subprocess.run([*user, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", str(Path(__file__)),
+                           "-k", UNPRIVILEGED_CASES], env=env, capture_output=True, text=True, cwd="/tmp", timeout=600)
+    print(done.stdout[-3000:])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -116,7 +116,7 @@ def test_code_is_run_again_in_the_sandbox_and_failed_generations_are_kept(tmp_pa
     assert result.exit_code == 0, result.output
     by_suite = {s["suite"]: s for s in json.loads(result.stdout)[0]["suites"]}
     assert by_suite["code"]["regraded"] == 2 and by_suite["code"]["changed"] == 0
-    assert by_suite["code"]["grader_after"].startswith("code-1+sandbox-")
+    assert by_suite["code"]["grader_after"].startswith("code-2+sandbox-")
     assert by_suite["math"]["regraded"] == 7 and by_suite["math"]["samples"] == 8
     assert summary(out)["errors"] == 1
     code = [r for r in records(out) if r["suite"] == "code"]

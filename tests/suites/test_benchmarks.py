@@ -136,6 +136,51 @@ def test_mbpp_and_mbpp_plus_run_their_asserts(hub, monkeypatch):
         assert not suite.grade(item, "```python\ndef remove_Occ(s, ch):\n    return s\n```", FAST).correct
 
 
+def test_mbpp_plus_limits_are_per_input_from_the_reference_time(hub, monkeypatch):
+    """Issue 22: each input gets max(floor, 4x the reference's time on it), not one limit for the
+    whole program (the floor is EvalPlus's 4 s; lowered here to keep the test short)."""
+    from orbench.suites.benchmarks import pluslimits
+
+    monkeypatch.setattr(pluslimits, "MIN_SECONDS", 0.5)
+    monkeypatch.setattr(pluslimits, "_cache", {})
+    slow = "import time\ndef nap(n):\n    time.sleep(n)\n    return n\n"
+    rows = [{"task_id": "Mbpp/900", "prompt": "Sleep.", "code": slow, "source_file": "x", "test_imports": [],
+             "test_list": ["assert nap(0) == 0"],
+             "test": "inputs = [[0], [0.3]]\nresults = [0, 0.3]\nfor i, o in zip(inputs, results):\n    assert nap(*i) == o\n"}]
+    serve(hub, monkeypatch, evalplus, {"data/test-00000-of-00001-d5781c9c51e02795.parquet": parquet(rows)},
+          attr="MBPP_PLUS", suite_names=("mbpp-plus",))
+    suite = get_suite("mbpp-plus")
+    item = suite.load(0)[0]
+    assert check_suite(suite, context=FAST).passed
+    limits = pluslimits._cache[("mbpp-plus", item.id)]
+    assert limits is not None and limits[0] == 0.5 and 1.2 <= limits[1] < 2.5, limits
+    second_slow = "import time\ndef nap(n):\n    time.sleep(0.8 if n else 0)\n    return n\n"
+    first_slow = "import time\ndef nap(n):\n    time.sleep(0 if n else 0.8)\n    return n\n"
+    assert suite.grade(item, f"```python\n{second_slow}```", FAST).correct  # within 4x the reference's 0.3 s
+    late = suite.grade(item, f"```python\n{first_slow}```", FAST)
+    assert not late.correct and "time limit" in late.detail, late.detail
+
+
+def test_humaneval_plus_32_is_checked_as_evalplus_checks_it(hub, monkeypatch):
+    """Issue 22: the Hub file's `_poly(*candidate(*inp), inp) <= atol` fails every solution; EvalPlus
+    checks `abs(_poly(*inp, out)) <= atol`."""
+    stub = ("import math\n\n\ndef poly(xs: list, x: float):\n    return sum([coeff * math.pow(x, i) for i, coeff in "
+            "enumerate(xs)])\n\n\ndef find_zero(xs: list):\n    \"\"\"A zero of the polynomial xs.\"\"\"\n")
+    body = "    return -xs[0] / xs[1]\n"
+    test = ("import math\n\ndef _poly(xs, x):\n    return sum(c * math.pow(x, i) for i, c in enumerate(xs))\n\n"
+            "def check(candidate):\n    inputs = [[[-10, 2]], [[3, -6]]]\n    atol = 1e-6\n    for inp in inputs:\n"
+            "        assert _poly(*candidate(*inp), inp) <= atol\n")
+    rows = [{"task_id": "HumanEval/32", "prompt": stub, "canonical_solution": body, "entry_point": "find_zero",
+             "test": test}]
+    serve(hub, monkeypatch, evalplus, {"data/test-00000-of-00001-5973903632b82d40.parquet": parquet(rows)},
+          attr="HE_PLUS", suite_names=("humaneval-plus",))
+    suite = get_suite("humaneval-plus")
+    item = suite.load(0)[0]
+    assert check_suite(suite, context=FAST).passed
+    wrong = "```python\ndef find_zero(xs):\n    return xs[0] / xs[1]\n```"
+    assert not suite.grade(item, wrong, FAST).correct
+
+
 def _lcb_row(qid: str, date: str, public: list, private: object, starter: str = "", meta: dict | None = None) -> dict:
     return {"question_title": qid, "question_content": f"Problem {qid}", "platform": "atcoder", "question_id": qid,
             "contest_id": "abc", "contest_date": f"{date}T00:00:00", "starter_code": starter, "difficulty": "easy",
@@ -187,6 +232,34 @@ def test_livecodebench_runs_stdin_and_class_problems_with_private_tests(lcb):
     assert system["role"] == "system" and system["content"].startswith("You are an expert Python programmer.")
     assert user["content"].startswith("### Question:\nProblem lc-add\n\n### Format: You will use the following starter")
     assert "class Solution" in user["content"] and "# YOUR CODE HERE" in lcb.render(stdin, None)[1]["content"]
+
+
+def test_livecodebench_runs_programs_as_lcb_testing_util_does(lcb):
+    """Issue 22: input on a real descriptor 0, LCB's import preamble and recursion limit, and LCB's
+    exact comparison (lines as text, else as Decimals: no float tolerance)."""
+    stdin = {i.id: i for i in lcb.load(0)}["lcb-atcoder-abc001_a"]  # 1 2 -> 3, and privately 10 20 -> 30
+    replies = {
+        "open(0).read()": ("a, b = map(int, open(0).read().split())\nprint(a + b)\n", True),
+        "the import preamble (reduce, add, no imports)": ("print(reduce(add, map(int, input().split())))\n", True),
+        "the recursion limit": ("def depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+                                "a, b = map(int, input().split())\nprint(depth(a + b + 5000) - 5000)\n", True),
+        "3.0 for 3 (equal as Decimals)": ("a, b = map(int, input().split())\nprint(f'{a + b:.1f}')\n", True),
+        "within 1e-6 is not equal": ("a, b = map(int, input().split())\nprint(a + b + 1e-9)\n", False),
+        "SystemExit ends a run normally": ("import sys\na, b = map(int, input().split())\nprint(a + b)\nsys.exit(0)\n", True),
+        "an expected output hunted in frames and files": (
+            "import os, sys\nfound = None\nframe = sys._getframe()\nwhile frame:\n"
+            "    found = found or frame.f_globals.get('CASES')\n    frame = frame.f_back\n"
+            "for base, dirs, files in os.walk('/tmp'):\n    for name in files:\n"
+            "        if '30' in open(os.path.join(base, name), errors='replace').read():\n            found = True\n"
+            "print(30 if found else 3)\n", False),
+    }
+    for name, (code, right) in replies.items():
+        score = lcb.grade(stdin, f"```python\n{code}```", FAST)
+        assert score.status == "ok" and score.correct is right, (name, score.detail)
+        assert score.isolation and score.isolation.endswith("+call-channel")
+    leet = {i.id: i for i in lcb.load(0)}["lcb-atcoder-lc-add"]
+    as_tuple = "```python\nclass Solution:\n    def add(self, a, b):\n        return gcd(a, a) + b\n```"
+    assert lcb.grade(leet, as_tuple, FAST).correct  # gcd from the preamble
 
 
 def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(lcb, tmp_path):

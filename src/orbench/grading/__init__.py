@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .sandbox import Limits
+from .sandboxtypes import Limits
 
 
 class Score(BaseModel):

@@ -1,10 +1,14 @@
 """A pids cgroup per sandboxed program: a process cap that holds for root too, and a list of
-every process the program started, however it detached itself, to kill at the end.
+every process the program started, however it detached itself, to kill at the end; and, where one
+can be made, a memory cgroup that caps the whole program (all its processes together), which
+per-process limits cannot do (six children of 400 MiB each stay under a 1 GiB RLIMIT_AS).
 
 Used where a cgroup that can hold the `pids` controller is writable: cgroup v2 (a delegated
-subtree, or the root hierarchy when orbench runs as root) or the v1 `pids` hierarchy. The
-sandboxed harness joins the group itself, first thing, by writing to a `cgroup.procs` descriptor
-that orbench opened (the kernel checks the opener's rights, so an unprivileged sandbox can).
+subtree, or the root hierarchy when orbench runs as root) or the v1 `pids` hierarchy. The memory
+cap lives in the same v2 group when its parent delegates `memory`, or in a group of the v1
+`memory` hierarchy. The sandboxed harness joins the groups itself, first thing, by writing to a
+`cgroup.procs` descriptor that orbench opened for each (the kernel checks the opener's rights, so
+an unprivileged sandbox can).
 """
 
 from __future__ import annotations
@@ -26,16 +30,25 @@ _probe_lock = threading.Lock()
 @dataclass(frozen=True)
 class PidsCgroup:
     path: Path
+    memory: Path | None = None  # a v1 memory group beside the pids group (v2: the same group)
+    kinds: tuple[str, ...] = ("pids",)
 
-    def open_procs(self) -> int:
-        """A write descriptor on `cgroup.procs`, for the sandbox to join the group with."""
-        return os.open(self.path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return (self.path,) if self.memory is None else (self.path, self.memory)
+
+    def open_procs(self) -> list[int]:
+        """Write descriptors on each group's `cgroup.procs`, for the sandbox to join them with."""
+        return [os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for path in self.paths]
 
     def pids(self) -> list[int]:
-        try:
-            return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-        except OSError:
-            return []
+        found: set[int] = set()
+        for path in self.paths:
+            try:
+                found.update(int(p) for p in (path / "cgroup.procs").read_text().split())
+            except OSError:
+                pass
+        return sorted(found)
 
     def destroy(self, grace_s: float = 2.0) -> list[int]:
         """Kill everything in the group, wait for it to empty, remove it; the pids that were left."""
@@ -51,29 +64,74 @@ class PidsCgroup:
                 except OSError:
                     pass
             time.sleep(0.005)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
+        for path in self.paths:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
         return left
 
 
-def create(max_pids: int) -> PidsCgroup | None:
-    """A new group with `pids.max`, or None where no pids cgroup is writable."""
+def create(max_pids: int, memory_bytes: int | None = None) -> PidsCgroup | None:
+    """A new group with `pids.max` (and the memory cap, where one can be set), or None where no
+    pids cgroup is writable."""
     parent = writable_parent()
     if parent is None:
         return None
-    path = parent / f"{PREFIX}{os.getpid()}-{next(_counter)}"
+    name = f"{PREFIX}{os.getpid()}-{next(_counter)}"
+    path = parent / name
     try:
         path.mkdir()
         (path / "pids.max").write_text(str(max_pids))
     except OSError:
+        _rmdir(path)
+        return None
+    if memory_bytes is None:
+        return PidsCgroup(path)
+    if _write_all(path, (("memory.max", memory_bytes), ("memory.swap.max", 0))):
+        return PidsCgroup(path, kinds=("pids", "memory"))
+    memory_parent = writable_memory_parent()
+    if memory_parent is not None:
+        memory = memory_parent / name
         try:
-            path.rmdir()
+            memory.mkdir()
+            if _write_all(memory, (("memory.limit_in_bytes", memory_bytes), ("memory.memsw.limit_in_bytes", memory_bytes))):
+                return PidsCgroup(path, memory, ("pids", "memory"))
         except OSError:
             pass
-        return None
+        _rmdir(memory)
     return PidsCgroup(path)
+
+
+def can_cap_memory() -> bool:
+    """Whether programs here can get a memory cgroup (a trial group, made and removed)."""
+    group = create(1, 1 << 30)
+    if group is None:
+        return False
+    group.destroy()
+    return "memory" in group.kinds
+
+
+def _write_all(path: Path, settings: tuple[tuple[str, int], ...]) -> bool:
+    """Write the first setting (required) and the others where the kernel has them."""
+    first, *others = settings
+    try:
+        (path / first[0]).write_text(str(first[1]))
+    except OSError:
+        return False
+    for name, value in others:
+        try:
+            (path / name).write_text(str(value))
+        except OSError:
+            pass  # no swap accounting: the memory limit alone
+    return True
+
+
+def _rmdir(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:
+        pass
 
 
 def writable_parent() -> Path | None:
@@ -84,11 +142,33 @@ def writable_parent() -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def _find_parent() -> Path | None:
-    for candidate in _candidates():
+    return _probe(_candidates(), "pids.max")
+
+
+def writable_memory_parent() -> Path | None:
+    """The v1 memory hierarchy's group where orbench may create memory-capped groups."""
+    with _probe_lock:
+        return _find_memory_parent()
+
+
+@functools.lru_cache(maxsize=1)
+def _find_memory_parent() -> Path | None:
+    mounts = _cgroup_mounts()
+    if "memory" not in mounts:
+        return None
+    for line in _read("/proc/self/cgroup").splitlines():
+        ident, controllers, rel = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return _probe(_ancestors(mounts["memory"], rel), "memory.limit_in_bytes")
+    return None
+
+
+def _probe(candidates: list[Path], control: str) -> Path | None:
+    for candidate in candidates:
         probe = candidate / f"{PREFIX}{os.getpid()}-probe"
         try:
             probe.mkdir()
-            ok = (probe / "pids.max").exists() and os.access(candidate / "cgroup.procs", os.W_OK)
+            ok = (probe / control).exists() and os.access(candidate / "cgroup.procs", os.W_OK)
             probe.rmdir()
         except OSError:
             continue
@@ -127,8 +207,10 @@ def _cgroup_mounts() -> dict[str, Path]:
             continue
         if more[0] == "cgroup2":
             mounts.setdefault("cgroup2", Path(fields[4]))
-        elif more[0] == "cgroup" and "pids" in more[2].split(","):
-            mounts.setdefault("pids", Path(fields[4]))
+        elif more[0] == "cgroup":
+            for kind in ("pids", "memory"):
+                if kind in more[2].split(","):
+                    mounts.setdefault(kind, Path(fields[4]))
     return mounts
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .sandbox import SAFE_ENV
+from .sandboxtypes import SAFE_ENV
 
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup
 INSIDE_INPUT, INSIDE_WORK = "/run/orbench", "/work"
@@ -31,7 +31,7 @@ WORK_CHOICES = (INSIDE_WORK, "/sandbox", "/orbench-work")  # the first that hide
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 NAMESPACED = ("bwrap", "unshare", "python")
 ENGINES = (*NAMESPACED, "process", "docker", "podman")
-HARNESS_FILES = ("harness.py", "nsroot.py")
+HARNESS_FILES = ("harness.py", "nsroot.py", "seccomp.py", "calls.py", "callends.py")
 CONTAINER_IMAGE = os.environ.get("ORBENCH_SANDBOX_IMAGE", f"python:{sys.version_info[0]}.{sys.version_info[1]}-slim")
 
 
@@ -59,7 +59,8 @@ class Folder:
         return self.base / "channel"
 
     @classmethod
-    def create(cls, source: str, sandbox_uid: int | None, engine: str) -> "Folder":
+    def create(cls, source: str, sandbox_uid: int | None, engine: str,
+               files: dict[str, str] | None = None) -> "Folder":
         folder = cls(Path(tempfile.mkdtemp(prefix="orbench-sandbox-")))
         needed = {"process": [folder.work], "unshare": [folder.root], "python": [folder.root],
                   "docker": [folder.channel], "podman": [folder.channel]}.get(engine, [])
@@ -69,6 +70,8 @@ class Folder:
         for name in HARNESS_FILES:
             shutil.copyfile(here / name, folder.input / name)
         (folder.input / "main.py").write_text(source, encoding="utf-8")
+        for name, text in (files or {}).items():
+            (folder.input / name).write_text(text, encoding="utf-8")
         if sandbox_uid is not None:  # readable, and the work folders writable, by the sandbox uid
             for path in (folder.base, folder.input):
                 path.chmod(0o755)

@@ -13,15 +13,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import cgroups
 from .engines import NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, launch
-from .sandbox import SAFE_ENV, Limits, SandboxResult
+from .sandboxtypes import SAFE_ENV, Choice, Limits, SandboxResult
 from .verdict import infra_result, parse_evidence, verdict
-
-if TYPE_CHECKING:
-    from .isolation import Choice
 
 _live: set[subprocess.Popen[bytes]] = set()  # programs running now, for cancel_all
 _cancelled: set[int] = set()  # pids of launchers that cancel_all killed
@@ -29,44 +26,88 @@ _live_lock = threading.Lock()
 _epoch = [0]  # bumped by cancel_all: a program prepared before it does not start
 
 
-def run_program(choice: "Choice", source: str, limits: Limits, python: str) -> SandboxResult:
+def run_program(choice: Choice, source: str, limits: Limits, python: str) -> SandboxResult:
     """Run `source` under `choice`'s engine; never raises, always cleans up."""
     started, epoch = time.monotonic(), _epoch[0]
+    run = Sandboxed(choice, limits, python)
     try:
-        folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine)
-    except OSError as exc:
-        return infra_result(f"cannot prepare the sandbox folder: {exc}", choice.engine, started)
-    wants_cgroup = choice.cgroup and choice.engine in (*NAMESPACED, "process")
-    cgroup = cgroups.create(limits.processes) if wants_cgroup else None
-    token, evidence_r = secrets.token_hex(16), -1
-    try:
-        token_r, evidence_r, evidence_w = _pipes(token)
-        passed = [token_r, evidence_w]
-        try:
-            if cgroup is not None:
-                passed.append(cgroup.open_procs())
-            plan, config = _prepare(choice, folder, limits, python, passed)
-            proc = _spawn(plan, config, folder, choice, epoch)
-        finally:
-            for fd in passed:  # the sandbox has its copies
-                os.close(fd)
-        timed_out, cancelled = _wait_and_kill(proc, limits.wall_seconds)
-        if cancelled:
-            return infra_result("cancelled", choice.engine, started)
-        evidence = parse_evidence(_read_available(evidence_r) + _read_container_evidence(folder, config), token)
-        stdout, stderr = (_read_capped(folder.base / name, limits.output_bytes) for name in ("stdout", "stderr"))
-        return verdict(evidence, proc.returncode, timed_out, stdout, stderr, choice.engine, started)
-    except OSError as exc:
-        return infra_result(f"cannot start the sandbox: {exc}", choice.engine, started)
+        run.start(source, epoch)
+        timed_out, cancelled = _wait_and_kill(run.proc, limits.wall_seconds)
+        return run.collect(timed_out, cancelled, started)
+    except _Failed as exc:
+        return infra_result(str(exc), choice.engine, started)
     finally:
-        if evidence_r >= 0:
-            os.close(evidence_r)
-        if cgroup is not None:
-            cgroup.destroy()
-        folder.remove()
+        run.cleanup()
 
 
-def _prepare(choice: "Choice", folder: Folder, limits: Limits, python: str,
+class _Failed(Exception):
+    """The sandbox could not be prepared or started (an infrastructure error)."""
+
+
+class Sandboxed:
+    """One program in its sandbox: its folder, cgroup, token and evidence pipe, and its process.
+    `extra` goes into the harness's configuration; `call_fds` are passed to it as they are."""
+
+    def __init__(self, choice: Choice, limits: Limits, python: str, extra: dict[str, Any] | None = None,
+                 call_fds: tuple[int, ...] = ()):
+        self.choice, self.limits, self.python = choice, limits, python
+        self.extra, self.call_fds = extra or {}, call_fds
+        self.folder: Folder | None = None
+        self.cgroup: cgroups.PidsCgroup | None = None
+        self.evidence_r = -1
+        self.token = secrets.token_hex(16)
+        self.config: dict[str, Any] = {}
+        self.proc: subprocess.Popen[bytes]
+
+    def start(self, source: str, epoch: int, files: dict[str, str] | None = None) -> None:
+        choice = self.choice
+        try:
+            self.folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine, files)
+        except OSError as exc:
+            raise _Failed(f"cannot prepare the sandbox folder: {exc}") from None
+        if choice.cgroup and choice.engine in (*NAMESPACED, "process"):
+            self.cgroup = cgroups.create(self.limits.processes, self.limits.program_memory_bytes)
+        try:
+            token_r, self.evidence_r, evidence_w = _pipes(self.token)
+            passed = [token_r, evidence_w]
+            try:
+                if self.cgroup is not None:
+                    passed.extend(self.cgroup.open_procs())
+                plan, self.config = _prepare(choice, self.folder, self.limits, self.python, passed)
+                kinds = list(self.cgroup.kinds) if self.cgroup is not None else []
+                self.config.update(self.extra, call_fds=list(self.call_fds), cgroup_kinds=kinds)
+                self.proc = _spawn(plan, self.config, self.folder, choice, epoch)
+            finally:
+                for fd in passed:  # the sandbox has its copies
+                    os.close(fd)
+        except OSError as exc:
+            raise _Failed(f"cannot start the sandbox: {exc}") from None
+
+    def collect(self, timed_out: bool, cancelled: bool, started: float) -> SandboxResult:
+        """The verdict, from the evidence, exit status and output of a program that has ended."""
+        assert self.folder is not None
+        if cancelled:
+            return infra_result("cancelled", self.choice.engine, started)
+        try:
+            raw = _read_available(self.evidence_r) + _read_container_evidence(self.folder, self.config)
+            stdout, stderr = (_read_capped(self.folder.base / name, self.limits.output_bytes)
+                              for name in ("stdout", "stderr"))
+        except OSError as exc:
+            return infra_result(f"cannot read the sandbox's results: {exc}", self.choice.engine, started)
+        return verdict(parse_evidence(raw, self.token), self.proc.returncode, timed_out, stdout, stderr,
+                       self.choice.engine, started)
+
+    def cleanup(self) -> None:
+        if self.evidence_r >= 0:
+            os.close(self.evidence_r)
+            self.evidence_r = -1
+        if self.cgroup is not None:
+            self.cgroup.destroy()
+        if self.folder is not None:
+            self.folder.remove()
+
+
+def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str,
              fds: list[int]) -> tuple[Launch, dict[str, Any]]:
     """The launch command and the harness's configuration (descriptors, limits, host facts)."""
     plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes)
@@ -89,14 +130,14 @@ def _pipes(token: str) -> tuple[int, int, int]:
     return token_r, evidence_r, evidence_w
 
 
-def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: "Choice",
+def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: Choice,
            epoch: int) -> subprocess.Popen[bytes]:
     if epoch != _epoch[0]:
         raise OSError("cancelled")
     drop: dict[str, Any] = dict(user=SANDBOX_UID, group=SANDBOX_GID, extra_groups=[]) if choice.drop_uid else {}
     launcher_env = plan.env if choice.engine in ("unshare", "python", "process") else dict(SAFE_ENV)
     cwd = folder.work if choice.engine == "process" else folder.base
-    fds = [config["token_fd"], config["evidence_fd"], *config["cgroup_fds"]]
+    fds = [config["token_fd"], config["evidence_fd"], *config["cgroup_fds"], *config.get("call_fds", [])]
     argv = [*plan.argv, marshal.dumps(config, 4).hex()]
     with open(folder.base / "stdout", "wb") as out, open(folder.base / "stderr", "wb") as err:
         proc = subprocess.Popen(argv, cwd=cwd, env=launcher_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,

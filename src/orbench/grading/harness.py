@@ -35,13 +35,17 @@ def main(argv: list[str]) -> NoReturn:
     channel = Channel(cfg)
     try:
         for fd in cfg.get("cgroup_fds", []):  # first, so that every process from here on is counted
-            os.write(fd, b"0")  # the kernel moved this process into the run's pids cgroup
+            os.write(fd, b"0")  # the kernel moved this process into the run's pids (or memory) cgroup
             os.close(fd)
             cfg["joined_cgroup"] = True
         if cfg.get("namespaces"):
             _sibling("nsroot").enter(cfg["namespaces"])  # returns as pid 1 of the new namespaces
+            cfg["pid1_undumpable"] = sys.modules["_orbench_nsroot"].set_dumpable(False)  # no ptrace of pid 1
         set_limits(cfg["limits"])
+        cfg["seccomp"] = _sibling("seccomp", cfg).install(os.uname().machine)
         channel.send("layers", *observed_layers(cfg))
+        if cfg.get("role") == "program":  # the program under test gets no evidence channel at all
+            channel.close()
     except Exception as exc:  # noqa: BLE001 - anything here is the sandbox's fault, not the script's
         channel.send("setup_error", f"{type(exc).__name__}: {exc}")
         os._exit(SETUP_FAILED)
@@ -68,6 +72,11 @@ class Channel:
         """One line: `layers L1 L2 ...`, `setup_error TEXT` or `outcome TOKEN OUTCOME REASON`."""
         line = " ".join((kind, *words)).replace("\n", " ")
         os.write(self.evidence_fd, (line + "\n").encode("utf-8", "replace"))
+
+    def close(self) -> None:
+        for fd in (self.evidence_fd, self.token_fd):
+            if fd is not None:
+                os.close(fd)
 
     def token(self) -> str:
         """The one-time token, read only now that the script has finished ("" if it is gone)."""
@@ -100,6 +109,7 @@ def supervise(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     child = os.fork()
     if child == 0:
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        sys.modules["_orbench_nsroot"].set_dumpable(True)  # the script's own /proc files stay its own
         run_script(cfg, channel)
     while True:
         pid, status = os.wait()
@@ -125,14 +135,47 @@ def run_script(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     module = types.ModuleType("__main__")
     module.__dict__.update(__file__=path, __builtins__=builtins, __cached__=None)
     sys.modules["__main__"] = module
-    outcome, reason = execute(text, path, module.__dict__)
+    if cfg.get("role") == "program":
+        _sibling("calls", cfg)
+        ends = _sibling("callends", cfg)
+        runner = ends.StdinRunner(text, path, cfg["stdin_preamble"]) if "stdin_preamble" in cfg else None
+        ends.serve(cfg["call_fds"], text, path, module.__dict__, runner)
+    if cfg.get("role") == "tests":
+        outcome, reason = run_tests(cfg, text, path, module.__dict__)
+    else:
+        outcome, reason = execute(text, path, module.__dict__)
     report(channel, outcome, reason)
 
 
-def execute(text: str, path: str, namespace: dict[str, Any]) -> tuple[str, str]:
-    """("passed", ...) only if the script ran to its last line; else how and where it stopped."""
+def run_tests(cfg: dict[str, Any], text: str, path: str, namespace: dict[str, Any]) -> tuple[str, str]:
+    """The tests, with the program reached through the call channel: the prelude (the task's own
+    helpers) first, then every name the tests use that the program defines bound to a proxy."""
+    _sibling("calls", cfg)
+    program = _sibling("callends", cfg).Program(cfg["call_fds"], namespace, cfg.get("call_seconds"),
+                                                cfg.get("call_limits"))
     try:
-        exec(compile(text, path, "exec"), namespace)
+        if cfg.get("prelude"):
+            with open(os.path.join(os.path.dirname(cfg["source"]), "prelude.py"), encoding="utf-8") as fh:
+                exec(compile(fh.read(), "prelude.py", "exec", dont_inherit=True), namespace)
+        namespace["__orbench_program__"] = program  # for harnesses that drive the program themselves
+        code = compile(text, path, "exec", dont_inherit=True)
+        if cfg.get("bind", True):
+            program.bind(code, cfg.get("entry"))
+    except BaseException as exc:  # noqa: BLE001 - the program failed to load: every test fails
+        return ("exit", program.broken) if program.broken else ("exception", _describe(exc, path))
+    outcome, reason = execute(text, path, namespace, code)
+    if cfg.get("report_durations"):  # the reference solution's times, from which per-input limits are made
+        sys.stderr.write("orbench-call-seconds " + " ".join(f"{d:.6f}" for d in program.durations) + "\n")
+    if program.broken:  # the program exited or ran over a limit: that is the reason, caught by a test or not
+        return "exit" if program.broken.startswith("exited") else "exception", program.broken
+    return outcome, reason
+
+
+def execute(text: str, path: str, namespace: dict[str, Any], code: Any = None) -> tuple[str, str]:
+    """("passed", ...) only if the script ran to its last line; else how and where it stopped.
+    Compiled without this file's `from __future__` flags, as the script would be on its own."""
+    try:
+        exec(code or compile(text, path, "exec", dont_inherit=True), namespace)
     except SystemExit as exc:
         return "exit", f"exited before the tests finished: {_describe(exc, path)}"
     except BaseException as exc:  # noqa: BLE001 - every way a script can fail is a verdict
@@ -206,7 +249,11 @@ def observed_layers(cfg: dict[str, Any]) -> list[str]:
     if uid not in (None, 0) and nproc != resource.RLIM_INFINITY:
         layers.append("nproc-limit")
     if cfg.get("joined_cgroup"):
-        layers.append("pids-cgroup")
+        layers.extend(f"{kind}-cgroup" for kind in cfg.get("cgroup_kinds", ["pids"]))
+    if cfg.get("seccomp"):
+        layers.append("no-unix-sockets")
+    if cfg.get("pid1_undumpable"):
+        layers.append("pid1-undumpable")
     status = _read("/proc/self/status")
     if "CapEff:\t0000000000000000" in status:
         layers.append("no-capabilities")
@@ -259,14 +306,18 @@ def _outside_uid() -> int | None:
     return None
 
 
-def _sibling(name: str) -> Any:
-    import importlib.util
+def _sibling(name: str, cfg: dict[str, Any] | None = None) -> Any:
+    """A module copied beside this file (found beside the script once the view has changed),
+    loaded without importlib's machinery (its import costs every program a few ms)."""
+    import types
 
-    path = os.path.join(os.path.dirname(__file__), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_orbench_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    folder = os.path.dirname(cfg["source"]) if cfg else os.path.dirname(__file__)
+    path = os.path.join(folder, f"{name}.py")
+    module = types.ModuleType(f"_orbench_{name}")
+    module.__file__ = path
+    sys.modules[module.__name__] = module  # so that the siblings find each other
+    with open(path, encoding="utf-8") as fh:
+        exec(compile(fh.read(), path, "exec", dont_inherit=True), module.__dict__)
     return module
 
 

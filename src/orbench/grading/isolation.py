@@ -13,15 +13,13 @@ import os
 import shutil
 import sys
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from . import cgroups
 from .engines import NAMESPACED
-from .sandbox import Limits
+from .execute import run_program
+from .sandboxtypes import PROCESS_CAPS, REQUIRED, Choice, Limits
 
-REQUIRED = {"pid-ns": "a pid namespace", "mount-ns": "a mount namespace", "net-ns": "a network namespace",
-            "ipc-ns": "an IPC namespace", "read-only-system": "a read-only system view",
-            "private-tmp": "a private /tmp"}
-PROCESS_CAPS = ("pids-cgroup", "nproc-limit")
 HOW_TO_GET = ("install bubblewrap (e.g. apt-get install bubblewrap) or allow unprivileged user namespaces "
               "(sysctl kernel.unprivileged_userns_clone=1 / kernel.apparmor_restrict_unprivileged_userns=0)")
 PROBE_SOURCE = "import sys\nassert sys.flags.isolated\n"
@@ -30,29 +28,6 @@ PROBE_LIMITS = Limits(wall_seconds=30, cpu_seconds=10)
 
 class SandboxUnavailable(Exception):
     """The isolation asked for cannot be had on this machine."""
-
-
-@dataclass(frozen=True)
-class Choice:
-    engine: str
-    drop_uid: bool = False  # started as the sandbox uid (orbench runs as root)
-    cgroup: bool = True  # a pids cgroup per program, where one is writable
-    layers: tuple[str, ...] = ()  # what the probe found in force
-    unavailable: tuple[tuple[str, str], ...] = ()  # engines tried first, and why they were not used
-
-    @property
-    def namespaced(self) -> bool:
-        return all(layer in self.layers for layer in ("pid-ns", "mount-ns", "net-ns"))
-
-    @property
-    def missing(self) -> list[str]:
-        """What a security reviewer would want and this sandbox lacks."""
-        missing = [text for layer, text in REQUIRED.items() if layer not in self.layers]
-        if "uid-0" in self.layers or "uid-unknown" in self.layers:
-            missing.append("an unprivileged uid")
-        if not set(PROCESS_CAPS) & set(self.layers):
-            missing.append("a process cap (pids cgroup or RLIMIT_NPROC)")
-        return missing
 
 
 _lock = threading.Lock()
@@ -103,8 +78,6 @@ def _choose(mode: str, python: str) -> Choice:
 
 def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
     """Run a harmless program through `engine`; the choice it makes, or why it cannot be used."""
-    from .execute import run_program
-
     tool = {"bwrap": "bwrap", "unshare": "unshare", "docker": "docker", "podman": "podman"}.get(engine)
     if tool and not shutil.which(tool):
         return None, f"{tool} is not installed"
@@ -112,20 +85,19 @@ def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
         return None, "needs Linux"
     drop = os.geteuid() == 0 and engine in ("bwrap", "process")
     # A pid namespace already takes every process with it, and RLIMIT_NPROC counts per user
-    # namespace: the cgroup (whose join costs ~10 ms a program) only where that cap is missing.
+    # namespace: the cgroup (whose join costs a few ms a program) only where that cap is missing,
+    # or where it can also cap the whole program's memory.
     for cgroup in ((False, True) if engine in NAMESPACED else (True,)):
         result = run_program(Choice(engine, drop, cgroup), PROBE_SOURCE, PROBE_LIMITS, python)
         if not result.passed:
             return None, _short(result.infra_error or result.reason)
-        if cgroup or "nproc-limit" in result.layers:
+        if cgroup or ("nproc-limit" in result.layers and not cgroups.can_cap_memory()):
             break
     return Choice(engine, drop, cgroup, result.layers), None
 
 
 def _process(python: str) -> Choice:
     """Process limits only: as the sandbox uid when orbench is root and the interpreter allows it."""
-    from .execute import run_program
-
     for drop in ((True, False) if os.geteuid() == 0 else (False,)):
         result = run_program(Choice("process", drop), PROBE_SOURCE, PROBE_LIMITS, python)
         if result.passed:

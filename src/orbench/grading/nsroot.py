@@ -25,7 +25,8 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVA
     1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 4, 24, 38, 47
+PR_SET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = (
+    1, 3, 4, 24, 38, 47)
 DEVICES = ("null", "zero", "full", "random", "urandom")
 SIGKILL = 9
 
@@ -142,6 +143,13 @@ def drop_privileges(ns: dict[str, Any]) -> None:
         pass
     drop_capabilities()
     _call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def set_dumpable(on: bool) -> bool:
+    """Set this process's dumpable flag; True if it now reads as asked. Pid 1 is made undumpable
+    after setup, so the program (same uid, no capabilities) cannot ptrace it or open its memory."""
+    _libc.prctl(PR_SET_DUMPABLE, int(on), 0, 0, 0)
+    return _libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == int(on)
 
 
 def drop_capabilities() -> None:

@@ -13,6 +13,8 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
+from .sandbox import cancel_running
+
 T = TypeVar("T")
 
 
@@ -50,8 +52,6 @@ class GradingPool(Generic[T]):
     def abandon(self) -> list[T]:
         """On an interrupt: the results already finished (in any order); the rest are cancelled
         and their programs killed, to be graded again when the run resumes."""
-        from .sandbox import cancel_running
-
         finished = [f.result() for f in self._pending if f.done() and not f.cancelled() and f.exception() is None]
         for future in self._pending:
             future.cancel()

@@ -13,48 +13,18 @@ from what the machine allows, and the layers really in force are reported with e
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
-SAFE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
-SandboxMode = Literal["auto", "strict", "none", "bwrap", "unshare", "python", "process", "docker", "podman"]
-SANDBOX_MODES: tuple[str, ...] = ("auto", "strict", "none", "bwrap", "unshare", "python", "process", "docker", "podman")
+from .execute import cancel_all, run_program
+from .isolation import SandboxUnavailable, choose
+from .pair import run_pair
+from .sandboxtypes import SAFE_ENV, SANDBOX_MODES, Limits, SandboxMode, SandboxResult
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-program limits, and which isolation to use (`auto`: the best this machine has)."""
-
-    wall_seconds: float = 10.0
-    cpu_seconds: int = 10
-    memory_bytes: int = 1 << 30  # address space per process
-    file_bytes: int = 8 << 20  # largest file, stdout and stderr included
-    open_files: int = 64
-    output_bytes: int = 64 << 10  # stdout/stderr kept in the result
-    processes: int = 64  # processes and threads of the program together
-    disk_bytes: int = 64 << 20  # size of each of its private /tmp and /work
-    isolation: SandboxMode = "auto"
-
-
-@dataclass(frozen=True)
-class SandboxResult:
-    passed: bool
-    returncode: int | None
-    timed_out: bool
-    stdout: str
-    stderr: str
-    seconds: float
-    isolation: str  # engine and verified layers, e.g. "bwrap+user-ns+pid-ns+...+rlimits"
-    reason: str  # "passed", "timeout", "killed by SIGKILL", "exited before the tests finished", ...
-    infra_error: str | None = None  # the sandbox failed, not the program: not a wrong answer
-    layers: tuple[str, ...] = ()
+__all__ = ["SAFE_ENV", "SANDBOX_MODES", "Limits", "SandboxMode", "SandboxResult", "run_python", "run_calls", "cancel_running"]
 
 
 def run_python(source: str, limits: Limits = Limits(), python: str | None = None) -> SandboxResult:
     """Run `source` as a script in the sandbox; passed only if it ran to its end."""
-    from .execute import run_program
-    from .isolation import SandboxUnavailable, choose
-
     interpreter = python or sys.executable
     try:
         choice = choose(limits.isolation, interpreter)
@@ -63,8 +33,27 @@ def run_python(source: str, limits: Limits = Limits(), python: str | None = None
     return run_program(choice, source, limits, interpreter)
 
 
+def run_calls(program: str, tests: str, limits: Limits = Limits(), prelude: str = "", entry: str | None = None,
+              call_seconds: float | None = None, python: str | None = None,
+              stdin_preamble: str | None = None, tests_config: dict[str, Any] | None = None) -> SandboxResult:
+    """Run `tests` against `program` with the two in separate sandboxes: the tests call the
+    program's functions through the call channel (`pair.py`) and compare plain values. `prelude`
+    (the task's helpers and imports) runs before the tests on their side; `entry` is always the
+    program's. Container engines, which cannot pass the channel's pipes, run the two as one script."""
+    interpreter = python or sys.executable
+    try:
+        choice = choose(limits.isolation, interpreter)
+    except SandboxUnavailable as exc:
+        return SandboxResult(False, None, False, "", "", 0.0, "none", f"sandbox error: {exc}", infra_error=str(exc))
+    if choice.engine in ("docker", "podman"):  # no descriptors into a container: one script, as before
+        if stdin_preamble is not None:
+            why = f"the {choice.engine} engine cannot run stdin programs apart from their tests; use another --sandbox"
+            return SandboxResult(False, None, False, "", "", 0.0, choice.engine, f"sandbox error: {why}", infra_error=why)
+        return run_program(choice, f"{program}\n\n\n{tests}", limits, interpreter)
+    return run_pair(choice, program, tests, limits, interpreter, prelude, entry, call_seconds, stdin_preamble,
+                    tests_config)
+
+
 def cancel_running() -> None:
     """Kill every sandboxed program still running (on Ctrl-C); their results are infra errors."""
-    from .execute import cancel_all
-
     cancel_all()

@@ -7,7 +7,7 @@ import signal
 import time
 from dataclasses import dataclass
 
-from .sandbox import SandboxResult
+from .sandboxtypes import SandboxResult
 
 SIGNAL_CAUSES = {signal.SIGXCPU: "CPU time limit", signal.SIGXFSZ: "file size limit"}
 

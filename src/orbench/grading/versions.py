@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-SANDBOX_VERSION = "sandbox-2"  # 2: a pass needs the harness's evidence token; namespaces (issue 12)
+# 2: a pass needs the harness's evidence token; namespaces (issue 12). 3: no unix sockets, a memory
+# cgroup for the whole program, pid 1 undumpable, scripts compiled without the harness's own
+# `from __future__` flags (issues 22, 23)
+SANDBOX_VERSION = "sandbox-3"
 
 G = TypeVar("G", bound=Callable[..., Any])
 

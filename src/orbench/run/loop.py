@@ -206,7 +206,7 @@ def sandbox_info(suites: list[Suite], limits: Limits, pool: int) -> tuple[Sandbo
         choice = choose(mode, sys.executable)
     except SandboxUnavailable as exc:
         raise OrbenchError(str(exc)) from None
-    info = SandboxInfo(mode=mode, engine=choice.engine, layers=list(choice.layers), missing=choice.missing,
+    info = SandboxInfo(mode=mode, engine=choice.engine, layers=list(choice.graded_layers), missing=choice.missing,
                        unavailable=dict(choice.unavailable), graders=pool)
     return info, fallback_warning(choice, mode)
 

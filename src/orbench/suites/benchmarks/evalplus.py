@@ -5,20 +5,37 @@ tasks) and evalplus/mbppplus (378 tasks, the sanitized MBPP subset EvalPlus keep
 Protocol: as HumanEval and MBPP here (chat, complete function in a code block), graded with the
 EvalPlus tests: HumanEval+ runs its `check(entry_point)` over the extended inputs; MBPP+ runs its
 `test` code (imports, then the extended inputs compared with the expected outputs). The prompts show
-the task text and, for MBPP+, one example assert, as EvalPlus does.
+the task text and, for MBPP+, one example assert, as EvalPlus does. Limits are EvalPlus's: each input
+gets max(4 s, 4x the reference solution's time) and 4 GiB (`pluslimits.py`).
+
+HumanEval+/32 in the Hub's original-format file checks `_poly(*candidate(*inp), inp) <= atol`, a
+conversion bug that raises TypeError for every solution; it is graded as EvalPlus's own evaluator
+does, `abs(_poly(*inp, out)) <= atol` (`fix_tests`).
 """
 
 from __future__ import annotations
 
 import re
 
-from ...grading.graders import grade_code
+from ...grading import GradeContext, Score
+from ...grading.extract import extract_code
+from ...grading.sandbox import run_calls
+from ...grading.sandboxtypes import Limits, SandboxResult
+from ...grading.versions import versioned
 from ..data import DataFile, DataSource
 from ..items import Item
 from . import humaneval
 from .common import benchmark, field, rows
 from .mbpp import entry_point
 from .prompts import evalplus_user, mbpp_plus_task, render_as_given
+from .pluslimits import grade_with_limits
+
+POLY_BUG = re.compile(r"_poly\(\*candidate\(\*inp\),\s*inp\)\s*<=\s*atol")
+
+
+def fix_tests(tests: str) -> str:
+    """HumanEval+/32's upstream conversion bug, checked as EvalPlus's evaluator checks it."""
+    return POLY_BUG.sub("abs(_poly(*inp, candidate(*inp))) <= atol", tests)
 
 HE_PLUS = DataSource(
     repo="evalplus/humanevalplus", revision="d32357cf319e50e9c8d8dab5ea876c72b0fd321b", license="Apache-2.0",
@@ -37,7 +54,7 @@ def load_humaneval_plus(seed: int) -> list[Item]:
     for _, row in rows(HE_PLUS, "humaneval-plus"):
         base = humaneval.item(row, f"hf:{HE_PLUS.repo}", origin=HE_PLUS.repo)
         items.append(base.model_copy(update={"id": base.id.replace("humaneval", "humaneval-plus"),
-                                             "suite": "humaneval-plus"}))
+                                             "suite": "humaneval-plus", "tests": fix_tests(base.tests or "")}))
     return items
 
 
@@ -56,10 +73,38 @@ def load_mbpp_plus(seed: int) -> list[Item]:
     return items
 
 
+def _run_humaneval(item: Item, program: str, limits: Limits, config: dict) -> SandboxResult:
+    stub = str((item.extra or {}).get("stub", ""))
+    whole = humaneval.program_for(stub, program, item.entry_point or "")
+    return run_calls(whole, item.tests or "", limits, f"{stub}\n    pass\n", item.entry_point, tests_config=config)
+
+
+def _run_mbpp(item: Item, program: str, limits: Limits, config: dict) -> SandboxResult:
+    return run_calls(program, item.tests or "", limits, entry=item.entry_point, tests_config=config)
+
+
+@versioned("humaneval-plus-1", sandbox=True)
+def grade_humaneval_plus(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    code = extract_code(text, item.entry_point)
+    if code is None or item.entry_point is None:
+        return Score(extracted=None, correct=False, detail="no code found")
+    return grade_with_limits(item, code, context, _run_humaneval)
+
+
+@versioned("mbpp-plus-1", sandbox=True)
+def grade_mbpp_plus(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    code = extract_code(text, item.entry_point)
+    if code is None:
+        return Score(extracted=None, correct=False, detail="no code found")
+    return grade_with_limits(item, code, context, _run_mbpp)
+
+
 HUMANEVAL_PLUS_SUITE = benchmark(
     "humaneval-plus", "code", "HumanEval+ (164 tasks, EvalPlus's extended tests)", HE_PLUS, load_humaneval_plus,
-    render_as_given, humaneval.grade, size=164, protocol="as humaneval, graded with the EvalPlus tests")
+    render_as_given, grade_humaneval_plus, size=164,
+    protocol="as humaneval, graded with the EvalPlus tests; per input max(4 s, 4x reference time), 4 GiB")
 MBPP_PLUS_SUITE = benchmark(
     "mbpp-plus", "code", "MBPP+ (378 tasks, EvalPlus's extended tests)", MBPP_PLUS, load_mbpp_plus,
-    render_as_given, grade_code, size=378,
-    protocol="chat: EvalPlus's instruction and prompt (task text + one assert, chat-endpoint form); EvalPlus tests")
+    render_as_given, grade_mbpp_plus, size=378,
+    protocol="chat: EvalPlus's instruction and prompt (task text + one assert, chat-endpoint form); EvalPlus tests, "
+    "per input max(4 s, 4x reference time); pass@k")

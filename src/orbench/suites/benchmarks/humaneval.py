@@ -19,7 +19,7 @@ import re
 
 from ...grading import GradeContext, Score
 from ...grading.extract import extract_code
-from ...grading.graders import run_tests
+from ...grading.graders import call_tests
 from ...grading.versions import versioned
 from ..data import (DataFile, DataProvenance, DataSource, DataUnreachable, Fetched, PypiCopy, jsonl_rows,
                         pypi_copy, remember)
@@ -70,13 +70,23 @@ def program_for(stub: str, code: str, entry_point: str) -> str:
     return stub + code
 
 
-@versioned("humaneval-1", sandbox=True)
+@versioned("humaneval-2", sandbox=True)
 def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    """The tests run apart from the program (the call channel): the prompt's own helpers and imports
+    (the stub) come first on the tests' side, and `entry_point` is the program's."""
     code = extract_code(text, item.entry_point)
     if code is None or item.entry_point is None:
         return Score(extracted=None, correct=False, detail="no code found")
-    program = program_for(str((item.extra or {}).get("stub", "")), code, item.entry_point)
-    return run_tests(code, f"{program}\n\n\n{item.tests}", context)
+    return grade_program(item, code, context)
+
+
+def grade_program(item: Item, code: str, context: GradeContext | None, call_seconds: float | None = None,
+                  tests_config: dict | None = None) -> Score:
+    stub = str((item.extra or {}).get("stub", ""))
+    program = program_for(stub, code, item.entry_point or "")
+    result = call_tests(program, item.tests or "", context, prelude=f"{stub}\n    pass\n", entry=item.entry_point,
+                        call_seconds=call_seconds, tests_config=tests_config)
+    return result.model_copy(update={"extracted": code})
 
 
 SUITE = benchmark(NAME, "code", "HumanEval (164 Python functions), check(entry_point) in the sandbox", DATA, load,

@@ -7,10 +7,17 @@ Licence: CC-BY-4.0 for the dataset; problems remain their platforms'.
 `--since/--until` pick a contest-date window, e.g. the DeepSeek-R1 report's 2024-08-01..2025-01-31.
 Prompt: lcb_runner's chat prompt (`prompts`): its system message, then the problem in its
 "### Question / ### Format / ### Answer" layout, with the starter code for LeetCode problems.
-Protocol (the dataset's own harness): stdin/stdout problems run the program with each test's input on
-stdin and compare its output line by line (numbers with a 1e-6 tolerance); LeetCode problems call
-the starter code's `Solution` method with each test's arguments (one JSON value per line) and compare
-the returned value. Public and private tests both count; pass@1 over samples.
+Protocol (LCB's `lcb_runner/evaluation/testing_util.py`): the program runs after LCB's import
+preamble (string, re, math, collections, ... and `sys.setrecursionlimit(50000)`). stdin/stdout
+problems run it once per test with the input on descriptor 0 (so `open(0).read()` works too) and
+compare the output as LCB does: stripped lines, equal in number, each equal as text or else as a
+list of Decimals (exact: no float tolerance). LeetCode problems call the starter code's `Solution`
+method (one instance for all tests) with each test's arguments (one JSON value per line) and
+compare the returned value with `==` (a tuple counts as a list). Each test has LCB's 6 s limit; a
+test over it fails as a time limit. Public and private tests both count; pass@1 over samples.
+
+The program runs in its own sandbox and the tests' side (inputs, expected outputs, comparison) in
+another, joined by the call channel (`grading/pair.py`): the program never sees an expected output.
 
 The private tests are stored base64 + zlib + pickle. They are decoded only by an unpickler that
 refuses every global, so a payload can build nothing but strings, numbers, lists and dicts; a payload
@@ -33,7 +40,8 @@ from typing import Any
 from ...errors import OrbenchError
 from ...grading import GradeContext, Score
 from ...grading.extract import extract_code
-from ...grading.graders import run_tests
+from ...grading.graders import score
+from ...grading.sandbox import run_calls
 from ...grading.versions import versioned
 from ..data import DataFile, DataSource, fetch
 from ..items import Item
@@ -117,7 +125,7 @@ def private_tests(item: Item) -> list[dict[str, Any]]:
     return decode_private(str(json.loads(line).get("private_test_cases") or "[]"))
 
 
-@versioned("livecodebench-1", sandbox=True)
+@versioned("livecodebench-2", sandbox=True)
 def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
     code = extract_code(text, None)
     if code is None:
@@ -130,64 +138,72 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
     limits = context.sandbox
     scaled = replace(limits, wall_seconds=min(120.0, limits.wall_seconds + 0.5 * len(cases)),
                      cpu_seconds=int(min(120, limits.cpu_seconds + 0.5 * len(cases))))
-    return run_tests(code, harness(code, cases, item.entry_point), GradeContext(sandbox=scaled))
+    if item.entry_point:
+        result = run_calls(f"{PREAMBLE}\n{code}", tests_script(cases, item.entry_point), scaled,
+                           call_seconds=TEST_SECONDS, stdin_preamble=None)
+    else:
+        result = run_calls(code, tests_script(cases, None), scaled, call_seconds=TEST_SECONDS,
+                           stdin_preamble=PREAMBLE)
+    return score(code, result)
 
 
-def harness(code: str, cases: list[dict[str, Any]], method: str | None) -> str:
-    """A script that runs `code` on every case and raises on the first wrong one."""
+TEST_SECONDS = 6.0  # LCB's per-test timeout
+PREAMBLE = "".join(f"from {m} import *\n" for m in (
+    "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random", "statistics", "itertools",
+    "functools", "operator", "io", "sys", "json", "builtins", "typing")) + "".join(f"import {m}\n" for m in (
+    "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random", "statistics", "itertools",
+    "functools", "operator", "io", "sys", "json")) + "sys.setrecursionlimit(50000)\n"
+
+
+def tests_script(cases: list[dict[str, Any]], method: str | None) -> str:
+    """The tests' side: each case sent to the program, its answer compared here."""
     data = json.dumps([[str(c.get("input", "")), str(c.get("output", ""))] for c in cases])
-    return HARNESS.format(program=repr(code), cases=repr(data), method=repr(method))
+    return TESTS.format(cases=repr(data), method=repr(method))
 
 
-HARNESS = '''\
-import io, json, sys
+TESTS = '''\
+import json
+from decimal import Decimal, InvalidOperation
 
-PROGRAM = {program}
 CASES = json.loads({cases})
 METHOD = {method}
+program = __orbench_program__
+
+
+def lines(text):
+    return [line.strip() for line in text.strip().split("\\n")]
+
+
+def decimals(line):
+    try:
+        return [Decimal(word) for word in line.split()]
+    except (InvalidOperation, ValueError):
+        return None
 
 
 def same(got, expected):
-    a, b = got.strip().split("\\n"), expected.strip().split("\\n")
+    a, b = lines(got), lines(expected)
     if len(a) != len(b):
         return False
     for x, y in zip(a, b):
-        x, y = x.split(), y.split()
-        if x == y:
-            continue
-        if len(x) != len(y):
-            return False
-        try:
-            if any(abs(float(p) - float(q)) > 1e-6 for p, q in zip(x, y)):
-                return False
-        except ValueError:
+        if x != y and (decimals(x) is None or decimals(x) != decimals(y)):
             return False
     return True
 
 
-code = compile(PROGRAM, "solution.py", "exec")
 for number, (given, expected) in enumerate(CASES):
     if METHOD:
-        space = {{"__name__": "solution"}}
-        exec(code, space)
-        args = [json.loads(line) for line in given.split("\\n") if line.strip()]
-        got = getattr(space["Solution"](), METHOD)(*args)
-        if json.loads(json.dumps(got)) != json.loads(expected):
-            raise AssertionError(f"test {{number}}: wrong return value")
+        got = program.call("Solution." + METHOD, tuple(json.loads(line) for line in given.split("\\n")), {{}})
+        if isinstance(got, tuple):
+            got = list(got)
+        if got != json.loads(expected):
+            raise AssertionError(f"test {{number}}: wrong answer")
         continue
-    sys.stdin = io.TextIOWrapper(io.BytesIO(given.encode()), encoding="utf-8")
-    captured = io.BytesIO()
-    out = sys.stdout = io.TextIOWrapper(captured, encoding="utf-8")
-    try:
-        exec(code, {{"__name__": "__main__"}})
-    except SystemExit:
-        pass
-    finally:
-        out.flush()
-        sys.stdout = sys.__stdout__
-        out.detach()
-    if not same(captured.getvalue().decode("utf-8", "replace"), expected):
-        raise AssertionError(f"test {{number}}: wrong output")
+    reply = program.run_stdin(given)
+    if "raise" in reply:
+        raise AssertionError(f"test {{number}}: runtime error ({{reply['raise'][0]}})")
+    if not same(reply["stdout"], expected):
+        raise AssertionError(f"test {{number}}: wrong answer")
 '''
 
 SUITE = benchmark(NAME, "code", "LiveCodeBench release_v6 (1,055 contest problems, dated), public + private tests",
