@@ -12,7 +12,10 @@ One sample pair is the same item and sample index (so the same seed) scored in b
   pairs. Following Rao & Scott (1992, Biometrics 48:577), the counts are divided by a design effect,
   the ratio of the item-level (cluster) variance of the difference to its variance if every sample
   pair were independent, kept between 1 and the samples per item (K: all samples of an item agree)
-  and set to K when it cannot be estimated (no discordant pair). With one sample it is exactly 1.
+  and set to K when it cannot be estimated (no discordant pair, or fewer than MIN_ITEMS_DEFF items:
+  with one item the item-level variance is undefined, and with 2-4 it has under 4 degrees of
+  freedom and is below half its true value more than a quarter of the time). With one sample it is
+  exactly 1.
 - **Sample size and detectable drop**: Nam's (1997, Biometrics 53:1422) normal approximation to the
   power of this score test, evaluated at the observed discordance rate; in items, times the design
   effect over the samples per item.
@@ -26,6 +29,7 @@ from statistics import NormalDist
 
 POWER = 0.8
 MAX_ITEMS = 1_000_000
+MIN_ITEMS_DEFF = 5  # fewer items: the design effect is taken as K (every sample counts as its item's)
 
 
 def z_two_sided(alpha: float) -> float:
@@ -71,7 +75,7 @@ def counts_from_items(items: list[tuple[int, int, int]]) -> PairedCounts:
     clustered = sum(((g - l) / m - diff) ** 2 for m, l, g in items) / (n * max(1, n - 1))
     if k <= 1:
         deff = 1.0
-    elif independent <= 0:
+    elif independent <= 0 or n < MIN_ITEMS_DEFF:
         deff = k
     else:
         deff = min(k, max(1.0, clustered / independent))
