@@ -15,6 +15,7 @@ samples per item; items drawn fresh, as the test assumes):
 4. The nightly gate with nothing changed (100 items per suite, one sample, a run and its
    baseline independent draws of the same model): false-red rate per night and over 30 nights,
    today's rule (OR of findings, each at 0.05) vs Holm at 0.05/30 per night.
+5. The "items still needed" projection after 100 items: the share of runs decided by then.
 
 Monte-Carlo standard errors are printed next to each rate. Usage:
     .venv/bin/python -m benchmarks.sequential          # about 2-3 minutes on 2 cores (from the top of the checkout)
@@ -30,7 +31,7 @@ import time
 from statistics import NormalDist
 
 from orbench.quant.family import gate_regressions, ladder_step, night_alpha
-from orbench.quant.sequential import SequentialState, start, step, update, verdict_at
+from orbench.quant.sequential import SequentialState, items_needed, start, step, update, verdict_at
 from orbench.stats import mcnemar_exact
 from tests.support.ladder_sim import Item, Truth, draw_item, item_difference, item_variance
 
@@ -204,6 +205,32 @@ def table_gate(reps: int, seed: int, nights: int = 30, items: int = 100) -> None
                   f"{m_new:>9.4f}±{se(m_new, reps):.4f}")
 
 
+def table_projection(reps: int, seed: int) -> None:
+    print(f"\n5. 'Items still needed' after 100 items, then run on to that many: share decided by then "
+          f"(the projection aims at 80%); {reps} runs, K 1")
+    print(f"{'D':>5} {'delta':>6} | {'median projection':>17} | {'decided by it':>15} | {'no projection':>13}")
+    for d, delta in ((0.05, 0.0), (0.20, 0.0), (0.20, -0.02), (0.20, -0.06)):
+        rng = random.Random(f"{seed}-projection-{d}-{delta}")
+        truth, hits, tried, none, needs = Truth(delta, d), 0, 0, 0, []
+        for _ in range(reps):
+            s = start(MARGIN, ALPHA)
+            while s.verdict == "continue" and s.items < 100:
+                s = step(s, one_round(rng, truth, 1, ROUND)[0])
+            need = items_needed(s)
+            if s.verdict != "continue":
+                continue
+            if need is None:
+                none += 1
+                continue
+            needs.append(need)
+            while s.verdict == "continue" and s.items < need:
+                s = step(s, one_round(rng, truth, 1, min(ROUND, need - s.items))[0])
+            tried, hits = tried + 1, hits + (s.verdict != "continue")
+        share = hits / tried if tried else float("nan")
+        median = sorted(needs)[len(needs) // 2] if needs else 0
+        print(f"{d:>5.2f} {delta:>6.2f} | {median:>17} | {share:>7.3f}±{se(share, max(tried, 1)):.3f} | {none:>13}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer runs per cell (rough figures)")
@@ -211,10 +238,11 @@ def main() -> None:
     args = parser.parse_args()
     scale = 0.25 if args.quick else 1.0
     started = time.perf_counter()
-    table_single(int(600 * scale), args.seed)
-    table_ladder_at_margin(int(600 * scale), args.seed)
-    table_typical(int(300 * scale), args.seed)
-    table_gate(int(400 * scale), args.seed)
+    table_single(int(400 * scale), args.seed)
+    table_ladder_at_margin(int(400 * scale), args.seed)
+    table_typical(int(200 * scale), args.seed)
+    table_gate(int(200 * scale), args.seed)
+    table_projection(int(200 * scale), args.seed)
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 
