@@ -69,3 +69,15 @@ def test_the_gate_spends_alpha_over_thirty_nights():
         gate_regressions(p, [True])
     with pytest.raises(ValueError):
         night_alpha(0.05, 0)
+
+
+def test_a_ladder_projects_items_at_holms_level_for_undecided_quants_only():
+    from orbench.quant.family import ladder_items_needed
+    from orbench.quant.sequential import items_needed, update
+
+    diffs = random.Random(1).sample([1.0] * 14 + [-1.0] * 6 + [0.0] * 180, 200)
+    undecided = update(start(0.02), diffs)
+    decided = step(start(0.02), [0.0] * 500)
+    needs = ladder_items_needed({"a": undecided, "b": undecided, "c": decided}, 0.025)
+    assert set(needs) == {"a", "b"}
+    assert needs["a"] == items_needed(undecided, level=0.025 / 3) > items_needed(undecided)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .sequential import SequentialState, Verdict, decide
+from .sequential import SequentialState, Verdict, decide, items_needed
 
 NIGHTS = 30
 
@@ -63,6 +63,15 @@ def ladder_step(states: Mapping[str, SequentialState], alpha: float) -> dict[str
     """After a round has been added to every undecided quant: record the verdicts Holm reaches."""
     verdicts = ladder_verdicts(states, alpha)
     return {label: decide(state, verdicts[label]) for label, state in states.items()}
+
+
+def ladder_items_needed(states: Mapping[str, SequentialState], alpha: float) -> dict[str, int | None]:
+    """Items still needed per undecided quant of a ladder, projected at the level Holm would ask of
+    its next rejection: alpha / (quants whose null is not yet rejected, in the family with more)."""
+    verdicts = [s.verdict for s in states.values()]
+    unrejected = len(verdicts) - min(verdicts.count("not worse"), verdicts.count("worse"))
+    level = alpha / max(1, unrejected)
+    return {label: items_needed(s, level=level) for label, s in states.items() if s.verdict == "continue"}
 
 
 def night_alpha(alpha_window: float = 0.05, nights: int = NIGHTS) -> float:
