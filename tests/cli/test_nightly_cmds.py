@@ -179,6 +179,19 @@ def test_gate_significant_drop_fails(tmp_path, mock_script):
     assert 'type="regression"' in (tmp_path / "j.xml").read_text()
 
 
+def test_gate_shows_the_runs_own_accuracy_not_baseline_plus_the_paired_difference(tmp_path, mock_script):
+    # the baseline failed items 5-8 with errors and got 1-4 right; tonight 1-4 right and 5-8 wrong:
+    # the shared items differ by 0, but tonight's accuracy is 4/8, not the baseline's 1.0 plus 0
+    mock_script(answers(error=set(range(5, 9))))
+    run_mock(tmp_path / "base")
+    mock_script(answers(wrong=set(range(5, 9))))
+    run_mock(tmp_path / "now")
+    result = cli("compare", tmp_path / "now", "--baseline", tmp_path / "base", "--fail-on", "accuracy<-2pp", "--json")
+    finding = json.loads(result.stdout)["findings"][0]
+    assert finding["baseline"] == pytest.approx(1.0) and finding["change"] == pytest.approx(0.0)
+    assert finding["current"] == pytest.approx(0.5)
+
+
 def test_gate_insignificant_drop_passes_but_is_reported_underpowered(tmp_path, mock_script):
     now, base = _two_runs(tmp_path, mock_script, set(), {3, 7})  # -25pp but p = 0.5
     result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json",

@@ -66,7 +66,7 @@ def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float
         regression = change < rule.threshold and significant
         detectable = result.detectable_drop * scale if result.detectable_drop is not None and scale else None
         out.append(Finding(
-            label=run.label, suite=s.suite, rule=str(rule), baseline=ref, current=ref + d.value, change=change,
+            label=run.label, suite=s.suite, rule=str(rule), baseline=ref, current=result.accuracy.value, change=change,
             low=None if d.low is None else d.low * scale, high=None if d.high is None else d.high * scale,
             n=result.shared_items, p_value=result.p_value, significant=significant, detectable=detectable,
             underpowered=not regression and detectable is not None and detectable > -rule.threshold,

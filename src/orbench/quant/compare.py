@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .paired import (PairedCounts, counts_from_items, items_for, minimum_detectable_drop, pairs_needed,
-                           tango_interval)
+                     pairs_needed_worse, tango_interval)
 from ..run.loader import LoadedRun, load_runs, pick_reference, reference_reason
 from ..run.records import SampleRecord
 from ..stats import Estimate, mcnemar_exact, significant_drop as _significant
@@ -110,7 +110,7 @@ def _decide(result: PairedResult, counts: PairedCounts, alpha: float) -> None:
     if d.value > -result.margin:
         options.append((pairs_needed(counts.discordance, d.value, -result.margin, alpha), "not worse"))
     if d.value < 0:
-        options.append((pairs_needed(counts.discordance, d.value, 0.0, alpha), "worse"))
+        options.append((pairs_needed_worse(counts.discordance, d.value, alpha), "worse"))  # exact McNemar too
     if not options:  # a zero margin and a zero difference: nothing can be shown either way
         return
     pairs, shows = min(options, key=lambda o: o[0])

@@ -12,10 +12,15 @@ One sample pair is the same item and sample index (so the same seed) scored in b
   pairs. Following Rao & Scott (1992, Biometrics 48:577), the counts are divided by a design effect,
   the ratio of the item-level (cluster) variance of the difference to its variance if every sample
   pair were independent, kept between 1 and the samples per item (K: all samples of an item agree)
-  and set to K when it cannot be estimated (no discordant pair). With one sample it is exactly 1.
+  and set to K when it cannot be estimated (no discordant pair, or fewer than MIN_ITEMS_DEFF items:
+  with one item the item-level variance is undefined, and with 2-4 it has under 4 degrees of
+  freedom and is below half its true value more than a quarter of the time). With one sample it is
+  exactly 1.
 - **Sample size and detectable drop**: Nam's (1997, Biometrics 53:1422) normal approximation to the
   power of this score test, evaluated at the observed discordance rate; in items, times the design
-  effect over the samples per item.
+  effect over the samples per item. The "worse" rule also needs exact McNemar, which Nam's n leaves
+  at 0.76-0.79 power, so its n is raised until the rule's exact power (summed over the discordant
+  count) reaches the target (`pairs_needed_worse`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from statistics import NormalDist
 
 POWER = 0.8
 MAX_ITEMS = 1_000_000
+MIN_ITEMS_DEFF = 5  # fewer items: the design effect is taken as K (every sample counts as its item's)
 
 
 def z_two_sided(alpha: float) -> float:
@@ -71,7 +77,7 @@ def counts_from_items(items: list[tuple[int, int, int]]) -> PairedCounts:
     clustered = sum(((g - l) / m - diff) ** 2 for m, l, g in items) / (n * max(1, n - 1))
     if k <= 1:
         deff = 1.0
-    elif independent <= 0:
+    elif independent <= 0 or n < MIN_ITEMS_DEFF:
         deff = k
     else:
         deff = min(k, max(1.0, clustered / independent))
@@ -131,6 +137,56 @@ def pairs_needed(discordance: float, true_diff: float, null_diff: float, alpha: 
     sd1 = math.sqrt(max(0.0, pd - true_diff * true_diff))
     z_a, z_b = z_two_sided(alpha), NormalDist().inv_cdf(power)
     return ((z_a * sd0 + z_b * sd1) / (true_diff - null_diff)) ** 2
+
+
+def _binom_cdf(c: int, d: int, q: float) -> float:
+    """P(Binomial(d, q) <= c), summed in logs over the terms that matter."""
+    if c < 0:
+        return 0.0
+    if c >= d or q <= 0:
+        return 1.0
+    lo = max(0, int(min(c, d * q) - 12 * math.sqrt(d) - 2))
+    base = math.lgamma(d + 1)
+    return min(1.0, sum(math.exp(base - math.lgamma(g + 1) - math.lgamma(d - g + 1) + g * math.log(q)
+                                 + (d - g) * math.log1p(-q)) for g in range(lo, c + 1)))
+
+
+def _worse_cutoff(d: int, z: float, alpha: float) -> int:
+    """The most gained pairs of d discordant ones that the "worse" rule still calls a drop: Tango's
+    interval below zero (at difference 0 its score is (g - l) / sqrt(d)) and exact McNemar p < alpha."""
+    c = math.floor((d - z * math.sqrt(d)) / 2 - 1e-9) if d else -1  # (d - 2g) / sqrt(d) > z
+    while c >= 0 and 2 * _binom_cdf(c, d, 0.5) >= alpha:
+        c -= 1
+    return c
+
+
+def worse_power(n: int, p_lost: float, p_gained: float, alpha: float = 0.05) -> float:
+    """Exact power of the "worse" rule (score interval below zero AND exact McNemar) with n pairs."""
+    pd = p_lost + p_gained
+    if pd <= 0 or n <= 0:
+        return 0.0
+    z, sd = z_two_sided(alpha), math.sqrt(n * pd * (1 - pd))
+    total = 0.0
+    for d in range(max(1, int(n * pd - 9 * sd - 1)), min(n, int(n * pd + 9 * sd + 1)) + 1):
+        weight = math.exp(math.lgamma(n + 1) - math.lgamma(d + 1) - math.lgamma(n - d + 1) + d * math.log(pd)
+                          + ((n - d) * math.log1p(-pd) if pd < 1 else 0.0))
+        total += weight * _binom_cdf(_worse_cutoff(d, z, alpha), d, p_gained / pd)
+    return total
+
+
+def pairs_needed_worse(discordance: float, true_diff: float, alpha: float = 0.05, power: float = POWER) -> float:
+    """Pairs for the "worse" rule as applied (it also needs exact McNemar, more conservative than
+    the score test Nam's formula is for) to have `power`: from Nam's n up in steps of 1% until the
+    exact power is reached; inf when there is no drop."""
+    start = pairs_needed(discordance, true_diff, 0.0, alpha, power)
+    if not math.isfinite(start) or true_diff >= 0:
+        return math.inf
+    pd = max(discordance, abs(true_diff))
+    p_lost, p_gained = (pd - true_diff) / 2, (pd + true_diff) / 2
+    n = math.ceil(start)
+    while n <= MAX_ITEMS and worse_power(n, p_lost, p_gained, alpha) < power:
+        n = max(n + 1, math.ceil(n * 1.01))
+    return float(n) if n <= MAX_ITEMS else math.inf
 
 
 def items_for(counts: PairedCounts, pairs: float) -> int | None:

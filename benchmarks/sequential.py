@@ -1,0 +1,254 @@
+"""Measure the sequential quant test and the family-wise rules on simulated paired outcomes.
+
+Prints four tables (simulator: tests/support/ladder_sim.py: per-item difficulty, discordance, K
+samples per item; items drawn fresh, as the test assumes):
+
+1. One quant against the reference, looked at after every round of 10 items (the test itself
+   takes every item): type-I error at the margin (P "not worse" when the truth is -margin), power
+   at a true difference of 0, expected items and generated tokens (quant + reference) to a
+   decision, next to the fixed-n design with 80% power (normal approximation at one-sided
+   alpha = 0.025 with the simulator's exact item variance). The pool is 4x the fixed n.
+2. A ladder of 3 or 5 quants all exactly at the margin: P(some quant shown "not worse"), each
+   test at alpha alone vs Holm across the quants.
+3. The typical ladder (one quant near-identical, one 2 points worse, one 20 points worse): tokens
+   to decide every quant, with Holm, vs the fixed-n design with 80% power for every quant.
+4. The nightly gate with nothing changed (100 items per suite, one sample, a run and its
+   baseline independent draws of the same model): false-red rate per night and over 30 nights,
+   today's rule (OR of findings, each at 0.05) vs Holm at 0.05/30 per night.
+5. The "items still needed" projection after 100 items: the share of runs decided by then.
+
+Monte-Carlo standard errors are printed next to each rate. Usage:
+    .venv/bin/python -m benchmarks.sequential          # about 2-3 minutes on 2 cores (from the top of the checkout)
+    .venv/bin/python -m benchmarks.sequential --quick  # a rough version, under a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from statistics import NormalDist
+
+from orbench.quant.family import gate_regressions, ladder_step, night_alpha
+from orbench.quant.sequential import SequentialState, items_needed, start, step, update, verdict_at
+from orbench.stats import mcnemar_exact
+from tests.support.ladder_sim import Item, Truth, draw_item, item_difference, item_variance
+
+ALPHA, MARGIN, ROUND, POWER = 0.025, 0.02, 10, 0.8
+MEAN_TOKENS = 1500 * math.exp(0.8**2 / 2)
+Z = NormalDist().inv_cdf
+
+
+def fixed_items(truth: Truth, k: int, null: float, power: float = POWER) -> int:
+    """Items for a one-sided test of `null` at ALPHA to have `power` at `truth` (normal approx.)."""
+    sd = math.sqrt(item_variance(truth, k))
+    return math.ceil(((Z(1 - ALPHA) + Z(min(power, 0.999))) * sd / (truth.delta - null)) ** 2)
+
+
+def se(p: float, n: int) -> float:
+    return math.sqrt(max(p * (1 - p), 1e-12) / n)
+
+
+def one_round(rng: random.Random, truth: Truth, k: int, size: int) -> tuple[list[float], float]:
+    items: list[Item] = [draw_item(rng) for _ in range(size)]
+    return [item_difference(rng, it, truth, k) for it in items], sum(it.tokens for it in items) * k
+
+
+def single(rng: random.Random, truth: Truth, k: int, horizon: int) -> tuple[str, int, float]:
+    """One quant until decided or the pool's end: verdict, items, tokens of quant + reference."""
+    s, tokens = start(MARGIN, ALPHA), 0.0
+    while s.verdict == "continue" and s.items < horizon:
+        diffs, t = one_round(rng, truth, k, min(ROUND, horizon - s.items))
+        s, tokens = step(s, diffs), tokens + 2 * t
+    return s.verdict, s.items, tokens
+
+
+def table_single(reps: int, seed: int) -> None:
+    print(f"\n1. One quant, margin {MARGIN:.0%}, one-sided alpha {ALPHA}, a look every {ROUND} items; "
+          f"{reps} runs per cell; pool = 4 x fixed n")
+    print(f"{'D':>5} {'K':>2} {'fixed n':>8} | {'type-I at margin':>17} | {'power at 0':>11} {'false worse':>11} | "
+          f"{'E items':>8} {'median':>7} {'90%':>7} | {'fixed n same power':>18} {'fixed/E tokens':>14}")
+    for d in (0.02, 0.10, 0.30):
+        for k in (1, 4):
+            rng = random.Random(f"{seed}-{d}-{k}")
+            n_fixed = fixed_items(Truth(0.0, d), k, -MARGIN)
+            horizon = 4 * n_fixed
+            at_margin = [single(rng, Truth(-MARGIN, d), k, horizon)[0] for _ in range(reps)]
+            at_zero = [single(rng, Truth(0.0, d), k, horizon) for _ in range(reps)]
+            t1 = sum(v == "not worse" for v in at_margin) / reps
+            power = sum(v == "not worse" for v, _, _ in at_zero) / reps
+            false_worse = sum(v == "worse" for v, _, _ in at_zero) / reps
+            items = sorted(n for _, n, _ in at_zero)
+            tokens = sum(t for _, _, t in at_zero) / reps
+            same = fixed_items(Truth(0.0, d), k, -MARGIN, power)
+            fixed_tokens = 2 * same * k * MEAN_TOKENS
+            print(f"{d:>5.2f} {k:>2} {n_fixed:>8} | {t1:>8.4f} ± {se(t1, reps):.4f} | {power:>5.3f}±{se(power, reps):.3f} "
+                  f"{false_worse:>11.4f} | {sum(items) / reps:>8.0f} {items[reps // 2]:>7} {items[int(reps * 0.9)]:>7} | "
+                  f"{same:>18} {fixed_tokens / tokens:>14.2f}")
+
+
+def ladder_run(rng: random.Random, truths: dict[str, Truth], k: int, horizon: int
+               ) -> tuple[dict[str, SequentialState], dict[str, str], float]:
+    """Quants in lockstep rounds on the same items; Holm after each round. Also each quant's verdict
+    had it been tested alone at ALPHA (first round its own p-value crossed). Returns the Holm states,
+    the lone verdicts and the tokens (reference until the last quant stops, each quant until it stops)."""
+    states = {q: start(MARGIN, ALPHA) for q in truths}
+    alone = {q: "continue" for q in truths}
+    tokens, done = 0.0, 0
+    while done < horizon and any(s.verdict == "continue" for s in states.values()):
+        size = min(ROUND, horizon - done)
+        items = [draw_item(rng) for _ in range(size)]
+        round_tokens = sum(it.tokens for it in items) * k
+        tokens += round_tokens
+        for q, s in states.items():
+            if s.verdict == "continue":
+                states[q] = update(s, [item_difference(rng, it, truths[q], k) for it in items])
+                tokens += round_tokens
+                if alone[q] == "continue":
+                    alone[q] = verdict_at(states[q])
+        states, done = ladder_step(states, ALPHA), done + size
+    return states, alone, tokens
+
+
+def table_ladder_at_margin(reps: int, seed: int) -> None:
+    d, k = 0.05, 1
+    horizon = 4 * fixed_items(Truth(0.0, d), k, -MARGIN)
+    print(f"\n2. Ladders with every quant exactly at the margin (D {d}, K {k}, pool {horizon}); {reps} runs")
+    print(f"{'quants':>6} | {'P(some not worse) alone':>24} | {'with Holm':>16}")
+    for j in (3, 5):
+        rng = random.Random(f"{seed}-ladder-{j}")
+        truths = {f"q{i}": Truth(-MARGIN, d) for i in range(j)}
+        alone_hits = holm_hits = 0
+        for _ in range(reps):
+            states, alone, _ = ladder_run(rng, truths, k, horizon)
+            alone_hits += any(v == "not worse" for v in alone.values())
+            holm_hits += any(s.verdict == "not worse" for s in states.values())
+        a, h = alone_hits / reps, holm_hits / reps
+        print(f"{j:>6} | {a:>15.4f} ± {se(a, reps):.4f} | {h:>7.4f} ± {se(h, reps):.4f}")
+
+
+def table_typical(reps: int, seed: int) -> None:
+    truths = {"near-identical": Truth(0.0, 0.03), "2 points worse": Truth(-0.02, 0.08),
+              "20 points worse": Truth(-0.20, 0.25)}
+    right = {"near-identical": "not worse", "2 points worse": "worse", "20 points worse": "worse"}
+    print(f"\n3. Typical ladder, Holm over 3 quants; {reps} runs; unadjusted alpha for fixed n (favours it). "
+          "Oracle n: 80% power for each quant's right verdict at its true discordance (unknown before a run); "
+          "same power: the oracle design with the sequential's power on every quant; "
+          "planned n: 80% power at the top of the discordance range (30%), what a plan made before "
+          "running must assume")
+    print(f"{'K':>2} {'oracle n':>8} {'planned n':>9} {'pool':>6} | " + " | ".join(f"{q} P(right) E items" for q in truths)
+          + f" | {'tokens oracle/seq':>17} {'same power/seq':>14} {'planned/seq':>11}")
+    for k in (1, 4):
+        rng = random.Random(f"{seed}-typical-{k}")
+        n_fixed = max(fixed_items(t, k, -MARGIN if right[q] == "not worse" else 0.0) for q, t in truths.items())
+        planned = max(fixed_items(Truth(t.delta, 0.30), k, -MARGIN if right[q] == "not worse" else 0.0)
+                      for q, t in truths.items() if abs(t.delta) < 0.1)
+        horizon = 4 * n_fixed
+        hits = {q: 0 for q in truths}
+        items = {q: 0 for q in truths}
+        tokens = 0.0
+        for _ in range(reps):
+            states, _, t = ladder_run(rng, truths, k, horizon)
+            tokens += t
+            for q, s in states.items():
+                hits[q] += s.verdict == right[q]
+                items[q] += s.items
+        same = max(fixed_items(t, k, -MARGIN if right[q] == "not worse" else 0.0, hits[q] / reps)
+                   for q, t in truths.items())  # the oracle design with the sequential's power on each quant
+        fixed_tokens, same_tokens, planned_tokens = ((len(truths) + 1) * n * k * MEAN_TOKENS
+                                                     for n in (n_fixed, same, planned))
+        cells = " | ".join(f"{' ' * (len(q) - 5)}{hits[q] / reps:>7.3f} {items[q] / reps:>7.0f}" for q in truths)
+        print(f"{k:>2} {n_fixed:>8} {planned:>9} {horizon:>6} | {cells} | {fixed_tokens / (tokens / reps):>17.2f} "
+              f"{same_tokens / (tokens / reps):>14.2f} {planned_tokens / (tokens / reps):>11.2f}")
+
+
+def night_p_values(rng: random.Random, base: list[list[bool]], now: list[list[bool]]) -> list[float]:
+    """Per suite: the drop's p-value, the larger of the asymptotic score test at 0 and exact McNemar."""
+    out = []
+    for b, r in zip(base, now):
+        lost = sum(x and not y for x, y in zip(b, r))
+        gained = sum(y and not x for x, y in zip(b, r))
+        if lost <= gained:
+            out.append(1.0)
+            continue
+        z = (gained - lost) / math.sqrt(lost + gained)
+        out.append(max(2 * NormalDist().cdf(z), mcnemar_exact(lost, gained)))
+    return out
+
+
+def table_gate(reps: int, seed: int, nights: int = 30, items: int = 100) -> None:
+    print(f"\n4. Gate with nothing changed: {items} items per suite, 3 suites per model, {reps} x {nights} nights; "
+          f"Holm at {night_alpha():.5f} per night")
+    print(f"{'models':>6} {'baseline':>14} | {'red/night today':>16} {'30 nights today':>16} | "
+          f"{'red/night Holm':>16} {'30 nights Holm':>16}")
+    for models in (1, 4):
+        for kind in ("pinned", "latest passing"):
+            rng = random.Random(f"{seed}-gate-{models}-{kind}")
+            red_old = red_new = any_old = any_new = 0
+            for _ in range(reps):
+                difficulty = [[rng.betavariate(0.6, 0.6) for _ in range(items)] for _ in range(3 * models)]
+                draw = lambda: [[rng.random() < p for p in suite] for suite in difficulty]  # noqa: E731
+                base_old = base_new = draw()
+                seen_old = seen_new = False
+                for _ in range(nights):
+                    now = draw()
+                    p_old, p_new = night_p_values(rng, base_old, now), night_p_values(rng, base_new, now)
+                    old = any(p < 0.05 for p in p_old)
+                    new = any(gate_regressions(p_new, [True] * len(p_new)))
+                    red_old, red_new = red_old + old, red_new + new
+                    seen_old, seen_new = seen_old or old, seen_new or new
+                    if kind == "latest passing":
+                        base_old = base_old if old else now
+                        base_new = base_new if new else now
+                any_old, any_new = any_old + seen_old, any_new + seen_new
+            per_old, per_new = red_old / (reps * nights), red_new / (reps * nights)
+            m_old, m_new = any_old / reps, any_new / reps
+            print(f"{models:>6} {kind:>14} | {per_old:>8.4f}±{se(per_old, reps * nights):.4f} "
+                  f"{m_old:>9.3f}±{se(m_old, reps):.3f} | {per_new:>8.5f}±{se(per_new, reps * nights):.5f} "
+                  f"{m_new:>9.4f}±{se(m_new, reps):.4f}")
+
+
+def table_projection(reps: int, seed: int) -> None:
+    print(f"\n5. 'Items still needed' after 100 items, then run on to that many: share decided by then "
+          f"(the projection aims at 80%); {reps} runs, K 1")
+    print(f"{'D':>5} {'delta':>6} | {'median projection':>17} | {'decided by it':>15} | {'no projection':>13}")
+    for d, delta in ((0.05, 0.0), (0.20, 0.0), (0.20, -0.02), (0.20, -0.06)):
+        rng = random.Random(f"{seed}-projection-{d}-{delta}")
+        truth, hits, tried, none, needs = Truth(delta, d), 0, 0, 0, []
+        for _ in range(reps):
+            s = start(MARGIN, ALPHA)
+            while s.verdict == "continue" and s.items < 100:
+                s = step(s, one_round(rng, truth, 1, ROUND)[0])
+            need = items_needed(s)
+            if s.verdict != "continue":
+                continue
+            if need is None:
+                none += 1
+                continue
+            needs.append(need)
+            while s.verdict == "continue" and s.items < need:
+                s = step(s, one_round(rng, truth, 1, min(ROUND, need - s.items))[0])
+            tried, hits = tried + 1, hits + (s.verdict != "continue")
+        share = hits / tried if tried else float("nan")
+        median = sorted(needs)[len(needs) // 2] if needs else 0
+        print(f"{d:>5.2f} {delta:>6.2f} | {median:>17} | {share:>7.3f}±{se(share, max(tried, 1)):.3f} | {none:>13}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer runs per cell (rough figures)")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    scale = 0.25 if args.quick else 1.0
+    started = time.perf_counter()
+    table_single(int(400 * scale), args.seed)
+    table_ladder_at_margin(int(400 * scale), args.seed)
+    table_typical(int(200 * scale), args.seed)
+    table_gate(int(200 * scale), args.seed)
+    table_projection(int(200 * scale), args.seed)
+    print(f"\n{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
