@@ -136,6 +136,7 @@ def test_init_then_nightly_runs_gated_against_the_pinned_baseline(tmp_path, mock
     assert cli("init", config).exit_code == 0 and cli("init", config).exit_code == 2
     text = config.read_text().replace('"math", "code", "reasoning", "reasoning-gen"', '"math"')
     text = text.replace('quants = ["Q4_1"]', 'quants = ["Q4_1", "Q8_0"]')
+    text = text.replace("nights = 30", "nights = 1")  # alpha per night: the mock's small drop decides
     config.write_text(text)
     mock_script(answers())
     first = cli("run", "--config", config, "--backend", "mock", "-q")
@@ -172,11 +173,23 @@ def test_gate_significant_drop_fails(tmp_path, mock_script):
     # 8 items, all right before and all wrong now: McNemar p = 2/2^8 < 0.05
     now, base = _two_runs(tmp_path, mock_script, set(), set(range(1, 9)))
     result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json",
-                 "--junit", tmp_path / "j.xml")
+                 "--junit", tmp_path / "j.xml", "--nights", "1")
     assert result.exit_code == 1
     finding = json.loads(result.stdout)["findings"][0]
     assert finding["regression"] and finding["change"] == pytest.approx(-100.0) and finding["p_value"] < 0.05
     assert 'type="regression"' in (tmp_path / "j.xml").read_text()
+
+
+def test_the_default_window_spends_alpha_over_thirty_nights(tmp_path, mock_script):
+    # the same 8 items lost (McNemar p = 0.0078) is not a regression at 0.05/30 a night: too few items
+    # for that level, so the rule is reported underpowered; over a window of 3 nights (0.0167) it is
+    now, base = _two_runs(tmp_path, mock_script, set(), set(range(1, 9)))
+    result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json")
+    finding = json.loads(result.stdout)["findings"][0]
+    assert result.exit_code == 0 and not finding["regression"] and finding["underpowered"]
+    assert finding["p_value"] < 0.05
+    result = cli("compare", now, "--baseline", base, "--fail-on", "accuracy<-2pp", "--json", "--nights", "3")
+    assert result.exit_code == 1 and json.loads(result.stdout)["findings"][0]["regression"]
 
 
 def test_gate_shows_the_runs_own_accuracy_not_baseline_plus_the_paired_difference(tmp_path, mock_script):

@@ -21,6 +21,7 @@ quants = ["Q4_1"]
 [gate]
 baseline = "{baseline}"
 fail_on = ["accuracy<-2pp"]
+nights = 1  # alpha per night, so that 8 items lost are a regression (the default window is 30 nights)
 '''
 
 

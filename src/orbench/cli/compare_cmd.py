@@ -24,6 +24,7 @@ def compare(
     fail_on: Annotated[Optional[list[str]], typer.Option("--fail-on", help="Gate rule, repeatable: accuracy<-2pp, accuracy<-5%, tokens_per_s<-10%.")] = None,
     fail_underpowered: Annotated[bool, typer.Option("--fail-underpowered", help="Gate: a rule the run is too small to test fails (exit 1) instead of warning.")] = False,
     alpha: AlphaOpt = 0.05,
+    nights: Annotated[int, typer.Option(help="Gate: --alpha is the chance of a false red over this many nights with nothing changed; each night spends alpha/NIGHTS, shared by Holm over its findings (1: alpha per night).", min=1)] = 30,
     max_error_rate: Annotated[float, typer.Option(help="Gate: share of infrastructure errors above which the exit code is 3.")] = 0.05,
     junit: Annotated[Optional[Path], typer.Option(help="Gate: write a JUnit XML file (one test case per run x suite).")] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Gate: write a Markdown summary.")] = None,
@@ -64,7 +65,7 @@ def compare(
         if base_dir is None:
             raise OrbenchError(why or f"no baseline for '{baseline}'")
         result = run_gate(runs[0], base_dir, fail_on or ["accuracy<-2pp"], alpha, max_error_rate, junit, markdown,
-                          fail_underpowered, allow_grader_mismatch)
+                          fail_underpowered, allow_grader_mismatch, nights)
         print_gate(result, json_out)
         raise typer.Exit(result.exit_code)
     from ..quant.compare import compare_folders

@@ -44,7 +44,8 @@ quants = ["Q4_1"]
 [gate]
 baseline = "pinned"                 # the night pinned by `orbench baseline set latest`; or "latest-passing", or a folder
 fail_on = ["accuracy<-2pp", "tokens_per_s<-10%"]
-alpha = 0.05                        # a drop counts only when significant at this level
+alpha = 0.05                        # chance of a false red over `nights` unchanged nights (Holm, alpha/nights a night)
+nights = 30
 max_error_rate = 0.05               # more infrastructure errors than this: exit code 3
 fail_underpowered = false           # true: a rule the run is too small to test fails the night (exit 1)
 '''
@@ -87,6 +88,7 @@ class GateSection(Strict):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     max_error_rate: float = Field(default=0.05, ge=0, le=1)
     fail_underpowered: bool = False
+    nights: int = Field(default=30, ge=1)  # alpha is the false-red rate over this many unchanged nights
 
 
 class Config(Strict):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 
 from ..quant.compare import paired
+from ..quant.family import NIGHTS, night_alpha
 from ..run.loader import LoadedRun, load_runs
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
 from ..files import write_atomic
@@ -51,7 +52,9 @@ def _pair_up(runs: list[LoadedRun], base: list[LoadedRun]) -> list[tuple[LoadedR
     return pairs
 
 
-def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float) -> list[Finding]:
+def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float, level: float) -> list[Finding]:
+    """One finding per shared suite: the change with its interval at `alpha` for people to read, and
+    the smallest drop detectable at the night's `level` (the decision is `_family`'s)."""
     out = []
     for s in run.summary.suites:
         if not any(b.suite == s.suite for b in base.summary.suites):
@@ -64,7 +67,8 @@ def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float
         change = d.value * scale
         significant = significant_drop(result.difference, result.p_value, alpha)
         regression = change < rule.threshold and significant
-        detectable = result.detectable_drop * scale if result.detectable_drop is not None and scale else None
+        drop = paired(run, base, s.suite, alpha=level).detectable_drop
+        detectable = drop * scale if drop is not None and scale else None
         out.append(Finding(
             label=run.label, suite=s.suite, rule=str(rule), baseline=ref, current=result.accuracy.value, change=change,
             low=None if d.low is None else d.low * scale, high=None if d.high is None else d.high * scale,
@@ -72,6 +76,29 @@ def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float
             underpowered=not regression and detectable is not None and detectable > -rule.threshold,
             regression=regression, seconds=s.wall_seconds))
     return out
+
+
+def _family(candidates: list[tuple[Finding, LoadedRun, LoadedRun, Rule]], level: float) -> None:
+    """Holm's step-down over a night's accuracy findings at `level` (quant/family.py): in order of
+    their McNemar p-values, the i-th of m findings is a significant drop only when the paired score
+    interval at level/(m-i+1) lies below zero and exact McNemar agrees at that level, and the first
+    that is not ends the step-down. A regression is such a drop past its rule's threshold."""
+    order = sorted(range(len(candidates)), key=lambda i: _p(candidates[i][0]))
+    going = True
+    for rank, i in enumerate(order):
+        finding, run, base, rule = candidates[i]
+        step = level / (len(order) - rank)
+        if going:
+            result = paired(run, base, finding.suite, alpha=step)
+            going = significant_drop(result.difference, result.p_value, step)
+        finding.significant = going
+        finding.regression = going and finding.change is not None and finding.change < rule.threshold
+        finding.underpowered = (not finding.regression and finding.detectable is not None
+                                and finding.detectable > -rule.threshold)
+
+
+def _p(finding: Finding) -> float:
+    return finding.p_value if finding.p_value is not None else 1.0
 
 
 def sample_rates(run: LoadedRun) -> list[float]:
@@ -122,18 +149,28 @@ def _notes(run: LoadedRun, ref: LoadedRun) -> list[str]:
 
 def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float = 0.05,
              max_error_rate: float = 0.05, fail_underpowered: bool = False,
-             allow_grader_mismatch: bool = False) -> GateResult:
+             allow_grader_mismatch: bool = False, nights: int = NIGHTS) -> GateResult:
+    """The gate's findings and exit code. `alpha` is the chance of a false red over `nights`
+    consecutive nights with nothing changed: each night spends alpha/nights, shared by Holm over
+    its accuracy findings (quant/family.py)."""
     from ..run.grader_mix import check_grader_versions
 
     started = time.perf_counter()
     runs, base = load_runs([run_dir]), load_runs([baseline_dir])
     findings: list[Finding] = []
+    level = night_alpha(alpha, nights)
+    candidates: list[tuple[Finding, LoadedRun, LoadedRun, Rule]] = []
     notes: list[str] = check_grader_versions([*runs, *base], allow_grader_mismatch)
     for run, ref in _pair_up(runs, base):
         for rule in rules:
-            findings += (_accuracy_findings(run, ref, rule, alpha) if rule.metric == "accuracy"
-                         else _speed_finding(run, ref, rule, alpha))
+            if rule.metric == "accuracy":
+                found = _accuracy_findings(run, ref, rule, alpha, level)
+                candidates += [(f, run, ref, rule) for f in found]
+                findings += found
+            else:
+                findings += _speed_finding(run, ref, rule, alpha)
         notes += _notes(run, ref)
+    _family(candidates, level)
     samples = sum(r.summary.samples_done for r in runs)
     errors = sum(r.summary.errors for r in runs)
     error_rate = errors / samples if samples else 0.0
@@ -158,11 +195,11 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
 
 def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float = 0.05, max_error_rate: float = 0.05,
              junit: Path | None = None, markdown_file: Path | None = None,
-             fail_underpowered: bool = False, allow_grader_mismatch: bool = False) -> GateResult:
+             fail_underpowered: bool = False, allow_grader_mismatch: bool = False, nights: int = NIGHTS) -> GateResult:
     """Evaluate the gate and write its JUnit XML and Markdown files where asked; runs graded by
     different grader versions are refused (exit 2) unless `allow_grader_mismatch`."""
     result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate, fail_underpowered,
-                      allow_grader_mismatch)
+                      allow_grader_mismatch, nights)
     try:
         if junit:
             write_atomic(junit, (junit_xml(result),))

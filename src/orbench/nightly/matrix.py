@@ -73,7 +73,7 @@ def run_config(path: Path, base_options: RunOptions | None = None, output: Path 
     gate = None
     if baseline is not None:
         gate = run_gate(night, baseline, g.fail_on, g.alpha, g.max_error_rate, night / "junit.xml",
-                        night / "summary.md", fail_underpowered=g.fail_underpowered)
+                        night / "summary.md", fail_underpowered=g.fail_underpowered, nights=g.nights)
         code = gate.exit_code
     else:
         too_many = too_many_errors(list(summaries.values()), g.max_error_rate)
