@@ -42,7 +42,11 @@ quants = ["Q4_1"]
 
 [gate]
 baseline = "pinned"                 # the night pinned by `orbench baseline set latest`; or "latest-passing", or a folder
-fail_on = ["accuracy<-2pp", "tokens_per_s<-10%"]
+fail_on = ["accuracy<-2pp"]
+# Speed is off by default: on a shared or busy runner the load of other work moves tokens/s by far
+# more than a model change does. On a dedicated runner, add the speed rule; it fires only when the
+# slowdown is past the threshold and outside the noise of the per-sample speeds of both nights:
+# fail_on = ["accuracy<-2pp", "tokens_per_s<-10%"]
 alpha = 0.05                        # a drop counts only when significant at this level
 max_error_rate = 0.05               # more infrastructure errors than this: exit code 3
 fail_underpowered = false           # true: a rule the run is too small to test fails the night (exit 1)

@@ -17,7 +17,7 @@ from ..errors import EXIT_INFRA, EXIT_OK, OrbenchError
 from ..run.evaluate import Batch, run_many, too_many_errors
 from ..run.settings import CONFIG_KEYS, PLAN_KEYS, RunOptions
 from .findings import GateResult
-from .gate import run_gate
+from .gate import GATE_FILE, run_gate
 from ..store.lock import LockFile, read_lock, write_lock
 from ..run.records import RunSummary
 from ..suites import parse_suites
@@ -73,7 +73,7 @@ def run_config(path: Path, base_options: RunOptions | None = None, output: Path 
     gate = None
     if baseline is not None:
         gate = run_gate(night, baseline, g.fail_on, g.alpha, g.max_error_rate, night / "junit.xml",
-                        night / "summary.md", fail_underpowered=g.fail_underpowered)
+                        night / "summary.md", fail_underpowered=g.fail_underpowered, json_file=night / GATE_FILE)
         code = gate.exit_code
     else:
         too_many = too_many_errors(list(summaries.values()), g.max_error_rate)

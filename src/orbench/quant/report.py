@@ -11,6 +11,7 @@ from typing import Any
 
 from .compare import MARGIN, PairedResult, compare_folders
 from ..run.loader import LoadedRun
+from ..run.speed import run_speed
 from .decision import Candidate, QuantVerdict, need_text, quant_verdicts, recommend
 from ..files import read_model
 from .kld import KldReport
@@ -35,6 +36,7 @@ class QuantRow:
     diagnostics: dict[str, float]
     engine: str | None = None
     wall_s: float | None = None
+    gen_spread: str | None = None  # the median generation rate with its spread (run/speed.py)
 
 
 def correct_per_hour(suites: list[Any]) -> float | None:
@@ -75,15 +77,16 @@ def _rows(runs: list[LoadedRun], kld: dict[str, dict[str, float]]) -> list[Quant
             for key, value in s.diagnostics.items():
                 diag[key] = diag.get(key, 0.0) + value * s.scored / scored
         k = kld.get(run.label) or kld.get(run.quant or "", {})
+        speed = run_speed(run)
         rows.append(QuantRow(
             label=run.label, derived_from=run.derived_from,
             file_mb=perf.file_bytes / 1e6 if perf and perf.file_bytes else None,
-            bpw=perf.bits_per_weight if perf else None, gen_tps=perf.generation_tokens_per_s if perf else None,
+            bpw=perf.bits_per_weight if perf else None, gen_tps=speed.median if speed else None,
             pp_tps=perf.prompt_tokens_per_s if perf else None, peak_rss_mb=perf.peak_rss_mb if perf else None,
             load_s=perf.load_seconds if perf else None, kld=k.get("mean_kld"), top1=k.get("top1_agreement"),
             diagnostics={k2: round(v, 4) for k2, v in diag.items()},
             engine=(f"{perf.engine} N={perf.parallel}" if perf.parallel else perf.engine) if perf and perf.engine else None,
-            wall_s=perf.wall_seconds if perf else None,
+            wall_s=perf.wall_seconds if perf else None, gen_spread=speed.short() if speed else None,
         ))
     return rows
 
@@ -226,9 +229,9 @@ def markdown(rep: Report) -> str:
     lines += [f"> **warning:** {w}" for w in rep.warnings or []] + ([""] if rep.warnings else [])
     lines += [f"Reference: {rep.reason or rep.reference}. {rep.kld_note}.", "", f"_{rep.header}_", ""]
     lines += _md_table(
-        ["quant", "file MB", "bits/weight", "gen tok/s", "prompt tok/s", "peak RSS MB", "mean KLD", "top-1 agree",
+        ["quant", "file MB", "bits/weight", "gen tok/s (median ± IQR/2)", "prompt tok/s", "peak RSS MB", "mean KLD", "top-1 agree",
          "engine", "machine time"],
-        [[_label(r), _num(r.file_mb), _num(r.bpw, ".2f"), _num(r.gen_tps), _num(r.pp_tps), _num(r.peak_rss_mb, ".0f"),
+        [[_label(r), _num(r.file_mb), _num(r.bpw, ".2f"), r.gen_spread or "-", _num(r.pp_tps), _num(r.peak_rss_mb, ".0f"),
           _num(r.kld, ".5f"), _pct(r.top1), r.engine or "-", duration(r.wall_s)] for r in rep.rows])
     lines += [""] + _md_table(
         ["suite", "quant", "accuracy", "correct / machine-hour", "Δ vs reference (95% score CI)", "McNemar p", "lost",

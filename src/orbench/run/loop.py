@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import platform
 import sys
 import time
@@ -185,8 +186,16 @@ class Run:
         return self.performance.model_copy(update=dict(
             peak_rss_mb=None if self.provenance.backend.base_url else peak_rss_mb(), wall_seconds=t.wall_seconds(), engine=self.backend.name,
             parallel=t.parallel or None, generation_tokens_per_s=t.generation_tokens_per_s,
-            prompt_tokens_per_s=t.prompt_tokens_per_s,
+            prompt_tokens_per_s=t.prompt_tokens_per_s, load_per_core=load_per_core(),
         ))
+
+
+def load_per_core() -> float | None:
+    """The 1-minute load average per CPU core (None where the system does not say)."""
+    try:
+        return round(os.getloadavg()[0] / (os.cpu_count() or 1), 2)
+    except OSError:
+        return None
 
 
 def graders(spec: RunSpec) -> int:

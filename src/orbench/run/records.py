@@ -152,6 +152,8 @@ class Performance(BaseModel):
     wall_seconds: float | None = Field(default=None, description="machine time of the run, summed over resumed sessions")
     engine: str | None = Field(default=None, description="the backend that generated, e.g. llama.cpp-batched")
     parallel: int | None = Field(default=None, description="the most sequences decoded together (N)")
+    load_per_core: float | None = Field(default=None, description="the machine's 1-minute load average per CPU "
+                                        "core when the summary was written (how busy a shared runner was)")
 
 
 class SandboxInfo(BaseModel):
