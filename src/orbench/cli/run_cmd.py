@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 SERVER = "Server (--backend openai)"
 
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model (with a server: the model it serves).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model if on disk, else a model on disk, else the embedded one when the Hub cannot be reached (with a server: the model it serves).")]
 QuantOpt = Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL (catalog or Hub repo) to run on the identical plan, one sub-result each.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")]
 # the server's own settings (backends/openai.ServerOptions), listed after --backend
@@ -127,6 +127,8 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
     if quant is not None and opts.server is not None:
         raise OrbenchError("--quant runs several model files; a server serves one", hint="run each quant's server in turn")
     if quant is None:
+        if model is None and opts.backend == "llama.cpp" and opts.server is None:
+            model = _default_model(catalog, json_out)
         ref, opts = resolve_ref(catalog, model, opts)
         out = output or default_output(ref.label)
         summary = run_model(ref, suites, out, opts)
@@ -154,6 +156,15 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
         print(f"error: {too_many} (exit 3; --max-error-rate sets the limit)", file=sys.stderr)
         return EXIT_INFRA
     return EXIT_OK
+
+
+def _default_model(catalog: Any, json_out: bool) -> str:
+    """Without -m: a model on disk, or the embedded one offline (store/default.py); says which."""
+    from ..store.default import choose_default
+
+    choice = choose_default(catalog)
+    print(choice.reason, file=sys.stderr if json_out else sys.stdout)
+    return choice.ref.label
 
 
 def _overrides(context: typer.Context) -> dict[str, Any]:

@@ -28,7 +28,11 @@ from .lock import LockEntry
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_HINT = "the embedded model works offline: orbench pull smollm2-135m"
+def _offline_hint() -> str:
+    from .catalog import load_catalog
+    from .default import offline_hint
+
+    return offline_hint(load_catalog())
 
 
 def _catalog_entry(ref: ModelRef) -> tuple[ModelEntry, str]:
@@ -58,7 +62,7 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
     except HubUnreachable as exc:
         mirror = entry.mirror_for(quant)
         if mirror is None:
-            hint = EMBEDDED_HINT if not entry.mirrors else None
+            hint = _offline_hint() if not entry.mirrors else None
             raise OrbenchError(
                 f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk", hint=hint
             ) from None
@@ -78,7 +82,8 @@ def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None,
     try:
         model = pull_hub_model(ref, target_dir, revision or "main", force)
     except HubUnreachable as exc:
-        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk") from None
+        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk",
+                           hint=_offline_hint()) from None
     key = _index_key(ref)
     if model.quant and key != model.quant and not key.lower().endswith(".gguf"):
         _record(model)  # `org/repo` or `org/repo:q4` chose this quant: `org/repo:QUANT` finds it offline too
