@@ -119,6 +119,7 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
     from ..errors import EXIT_INFRA, EXIT_OK
     from ..run.evaluate import Batch, default_output, ladder_refs, resolve_ref, run_many, run_model, too_many_errors
     from ..suites import parse_suites
+    from .explain import next_commands
     from .tables import print_summary
 
     catalog = load_catalog()
@@ -137,6 +138,7 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
         else:
             print_summary(summary)
             print(f"results: {out}/summary.json, {out}/samples.jsonl")
+            print(next_commands(out)[0])
         summaries = [summary]
     else:
         refs = ladder_refs(catalog, model, quant)
@@ -148,8 +150,9 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
             print_json({q: {**s.model_dump(mode="json"), "results": folders[q]} for q, s in by_quant.items()})
         else:
             for s in by_quant.values():
-                print_summary(s)
+                print_summary(s, explain=s is next(iter(by_quant.values())))
             print(f"results: {base} (compare them with: orbench compare {base})")
+            print(next_commands(base, ladder=True)[0])
         summaries = list(by_quant.values())
     too_many = too_many_errors(summaries, opts.max_error_rate)
     if too_many:
@@ -207,8 +210,8 @@ def _run_config(config: Path, opts: RunOptions, overrides: dict[str, Any], json_
                     "history": None if result.history is None else str(result.history),
                     "removed": [str(p) for p in result.removed]})
         return result.exit_code
-    for summary in result.summaries.values():
-        print_summary(summary)
+    for i, summary in enumerate(result.summaries.values()):
+        print_summary(summary, explain=i == 0)
     if result.gate is not None:
         print_gate(result.gate, False)
     for note in result.notes:

@@ -104,6 +104,8 @@ class SuiteSummary(BaseModel):
     published: list[Published] = Field(default=[], description="published figures of this model on this suite, "
                                        "with the protocol differences")
     quote_items: bool = Field(default=True, description="False: the dataset's terms ask that items are not quoted")
+    chance: float | None = Field(default=None, description="accuracy of guessing uniformly among the choices "
+                                 "(multiple-choice suites); None where answers are exact")
     grader_version: str | None = Field(default=None, description="the grader version its samples were graded with "
                                        "('mixed: ...' if they differ; None: before grader versions were recorded)")
 

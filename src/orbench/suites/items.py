@@ -97,3 +97,11 @@ def read_jsonl(path: Path) -> Iterator[tuple[Item, str]]:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "item"
             raise OrbenchError(f"{where}: {field}: {err['msg']}") from None
+
+
+def chance_level(items: "list[Item]") -> float | None:
+    """Expected accuracy of guessing a choice uniformly at random: the mean of 1/len(choices) over
+    the items; None unless every item is multiple choice (an exact answer has no chance level)."""
+    if not items or any(not item.choices for item in items):
+        return None
+    return sum(1 / len(item.choices or [1]) for item in items) / len(items)
