@@ -43,7 +43,7 @@ def get_suite(name: str) -> Suite:
     suites = all_suites()
     if name in suites:
         return suites[name]
-    if name.endswith(".jsonl") or "/" in name or Path(name).is_dir():
+    if _is_path(name):
         from .user import user_suite
 
         return user_suite(Path(name), reserved=suites)
@@ -55,7 +55,21 @@ def parse_suites(text: str | list[str]) -> list[Suite]:
     names = split_csv(text)
     if not names:
         raise OrbenchError("no suite given", hint=f"known suites: {', '.join(all_suites())}")
-    return [get_suite(n) for n in names]
+    out: list[Suite] = []
+    for name in names:
+        out += _user_paths(name) if name not in all_suites() and _is_path(name) else [get_suite(name)]
+    return out
+
+
+def _is_path(name: str) -> bool:
+    return name.endswith(".jsonl") or "/" in name or Path(name).is_dir()
+
+
+def _user_paths(name: str) -> list[Suite]:
+    """A path given to -s: every suite its items name (see suites/user.py)."""
+    from .user import user_suites
+
+    return user_suites(Path(name.strip()), reserved=all_suites())
 
 
 def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:
