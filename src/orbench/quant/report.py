@@ -37,6 +37,7 @@ class QuantRow:
     engine: str | None = None
     wall_s: float | None = None
     gen_spread: str | None = None  # the median generation rate with its spread (run/speed.py)
+    kld_positions: int | None = None  # token positions the mean KLD was measured on
 
 
 def correct_per_hour(suites: list[Any]) -> float | None:
@@ -87,6 +88,7 @@ def _rows(runs: list[LoadedRun], kld: dict[str, dict[str, float]]) -> list[Quant
             diagnostics={k2: round(v, 4) for k2, v in diag.items()},
             engine=(f"{perf.engine} N={perf.parallel}" if perf.parallel else perf.engine) if perf and perf.engine else None,
             wall_s=perf.wall_seconds if perf else None, gen_spread=speed.short() if speed else None,
+            kld_positions=int(k["positions"]) if k.get("positions") else None,
         ))
     return rows
 
@@ -96,7 +98,8 @@ def _kld_by_quant(folder: Path, ref: LoadedRun) -> tuple[dict[str, dict[str, flo
     if not path.is_file():
         return {}, "no kld.json in the run folder (run `orbench kld ... -o RUN_DIR`): the recommendation uses accuracy only"
     data = read_model(path, KldReport)
-    rows = {r.label: {"mean_kld": r.mean_kld, "top1_agreement": r.top1_agreement} for r in data.results.get("text", [])}
+    rows = {r.label: {"mean_kld": r.mean_kld, "top1_agreement": r.top1_agreement, "positions": r.positions}
+            for r in data.results.get("text", [])}
     rows.setdefault(data.reference, {"mean_kld": 0.0, "top1_agreement": 1.0})
     note = f"KLD from {data.reference} on {Path(data.text).name}, chunks of {data.n_ctx} tokens, top-{data.top_k}"
     if data.reference.upper() not in {ref.label.upper(), (ref.quant or "").upper()}:
@@ -155,7 +158,7 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
     per_hour.update({(run.label, "all"): correct_per_hour(run.summary.suites) for run in runs})
     verdicts = quant_verdicts(comparison.results)
     ref_mb = next((r.file_mb for r in rows if r.label == ref.label), None)
-    candidates = [Candidate(r.label, r.file_mb, r.kld) for r in rows if r.file_mb is not None]
+    candidates = [Candidate(r.label, r.file_mb, r.kld, r.kld_positions) for r in rows if r.file_mb is not None]
     text, recommended = recommend(candidates, verdicts, ref.label, ref_mb, max_kld, margin)
     return Report(model=ref.summary.provenance.model, reference=ref.label, rows=rows, paired=comparison.results,
                   recommendation=text, kld_note=note, per_hour=per_hour, reason=comparison.reason,
