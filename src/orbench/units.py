@@ -10,6 +10,15 @@ def split_csv(text: str | list[str] | None) -> list[str]:
     return list(dict.fromkeys(v for part in parts for v in (x.strip() for x in part.split(",")) if v))
 
 
+def did_you_mean(name: str, known: "list[str] | tuple[str, ...]") -> str:
+    """`did you mean 'math'? ` for a near miss among `known` (case-insensitive), else ''."""
+    import difflib
+
+    lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)
+    return f"did you mean '{lower[close[0]]}'? " if close else ""
+
+
 def shorten(text: str, limit: int = 200) -> str:
     """The first line of `text`, cut at a word boundary to at most `limit` characters (with "…")."""
     line = (text.strip().splitlines() or [""])[0]

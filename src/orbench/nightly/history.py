@@ -21,6 +21,7 @@ from ..errors import OrbenchError
 from ..run.speed import run_speed
 from .findings import GateResult
 from .gate import GATE_FILE
+from .gate_report import NO_GATE
 from .nights import list_nights, read_baseline, read_index
 from ..stats import Estimate
 
@@ -52,9 +53,15 @@ def _outcome(code: int | None, gate: GateResult | None, night: Path) -> str:
         return "unfinished"
     if code == 3:
         return "infra errors"
-    if gate is None and not (night / "junit.xml").is_file():  # nights before gate.json: junit.xml meant gated
+    if gate is None and not _gated_before_gate_json(night):
         return "no gate"
     return {0: "passed", 1: "REGRESSION"}.get(code, str(code))
+
+
+def _gated_before_gate_json(night: Path) -> bool:
+    """A night written before gate.json: its junit.xml meant it was gated (an ungated night's says "no gate")."""
+    junit = night / "junit.xml"
+    return junit.is_file() and f'"{NO_GATE}: ' not in junit.read_text(encoding="utf-8", errors="replace")
 
 
 _STATUS = {"regression": "REGRESSION", "underpowered": "underpowered", "ok": "ok"}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OrbenchError
-from ..units import split_csv
+from ..units import did_you_mean, split_csv
 from .suite import (Kind, Messages, Suite, answer_line_gold, boxed_gold, code_gold, gold_reply, prompt_set_hash,
                     select)
 
@@ -48,7 +48,8 @@ def get_suite(name: str) -> Suite:
 
         return user_suite(Path(name), reserved=suites)
     raise OrbenchError(f"unknown suite '{name}'",
-                       hint=f"known suites: {', '.join(suites)}; or a path to a .jsonl file or folder")
+                       hint=f"{did_you_mean(name, list(suites))}known suites: {', '.join(suites)}; "
+                            "or a path to a .jsonl file or folder")
 
 
 def parse_suites(text: str | list[str]) -> list[Suite]:
