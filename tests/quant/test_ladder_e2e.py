@@ -109,10 +109,13 @@ def test_kld_says_how_much_work_and_how_far_it_is(ladder):
     assert "llama_model_loader" not in log and "print_info" not in log  # llama.cpp's own log: only with --verbose
 
 
-def test_quantize_shows_progress_and_hides_llama_cpp_log(ladder, embedded_model, tmp_path):
+def test_quantize_shows_progress_and_hides_llama_cpp_log(embedded_model, tmp_path):
+    register_local(LocalModel(name="smollm2-135m", quant="Q4_1", path=embedded_model, sha256=EMBEDDED_SHA256,
+                              size=embedded_model.stat().st_size, source="pypi"))
     result = CliRunner().invoke(app, ["quantize", "smollm2-135m", "--from", "Q4_1", "--to", "Q5_0",
                                       "--allow-requantize", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     assert lines[0].startswith("quantizing smollm2-135m:Q4_1 (") and "to Q5_0" in lines[0]
-    assert lines[1].startswith("quantize: 1/1 files (100%)") and len(lines) == 2, lines
+    assert lines[-1].startswith("quantize: 1/1 files (100%)"), lines
+    assert len(lines) <= 4 and not any("llama_model_loader" in line or "[   1/" in line for line in lines), lines
