@@ -20,8 +20,17 @@ STUB_CELLS, STUB_BATCH = 256, 8  # llama.cpp's smallest context (it rounds n_ctx
 
 def _lib() -> Any:
     import llama_cpp
+    from llama_cpp import _logger
 
+    _logger.set_verbose(verbose())  # llama.cpp's own log (model loading, quantizing): only with --verbose
     return llama_cpp
+
+
+def verbose() -> bool:
+    """True under `orbench --verbose` (the orbench logger shows debug messages)."""
+    import logging
+
+    return logging.getLogger("orbench").isEnabledFor(logging.DEBUG)
 
 
 def version() -> str:
@@ -80,7 +89,7 @@ class Model:
                 model_path=str(self.path), n_ctx=STUB_CELLS if stub else n_ctx, n_batch=STUB_BATCH if stub else n_batch,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads, n_gpu_layers=n_gpu_layers, seed=seed, logits_all=logits_all,
-                verbose=False,
+                verbose=verbose(),
                 # no flash attention: on CPU it decodes 16 sequences 13% faster, but its logits depend on
                 # how a prompt is split into batches (KL up to 0.01, as large as Q8_0's distance from Q4_1)
                 flash_attn=False,

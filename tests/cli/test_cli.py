@@ -120,8 +120,8 @@ def test_user_mistakes_are_one_line_and_exit_2(cli, data_dir, args, message):
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_default_model_offline_suggests_the_embedded_model(cli, data_dir, tmp_path):
-    result = cli("run", "-s", "math", "-o", str(tmp_path / "o"))
+def test_a_missing_model_offline_suggests_the_embedded_model(cli, data_dir, tmp_path):
+    result = cli("run", "-m", "deepseek-r1-distill-qwen-1.5b", "-s", "math", "-o", str(tmp_path / "o"))
     assert result.exit_code == 2
     assert "deepseek-r1-distill-qwen-1.5b:Q4_K_M is not on disk" in result.stderr
     assert "orbench pull smollm2-135m" in result.stderr

@@ -58,7 +58,7 @@ def test_a_second_night_evaluates_again_into_a_new_folder(tmp_path, mock_script)
     page = (tmp_path / "out" / "history.html").read_text()
     assert page.count("<svg") == 1 and first_night.name in page and second_night.name in page
     table = cli("history", tmp_path / "out")
-    assert table.exit_code == 0 and "passed" in table.stdout and "smollm2-135m:Q4_1" in table.stdout
+    assert table.exit_code == 0 and "no gate" in table.stdout and "smollm2-135m:Q4_1" in table.stdout
 
 
 def test_an_interrupted_night_resumes_in_its_own_folder(tmp_path, mock_script):

@@ -186,3 +186,26 @@ def test_compare_and_report_cli(ladder):
     assert rep.exit_code == 0 and (ladder / "report.html").is_file() and (ladder / "report.md").is_file()
     assert json.loads(rep.stdout)["verdicts"]["toy:Q2_K"]["verdict"] == "worse"
     assert runner.invoke(app, ["compare", str(ladder / "nothing")]).exit_code == 2
+
+
+def test_the_recommendation_names_each_quants_reason_and_evidence(ladder, big_ladder):
+    write_json_atomic(big_ladder / "kld.json", KldReport(
+        model="toy", reference="Q8_0", reference_sha256="0" * 64, files={}, text="corpus.txt", n_ctx=512, top_k=64,
+        transcripts=0, results={"text": [kld_row("Q4_0", 0.2, 0.8), kld_row("Q2_K", 0.9, 0.5)]}))
+    text = build(big_ladder, max_kld=0.1).recommendation
+    assert "every smaller quant is worse on some suite" not in text
+    assert "toy:Q4_0: mean KLD 0.2000 > 0.1 on 100 positions (accuracy shown not worse on 300 items)" in text
+    assert "toy:Q2_K: mean KLD 0.9000 > 0.1 on 100 positions and accuracy worse on math (-10.0 pp, 300 items)" in text
+    # 60 items cannot decide Q4_0, so a KLD over the limit decides, and the sentence says so
+    write_json_atomic(ladder / "kld.json", KldReport(
+        model="toy", reference="Q8_0", reference_sha256="0" * 64, files={}, text="corpus.txt", n_ctx=512, top_k=64,
+        transcripts=0, results={"text": [kld_row("Q4_0", 0.2, 0.8), kld_row("Q2_K", 0.9, 0.5)]}))
+    text = build(ladder, max_kld=0.1).recommendation
+    assert text.startswith("toy:Q8_0: keep the reference; every smaller quant is ruled out. Ruled out:")
+    assert "toy:Q4_0: mean KLD 0.2000 > 0.1 on 100 positions (its accuracy on 60 items could not decide either " \
+           "way: the KLD decides)" in text
+    # without KLD, an undecided quant gives no recommendation and says what would decide it
+    (ladder / "kld.json").unlink()
+    text = build(ladder).recommendation
+    assert text.startswith("no recommendation: inconclusive, need ≈") and "orbench kld" in text
+    assert "toy:Q2_K: accuracy worse on math" in text

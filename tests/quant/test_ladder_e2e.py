@@ -38,12 +38,13 @@ def ladder(tmp_path_factory, embedded_model):
         out = home / "ladder"
         invoke("run", "-m", "smollm2-135m", "--quant", "Q4_1,Q8_0,Q4_0", "-s", "math,reasoning", "--limit", "3",
                "--max-tokens", "48", "--threads", "2", "-o", out, "-q")
-        kld = json.loads(invoke("kld", "smollm2-135m", "--quant", "Q4_1,Q8_0,Q4_0", "--reference", "Q4_1",
-                                "--chunks", "2", "--transcripts", "2", "--transcript-tokens", "24", "--threads", "2",
-                                "-o", out, "--json").stdout)
+        measured = invoke("kld", "smollm2-135m", "--quant", "Q4_1,Q8_0,Q4_0", "--reference", "Q4_1",
+                          "--chunks", "2", "--transcripts", "2", "--transcript-tokens", "24", "--threads", "2",
+                          "-o", out, "--json")
+        kld = json.loads(measured.stdout)
         compare = json.loads(invoke("compare", out, "--json").stdout)  # the default reference: the original file
         report = json.loads(invoke("report", out, "--max-kld", "1.0", "--json").stdout)
-        yield dict(made=made, out=out, kld=kld, compare=compare, report=report)
+        yield dict(made=made, out=out, kld=kld, compare=compare, report=report, kld_log=measured.stderr)
     finally:
         if saved is None:
             os.environ.pop("ORBENCH_HOME", None)
@@ -100,3 +101,22 @@ def test_compare_and_report_agree(ladder):
     assert "Recommendation" in page and page.count("<svg") == 4 and ">Q4_1 (reference)<" in page
     md = (ladder["out"] / "report.md").read_text()
     assert "derived from smollm2-135m:Q4_1" in md and md.splitlines()[2].startswith("**Verdict**")
+
+
+def test_kld_says_how_much_work_and_how_far_it_is(ladder):
+    log = ladder["kld_log"]
+    assert "passes in all" in log and "kld: measuring Q8_0" in log
+    assert "chunks (100%)" in log.splitlines()[-1] or any("chunks (100%)" in line for line in log.splitlines())
+    assert "llama_model_loader" not in log and "print_info" not in log  # llama.cpp's own log: only with --verbose
+
+
+def test_quantize_shows_progress_and_hides_llama_cpp_log(embedded_model, tmp_path):
+    register_local(LocalModel(name="smollm2-135m", quant="Q4_1", path=embedded_model, sha256=EMBEDDED_SHA256,
+                              size=embedded_model.stat().st_size, source="pypi"))
+    result = CliRunner().invoke(app, ["quantize", "smollm2-135m", "--from", "Q4_1", "--to", "Q5_0",
+                                      "--allow-requantize", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("quantizing smollm2-135m:Q4_1 (") and "to Q5_0" in lines[0]
+    assert lines[-1].startswith("quantize: 1/1 files (100%)"), lines
+    assert len(lines) <= 4 and not any("llama_model_loader" in line or "[   1/" in line for line in lines), lines

@@ -39,8 +39,6 @@ def test_a_file_becomes_a_suite_graded_by_its_kind(tmp_path):
 
 @pytest.mark.parametrize("items, message", [
     ([{**MATH[0], "kind": None}], "has neither tests nor choices and no kind"),
-    ([MATH[0], CODE[0] | {"suite": "my-math"}], "items of several kinds"),
-    ([MATH[0], {**MATH[1], "suite": "other"}], "says suite 'other', expected 'my-math'"),
     ([MATH[0], MATH[0]], "duplicate item id 'q1'"),
     ([{**MATH[0], "suite": "math"}], "the name of a built-in suite"),
     ([{**MATH[0], "kind": "poetry"}], "kind: Input should be 'math', 'code' or 'reasoning'"),
@@ -64,3 +62,49 @@ def test_user_suite_runs_through_the_cli(tmp_path, mock_script):
     broken.write_text(json.dumps(MATH[0]) + "\n{not json\n")
     result = CliRunner().invoke(app, ["run", "--backend", "mock", "-s", str(broken)])
     assert result.exit_code == 2 and "broken.jsonl:2: malformed JSON" in result.stderr
+
+
+def test_one_file_may_mix_kinds_and_each_item_is_graded_by_its_own(tmp_path):
+    choice = {"id": "c1", "suite": "my-math", "category": "c", "difficulty": "easy", "prompt": "Pick",
+              "choices": ["a", "b"], "answer": "B"}
+    suite = get_suite(str(write(tmp_path / "mixed.jsonl", [MATH[0], CODE[0] | {"suite": "my-math"}, choice])))
+    assert suite.name == "my-math" and suite.executes_code and "1 math, 1 code, 1 reasoning" in suite.description
+    math, code, pick = suite.load(0)
+    assert suite.grade(math, "\\boxed{2}", None).correct and not suite.grade(math, "\\boxed{3}", None).correct
+    assert suite.grade(pick, "Answer: B", None).correct and not suite.grade(pick, "Answer: A", None).correct
+    from orbench.store.catalog import Generation
+    assert "def double" in suite.render(code, Generation())[-1]["content"]
+
+
+def test_a_folder_gives_one_suite_per_suite_name(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    write(folder / "a.jsonl", MATH)
+    write(folder / "b.jsonl", [{**CODE[0], "suite": "my-math"}])
+    assert [(s.name, len(s.load(0))) for s in parse_suites(str(folder))] == [("my-math", 3)]
+    write(folder / "c.jsonl", CODE)
+    assert [(s.name, len(s.load(0))) for s in parse_suites(str(folder))] == [("my-math", 3), ("my-code", 1)]
+    with pytest.raises(OrbenchError, match="holds 2 suites"):
+        get_suite(str(folder))
+
+
+def test_the_documented_example_runs_as_written(tmp_path, mock_script, monkeypatch):
+    import re
+    import shlex
+
+    from conftest import REPO_ROOT
+
+    page = (REPO_ROOT / "docs" / "benchmarks.md").read_text()
+    section = page[page.index("## Your own items"):page.index("## Public benchmarks")]
+    lines = re.search(r"```jsonl\n(.*?)```", section, re.S).group(1)
+    command = re.search(r"```sh\n(orbench run .*?)\n```", section, re.S).group(1)
+    name = re.search(r"Save these three lines as `([^`]+)`", section).group(1)
+    (tmp_path / name).write_text(lines)
+    monkeypatch.chdir(tmp_path)
+    mock_script({"q1": "\\boxed{4}", "q2": "Answer: B",
+                 "f1": "```python\ndef double(x):\n    return 2 * x\n```"})
+    args = shlex.split(command)[1:] + ["--backend", "mock", "-o", str(tmp_path / "out"), "--json", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    [suite] = json.loads(result.stdout)["suites"]
+    assert suite["suite"] == "mine" and suite["items"] == 3 and suite["accuracy"]["value"] == 1.0

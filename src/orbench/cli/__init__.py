@@ -25,7 +25,7 @@ app = typer.Typer(
     "reasoning suites through llama.cpp, grade them.\n\n"
     "Quick start (works offline): orbench run --model smollm2-135m --limit 5",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -51,6 +51,7 @@ def _main(
 
 app.command("models")(models_cmd.models)
 app.command("pull")(pull_cmd.pull)
+app.command("rm")(models_cmd.rm)
 app.command("suites")(suites_cmd.suites)
 app.command("check-suite")(check_suite_cmd.check_suite)
 app.command("run")(run_cmd.run)

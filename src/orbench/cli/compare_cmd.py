@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -70,12 +72,18 @@ def compare(
         raise typer.Exit(result.exit_code)
     from ..quant.compare import compare_folders
 
+    from ..run.speed import run_speed
+
     comparison = compare_folders(runs, reference, margin / 100, alpha, allow_grader_mismatch)
+    speeds = {r.label: s for r in comparison.runs if (s := run_speed(r)) is not None}
     if json_out:
         print_json({"reference": comparison.reference.label, "reason": comparison.reason, "margin": margin / 100,
-                    "results": [r.model_dump(mode="json") for r in comparison.results]})
+                    "results": [r.model_dump(mode="json") for r in comparison.results],
+                    "speed": {label: dataclasses.asdict(s) for label, s in speeds.items()}})
         return
     _print_table(comparison)
+    for label, speed in speeds.items():
+        print(f"speed {label}: {speed.text()}")
     _print_view_commands(runs, comparison.reference.label, comparison.results)
 
 

@@ -24,8 +24,9 @@ def _base(config: Path, folder: Optional[Path]) -> Path:
 
 @handled
 def history(
-    folder: Annotated[Optional[Path], typer.Argument(help="The nights folder (default: the config's output).")] = None,
+    folder: Annotated[Optional[Path], typer.Argument(help="The nights folder; the same as --dir.", show_default=False)] = None,
     config: ConfigOpt = Path("orbench.toml"),
+    dir: DirOpt = None,
     last: Annotated[Optional[int], typer.Option(help="Only the newest N nights.", min=1)] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -37,11 +38,14 @@ def history(
 
         orbench history
 
-        orbench history results/nightly --last 14 --json
+        orbench history --dir results/nightly --last 14 --json
     """
+    from ..errors import OrbenchError
     from ..nightly.history import collect, table_rows, write_history, HEADER
 
-    base = _base(config, folder)
+    if folder is not None and dir is not None and folder != dir:
+        raise OrbenchError("give the nights folder once: as --dir DIR (or as the argument)")
+    base = _base(config, dir or folder)
     rows = collect(base, last)
     md_path, html_path = write_history(base, last)
     if json_out:

@@ -14,6 +14,7 @@ from .options import JsonOpt
 def models(
     hub: Annotated[Optional[str], typer.Option(help="List the GGUF quants of this Hub repo (org/repo or hf.co/org/repo) with their sizes.")] = None,
     revision: Annotated[str, typer.Option(help="With --hub: the branch, tag or commit to list.")] = "main",
+    prune: Annotated[bool, typer.Option("--prune", help="Forget files that are gone from disk and delete half-written downloads.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """List the model catalog and the model files already on disk, or with --hub the quants a Hub repo
@@ -26,7 +27,18 @@ def models(
         orbench models --json | jq '.local[].path'
 
         orbench models --hub unsloth/gemma-3-270m-it-GGUF
+
+        orbench models --prune
     """
+    if prune:
+        from ..store.remove import prune as prune_cache
+
+        gone = prune_cache()
+        if json_out:
+            print_json({"pruned": [str(p) for p in gone]})
+            return
+        print("\n".join(f"pruned {p}" for p in gone) or "nothing to prune")
+        return
     if hub is not None:
         _hub_models(hub, revision, json_out)
         return
@@ -95,3 +107,30 @@ def _hub_models(name: str, revision: str, json_out: bool) -> None:
 
 def _unique(models: tuple, quant: str | None) -> bool:
     return quant is not None and sum(m.quant == quant for m in models) == 1
+
+
+@handled
+def rm(
+    model: Annotated[str, typer.Argument(help="MODEL (every quant on disk) or MODEL:QUANT, as `orbench models` lists them.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete a model's files from the cache: only what orbench pulled (Hub, PyPI mirror) or made
+    (`orbench quantize`); a GGUF of your own is only forgotten, never deleted.
+
+    Examples:
+
+        orbench rm deepseek-r1-distill-qwen-1.5b:Q4_K_M
+
+        orbench rm smollm2-135m
+    """
+    from ..store.remove import remove_model
+    from ..units import human_size
+
+    removed = remove_model(model)
+    if json_out:
+        print_json({"removed": [{"model": r.label, "path": str(r.path), "size": r.size, "deleted": r.deleted}
+                                for r in removed]})
+        return
+    for r in removed:
+        what = f"deleted {human_size(r.size)}" if r.deleted else "forgotten (your own file, kept on disk)"
+        print(f"{r.label}: {r.path} {what}")

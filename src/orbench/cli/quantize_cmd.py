@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -36,7 +37,7 @@ def quantize(
     from ..errors import OrbenchError
     from ..store.quantize import derive
     from ..store.pull import pull
-    from ..units import human_size, split_csv
+    from ..units import Eta, human_size, split_csv
 
     if ":" in model:
         raise OrbenchError("give the model name without ':QUANT'; the source quant goes in --from")
@@ -44,7 +45,12 @@ def quantize(
     if not targets:
         raise OrbenchError("--to needs at least one quant")
     src = pull(load_catalog().resolve(f"{model}:{source}"))
-    made = [derive(src, quant, allow_requantize=allow_requantize, out_dir=dir, threads=threads) for quant in targets]
+    made = []
+    eta = Eta("quantize", len(targets), "files", every=0.0)
+    for quant in targets:
+        print(f"quantizing {src.name}:{src.quant} ({human_size(src.size)}) to {quant} ...", file=sys.stderr, flush=True)
+        made.append(derive(src, quant, allow_requantize=allow_requantize, out_dir=dir, threads=threads))
+        print(eta.tick(), file=sys.stderr, flush=True)
     if json_out:
         print_json([m.model_dump(mode="json") for m in made])
         return

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 SERVER = "Server (--backend openai)"
 
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model (with a server: the model it serves).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model if on disk, else a model on disk, else the embedded one when the Hub cannot be reached (with a server: the model it serves).")]
 QuantOpt = Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL (catalog or Hub repo) to run on the identical plan, one sub-result each.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")]
 # the server's own settings (backends/openai.ServerOptions), listed after --backend
@@ -119,6 +119,7 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
     from ..errors import EXIT_INFRA, EXIT_OK
     from ..run.evaluate import Batch, default_output, ladder_refs, resolve_ref, run_many, run_model, too_many_errors
     from ..suites import parse_suites
+    from .explain import next_commands
     from .tables import print_summary
 
     catalog = load_catalog()
@@ -127,6 +128,8 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
     if quant is not None and opts.server is not None:
         raise OrbenchError("--quant runs several model files; a server serves one", hint="run each quant's server in turn")
     if quant is None:
+        if model is None and opts.backend == "llama.cpp" and opts.server is None:
+            model = _default_model(catalog, json_out)
         ref, opts = resolve_ref(catalog, model, opts)
         out = output or default_output(ref.label)
         summary = run_model(ref, suites, out, opts)
@@ -135,6 +138,7 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
         else:
             print_summary(summary)
             print(f"results: {out}/summary.json, {out}/samples.jsonl")
+            print(next_commands(out)[0])
         summaries = [summary]
     else:
         refs = ladder_refs(catalog, model, quant)
@@ -146,14 +150,24 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
             print_json({q: {**s.model_dump(mode="json"), "results": folders[q]} for q, s in by_quant.items()})
         else:
             for s in by_quant.values():
-                print_summary(s)
+                print_summary(s, explain=s is next(iter(by_quant.values())))
             print(f"results: {base} (compare them with: orbench compare {base})")
+            print(next_commands(base, ladder=True)[0])
         summaries = list(by_quant.values())
     too_many = too_many_errors(summaries, opts.max_error_rate)
     if too_many:
         print(f"error: {too_many} (exit 3; --max-error-rate sets the limit)", file=sys.stderr)
         return EXIT_INFRA
     return EXIT_OK
+
+
+def _default_model(catalog: Any, json_out: bool) -> str:
+    """Without -m: a model on disk, or the embedded one offline (store/default.py); says which."""
+    from ..store.default import choose_default
+
+    choice = choose_default(catalog)
+    print(choice.reason, file=sys.stderr if json_out else sys.stdout)
+    return choice.ref.label
 
 
 def _overrides(context: typer.Context) -> dict[str, Any]:
@@ -196,8 +210,8 @@ def _run_config(config: Path, opts: RunOptions, overrides: dict[str, Any], json_
                     "history": None if result.history is None else str(result.history),
                     "removed": [str(p) for p in result.removed]})
         return result.exit_code
-    for summary in result.summaries.values():
-        print_summary(summary)
+    for i, summary in enumerate(result.summaries.values()):
+        print_summary(summary, explain=i == 0)
     if result.gate is not None:
         print_gate(result.gate, False)
     for note in result.notes:

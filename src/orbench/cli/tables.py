@@ -18,35 +18,61 @@ def fmt(est: "Estimate | None") -> str:
     return f"{est.value:.1%} [{est.low:.0%}, {est.high:.0%}]"
 
 
-def print_summary(summary: "RunSummary") -> None:
-    from rich.table import Table
+SUMMARY_HEADER = ["suite", "items", "samples", "errors", "accuracy (pass@1, 95% CI)", "pass@k / majority", "gen tok/s",
+                  "mean tokens", "time", "flags"]
+LEVELS = ("easy", "medium", "hard")
 
-    p = summary.provenance
-    title = f"{p.model}{':' + p.quant if p.quant else ''}  ({summary.status}, seed {p.seed})"
-    table = Table(title=title, title_justify="left")
-    for col in ("suite", "items", "samples", "errors", "accuracy (pass@1, 95% CI)", "pass@k / majority",
-                "gen tok/s", "mean tokens", "time", "flags"):
-        table.add_column(col)
+
+def summary_rows(summary: "RunSummary") -> list[list[str]]:
+    """The cells of the summary table, one row per suite."""
+    rows = []
     for s in summary.suites:
         extra = " ".join(f"{k} {fmt(v)}" for k, v in s.pass_at_k.items() if k != "pass@1")
         if s.majority_vote is not None:
             extra += f" maj {fmt(s.majority_vote)}"
-        table.add_row(
+        rows.append([
             s.suite, str(s.items), str(s.samples), str(s.errors), fmt(s.accuracy), extra or "-",
             f"{s.generation_tokens_per_s:.1f}" if s.generation_tokens_per_s else "-",
             f"{s.mean_completion_tokens:.0f}" if s.mean_completion_tokens else "-",
             duration(s.wall_seconds),
             ", ".join(f"{k} {v}" for k, v in s.flags.items()) or "-",
-        )
+        ])
+    return rows
+
+
+def print_summary(summary: "RunSummary", explain: bool = True) -> None:
+    """The run's tables and what its numbers mean (cli/explain.py)."""
+    from rich.table import Table
+
+    from .explain import LEGEND, footnotes, reading
+
+    p = summary.provenance
+    title = f"{p.model}{':' + p.quant if p.quant else ''}  ({summary.status}, seed {p.seed})"
+    table = Table(title=title, title_justify="left")
+    for col in SUMMARY_HEADER:
+        table.add_column(col)
+    rows = summary_rows(summary)
+    for row in rows:
+        table.add_row(*row)
     out = console()
     out.print(table)
     tiers = Table(title="By difficulty", title_justify="left")
     tiers.add_column("suite")
-    for level in ("easy", "medium", "hard"):
+    for level in LEVELS:
         tiers.add_column(level)
-    for s in summary.suites:
-        tiers.add_row(s.suite, *(fmt(s.by_difficulty.get(level)) for level in ("easy", "medium", "hard")))
+    tier_rows = [[s.suite, *(fmt(s.by_difficulty.get(level)) for level in LEVELS)] for s in summary.suites]
+    for row in tier_rows:
+        tiers.add_row(*row)
     out.print(tiers)
+    notes = footnotes(SUMMARY_HEADER, rows) + footnotes(["suite", *LEVELS], tier_rows)
+    for line in ([LEGEND] if explain else []) + notes + (reading(summary) if explain else []):
+        out.print(line, markup=False, highlight=False)
+    _print_provenance(summary)
+
+
+def _print_provenance(summary: "RunSummary") -> None:
+    out = console()
+    p = summary.provenance
     for s in summary.suites:
         for fig in s.published:
             here = f"{s.accuracy.value:.1%}" if s.accuracy.value is not None else "-"

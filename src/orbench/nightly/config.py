@@ -43,7 +43,11 @@ quants = ["Q4_1"]
 
 [gate]
 baseline = "pinned"                 # the night pinned by `orbench baseline set latest`; or "latest-passing", or a folder
-fail_on = ["accuracy<-2pp", "tokens_per_s<-10%"]
+fail_on = ["accuracy<-2pp"]
+# Speed is off by default: on a shared or busy runner the load of other work moves tokens/s by far
+# more than a model change does. On a dedicated runner, add the speed rule; it fires only when the
+# slowdown is past the threshold and outside the noise of the per-sample speeds of both nights:
+# fail_on = ["accuracy<-2pp", "tokens_per_s<-10%"]
 alpha = 0.05                        # chance of a false red over `nights` unchanged nights (Holm, alpha/nights a night)
 nights = 30
 max_error_rate = 0.05               # more infrastructure errors than this: exit code 3

@@ -23,7 +23,6 @@ Exit codes: 0 no regression, 1 regression (or an underpowered rule with `fail_un
 
 from __future__ import annotations
 
-import statistics
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +31,7 @@ from pathlib import Path
 from ..quant.compare import paired
 from ..quant.family import NIGHTS, night_alpha
 from ..run.loader import LoadedRun, load_runs
+from ..run.speed import run_speed, sample_rates
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
 from ..files import write_atomic
 from ..stats import log_shift, significant_drop
@@ -39,6 +39,7 @@ from .findings import Finding, GateResult, Rule, parse_rule
 from .gate_report import junit_xml, markdown
 
 MIN_TIMED = 5
+GATE_FILE = "gate.json"  # a night's gate result, beside its junit.xml and summary.md
 
 
 def _pair_up(runs: list[LoadedRun], base: list[LoadedRun]) -> list[tuple[LoadedRun, LoadedRun]]:
@@ -101,35 +102,27 @@ def _p(finding: Finding) -> float:
     return finding.p_value if finding.p_value is not None else 1.0
 
 
-def sample_rates(run: LoadedRun) -> list[float]:
-    """Generation tokens/s of the scored samples that measured their generation time. Samples that
-    the batched engine decoded in exactly the same steps share one timing: they count once."""
-    timings = {(r.completion_tokens, round(r.generation_seconds, 9)) for r in run.records
-               if r.status == "ok" and r.generation_seconds and r.completion_tokens > 0}
-    return [tokens / seconds for tokens, seconds in sorted(timings)]
-
-
 def _speed_finding(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float) -> list[Finding]:
-    now, then = sample_rates(run), sample_rates(base)
+    now, then = sample_rates(run.records), sample_rates(base.records)
+    speed_now, speed_then = run_speed(run), run_speed(base)
     wall = run.summary.performance.wall_seconds if run.summary.performance else None
+    if speed_now is None or speed_then is None:
+        return []
+    spread = f"baseline {speed_then.text()}; now {speed_now.text()}"
     shift = log_shift(now, then, alpha)
     if shift is None:
-        a = run.summary.performance.generation_tokens_per_s if run.summary.performance else None
-        b = base.summary.performance.generation_tokens_per_s if base.summary.performance else None
-        if not a or not b:
-            return []
+        a, b = speed_now.median, speed_then.median
         return [Finding(label=run.label, suite="performance", rule=str(rule), baseline=b, current=a,
                         change=(a - b) / b * 100, n=len(now), underpowered=True, regression=False, seconds=wall,
-                        note=f"fewer than {MIN_TIMED} timed samples in a run: one average is not judged")]
+                        note=f"fewer than {MIN_TIMED} timed samples in a run: one average is not judged; {spread}")]
     _, low, high = shift
-    median_now, median_then = statistics.median(now), statistics.median(then)
-    change = (median_now / median_then - 1) * 100
+    change = (speed_now.median / speed_then.median - 1) * 100
     regression = change < rule.threshold and high < 1
     noise = (high - low) / 2 * 100  # half the width of the noise band, in percent
-    return [Finding(label=run.label, suite="performance", rule=str(rule), baseline=median_then, current=median_now,
-                    change=change, low=(low - 1) * 100, high=(high - 1) * 100, n=len(now), significant=high < 1,
-                    detectable=noise, underpowered=not regression and noise > -rule.threshold,
-                    regression=regression, seconds=wall)]
+    return [Finding(label=run.label, suite="performance", rule=str(rule), baseline=speed_then.median,
+                    current=speed_now.median, change=change, low=(low - 1) * 100, high=(high - 1) * 100, n=len(now),
+                    significant=high < 1, detectable=noise, underpowered=not regression and noise > -rule.threshold,
+                    regression=regression, seconds=wall, note=spread)]
 
 
 def _notes(run: LoadedRun, ref: LoadedRun) -> list[str]:
@@ -195,8 +188,9 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
 
 def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float = 0.05, max_error_rate: float = 0.05,
              junit: Path | None = None, markdown_file: Path | None = None,
-             fail_underpowered: bool = False, allow_grader_mismatch: bool = False, nights: int = NIGHTS) -> GateResult:
-    """Evaluate the gate and write its JUnit XML and Markdown files where asked; runs graded by
+             fail_underpowered: bool = False, allow_grader_mismatch: bool = False, nights: int = NIGHTS,
+             json_file: Path | None = None) -> GateResult:
+    """Evaluate the gate and write its JUnit XML, Markdown and JSON files where asked; runs graded by
     different grader versions are refused (exit 2) unless `allow_grader_mismatch`."""
     result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate, fail_underpowered,
                       allow_grader_mismatch, nights)
@@ -205,6 +199,8 @@ def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float =
             write_atomic(junit, (junit_xml(result),))
         if markdown_file:
             write_atomic(markdown_file, (markdown(result),))
+        if json_file:
+            write_atomic(json_file, (result.model_dump_json(indent=2) + "\n",))
     except OSError as exc:
         raise OrbenchError(f"cannot write the gate's report: {exc.filename}: {exc.strerror}") from None
     return result

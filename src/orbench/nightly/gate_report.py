@@ -6,6 +6,7 @@ with its 95% interval, McNemar p (accuracy) and the smallest drop the run could 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from xml.sax.saxutils import escape, quoteattr
 
 from ..errors import EXIT_INFRA
@@ -103,3 +104,20 @@ def junit_xml(result: GateResult, name: str = "orbench") -> str:
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name={quoteattr(name)} tests="{len(cases)}" '
             f'failures="{failures}" errors="{errors}" skipped="{skipped}"{stamp} time="{total:.3f}">\n'
             + "\n".join(cases) + "\n</testsuite>\n")
+
+
+NO_GATE = "no gate"
+
+
+def ungated_junit(reason: str, name: str = "orbench") -> str:
+    """The JUnit file of a night that had nothing to be gated against: one skipped test case saying
+    why, so a CI step that uploads junit.xml always finds it and shows the night as not tested."""
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")[:19]
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name={quoteattr(name)} tests="1" failures="0" '
+            f'errors="0" skipped="1" timestamp="{stamp}" time="0.000">\n'
+            f'  <testcase classname="orbench" name="gate"><skipped message={quoteattr(f"{NO_GATE}: {reason}")}/>'
+            f'</testcase>\n</testsuite>\n')
+
+
+def ungated_markdown(reason: str) -> str:
+    return f"## orbench gate: {NO_GATE}\n\n{reason}\n"

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from .paired import (PairedCounts, counts_from_items, items_for, minimum_detectable_drop, pairs_needed,
                      pairs_needed_worse, tango_interval)
+from ..errors import OrbenchError
 from ..run.loader import LoadedRun, load_runs, pick_reference, reference_reason
 from ..run.records import SampleRecord
 from ..stats import Estimate, mcnemar_exact, significant_drop as _significant
@@ -164,6 +165,12 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
     from ..run.grader_mix import check_grader_versions
 
     runs = load_runs(folders)
+    if len(runs) < 2:
+        where = " ".join(str(f) for f in folders)
+        raise OrbenchError(f"{where} holds one run ({runs[0].label}): there is nothing to compare it with",
+                           hint=f"give a ladder folder (orbench run -m MODEL --quant Q4_1,Q8_0) or several run "
+                                f"folders; to read its samples: orbench view {where}; to gate it against an earlier "
+                                f"run: orbench compare {where} --baseline OTHER")
     check_grader_versions(runs, allow_grader_mismatch)
     ref = pick_reference(runs, reference)
     return Comparison(ref, reference_reason(runs, ref, reference), runs, compare_all(runs, ref, margin, alpha))

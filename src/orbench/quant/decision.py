@@ -4,6 +4,9 @@ A quant is "worse" when it is worse on any suite, "inconclusive" when it is not 
 but some suite is undecided, and "not worse" when it is not worse on every suite. The recommendation
 is the smallest file that is not worse on every suite and within the KLD limit; when no smaller file
 can be shown not worse but some are undecided, there is no recommendation, only the items needed.
+Either way the sentence names, per smaller quant, the test that ruled it out (the accuracy verdict
+on which suite, or the mean-KLD limit) and the evidence behind it (items per suite, KLD positions),
+so a decision that rests on KLD positions is not mistaken for one read off a handful of items.
 """
 
 from __future__ import annotations
@@ -63,6 +66,33 @@ class Candidate:
     label: str
     file_mb: float
     kld: float | None
+    kld_positions: int | None = None  # token positions the mean KLD was measured on
+
+
+def _items(v: QuantVerdict) -> str:
+    counts = sorted({r.shared_items for r in v.results})
+    return f"{counts[0]} items" if len(counts) == 1 else f"{counts[0]}-{counts[-1]} items per suite"
+
+
+def ruled_out(c: Candidate, v: QuantVerdict, max_kld: float) -> str | None:
+    """Why a smaller quant cannot be recommended, with the evidence; None when nothing rules it out."""
+    reasons = []
+    if c.kld is not None and c.kld > max_kld:
+        on = f" on {c.kld_positions:,} positions" if c.kld_positions else ""
+        reasons.append(f"mean KLD {c.kld:.4f} > {max_kld:g}{on}")
+    worse = [r for r in v.results if r.verdict == "worse"]
+    if worse:
+        reasons.append("accuracy worse on " + ", ".join(
+            f"{r.suite} ({r.difference.value * 100:+.1f} pp, {r.shared_items} items)" for r in worse
+            if r.difference.value is not None))
+    if not reasons:
+        return None
+    text = f"{c.label}: " + " and ".join(reasons)
+    if not worse and v.verdict == "inconclusive":
+        text += f" (its accuracy on {_items(v)} could not decide either way: the KLD decides)"
+    elif not worse and v.verdict == "not worse":
+        text += f" (accuracy shown not worse on {_items(v)})"
+    return text
 
 
 def recommend(candidates: list[Candidate], verdicts: dict[str, QuantVerdict], reference: str,
@@ -71,9 +101,12 @@ def recommend(candidates: list[Candidate], verdicts: dict[str, QuantVerdict], re
     smaller = sorted((c for c in candidates if c.label != reference and c.label in verdicts
                       and (reference_mb is None or c.file_mb < reference_mb)), key=lambda c: c.file_mb)
     undecided: list[QuantVerdict] = []
+    excluded: list[str] = []
     for c in smaller:
         v = verdicts[c.label]
-        if (c.kld is not None and c.kld > max_kld) or v.verdict == "worse":
+        why = ruled_out(c, v, max_kld)
+        if why is not None:
+            excluded.append(why)
             continue
         if v.verdict == "not worse":
             kld = f", mean KLD {c.kld:.4f} ≤ {max_kld}" if c.kld is not None else ", KLD not measured"
@@ -82,13 +115,18 @@ def recommend(candidates: list[Candidate], verdicts: dict[str, QuantVerdict], re
             if undecided:
                 text += " Smaller but undecided: " + "; ".join(
                     f"{u.label} ({need_text(u.items_needed)} per suite)" for u in undecided) + "."
-            return text, c.label
+            return text + _excluded(excluded), c.label
         undecided.append(v)
     if undecided:
         best = min(undecided, key=lambda v: v.items_needed or float("inf"))
+        kld = "" if any(c.kld is not None for c in smaller) else "; or a mean KLD over the limit from `orbench kld`"
         return (f"no recommendation: inconclusive, {need_text(best.items_needed)} per suite to decide {best.label} "
-                f"({best.evidence()}); no smaller quant is shown not worse than {reference}.", None)
+                f"({best.evidence()}){kld}; no smaller quant is shown not worse than {reference}."
+                + _excluded(excluded), None)
     if not smaller:
         return f"{reference}: the reference is the smallest file compared.", reference
-    return (f"{reference}: keep the reference; every smaller quant is worse on some suite or exceeds mean KLD "
-            f"{max_kld}.", reference)
+    return f"{reference}: keep the reference; every smaller quant is ruled out." + _excluded(excluded), reference
+
+
+def _excluded(reasons: list[str]) -> str:
+    return (" Ruled out: " + "; ".join(reasons) + ".") if reasons else ""

@@ -18,11 +18,12 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from pydantic import BaseModel, Field
 
 from ..errors import OrbenchError
+from ..units import Eta
 
 if TYPE_CHECKING:
     import numpy as np
@@ -110,12 +111,14 @@ def chunk_logprobs(model: "Model", chunk: Chunk) -> "np.ndarray":
     return log_softmax(logits)
 
 
-def reference_pass(model: "Model", chunks: list[Chunk], top_k: int) -> list[ReferenceChunk]:
+def reference_pass(model: "Model", chunks: list[Chunk], top_k: int,
+                   tick: Callable[[], None] = lambda: None) -> list[ReferenceChunk]:
     import numpy as np
 
     kept = []
     for chunk in chunks:
         logp = chunk_logprobs(model, chunk)
+        tick()
         ids = np.argpartition(-logp, top_k - 1, axis=-1)[:, :top_k]
         targets = np.asarray(chunk.tokens[chunk.score_from + 1:])
         rows = np.arange(len(logp))
@@ -125,12 +128,13 @@ def reference_pass(model: "Model", chunks: list[Chunk], top_k: int) -> list[Refe
 
 
 def compare_pass(model: "Model", chunks: list[Chunk], reference: list[ReferenceChunk], label: str,
-                 ref_label: str) -> KldStats:
+                 ref_label: str, tick: Callable[[], None] = lambda: None) -> KldStats:
     import numpy as np
 
     klds, same, dps, nll, nll_ref = [], [], [], [], []
     for chunk, ref in zip(chunks, reference):
         logq = chunk_logprobs(model, chunk)
+        tick()
         rows = np.arange(len(logq))
         targets = np.asarray(chunk.tokens[chunk.score_from + 1:])
         p_top = np.exp(ref.top_logp)
@@ -229,15 +233,24 @@ def measure_kld(model: str, quants: list[str], reference: str, opts: KldOptions)
     if opts.transcripts:
         conversations = benchmark_conversations(catalog.get(model).generation, opts.transcripts, opts.seed)
         sets["transcripts"] = transcript_chunks(ref_model, conversations, opts.transcript_tokens, opts.ctx)
-    log.info("reference %s: %d chunks", reference, sum(len(c) for c in sets.values()))
-    refs = {name: reference_pass(ref_model, cs, opts.top_k) for name, cs in sets.items() if cs}
+    chunks = sum(len(c) for c in sets.values())
+    log.info("kld: %d chunks of %d tokens, scored by the reference %s and by %d quant(s): %d passes in all "
+             "(--chunks and --transcripts make it shorter)", chunks, opts.ctx, reference, len(quants),
+             chunks * (1 + len(quants)))
+    eta = Eta("kld", chunks * (1 + len(quants)), "chunks")
+
+    def tick() -> None:
+        if (line := eta.tick()) is not None:
+            log.info(line)
+
+    refs = {name: reference_pass(ref_model, cs, opts.top_k, tick) for name, cs in sets.items() if cs}
     ref_model.close()
     results: dict[str, list[KldStats]] = {name: [] for name in refs}
     for q in quants:
-        log.info("measuring %s", q)
+        log.info("kld: measuring %s", q)
         quant_model = load_model(local[q].path, opts.ctx, opts.threads)
         for name in refs:
-            results[name].append(compare_pass(quant_model, sets[name], refs[name], q, reference))
+            results[name].append(compare_pass(quant_model, sets[name], refs[name], q, reference, tick))
         quant_model.close()
     return KldReport(model=model, reference=reference, reference_sha256=ref_local.sha256,
                      files={q: KldFile(sha256=m.sha256, derived_from=m.derived_from) for q, m in local.items()},

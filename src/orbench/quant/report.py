@@ -11,6 +11,7 @@ from typing import Any
 
 from .compare import MARGIN, PairedResult, compare_folders
 from ..run.loader import LoadedRun
+from ..run.speed import run_speed
 from .decision import Candidate, QuantVerdict, need_text, quant_verdicts, recommend
 from ..files import read_model, write_atomic
 from .kld import KldReport
@@ -35,6 +36,8 @@ class QuantRow:
     diagnostics: dict[str, float]
     engine: str | None = None
     wall_s: float | None = None
+    gen_spread: str | None = None  # the median generation rate with its spread (run/speed.py)
+    kld_positions: int | None = None  # token positions the mean KLD was measured on
 
 
 def correct_per_hour(suites: list[Any]) -> float | None:
@@ -75,15 +78,17 @@ def _rows(runs: list[LoadedRun], kld: dict[str, dict[str, float]]) -> list[Quant
             for key, value in s.diagnostics.items():
                 diag[key] = diag.get(key, 0.0) + value * s.scored / scored
         k = kld.get(run.label) or kld.get(run.quant or "", {})
+        speed = run_speed(run)
         rows.append(QuantRow(
             label=run.label, derived_from=run.derived_from,
             file_mb=perf.file_bytes / 1e6 if perf and perf.file_bytes else None,
-            bpw=perf.bits_per_weight if perf else None, gen_tps=perf.generation_tokens_per_s if perf else None,
+            bpw=perf.bits_per_weight if perf else None, gen_tps=speed.median if speed else None,
             pp_tps=perf.prompt_tokens_per_s if perf else None, peak_rss_mb=perf.peak_rss_mb if perf else None,
             load_s=perf.load_seconds if perf else None, kld=k.get("mean_kld"), top1=k.get("top1_agreement"),
             diagnostics={k2: round(v, 4) for k2, v in diag.items()},
             engine=(f"{perf.engine} N={perf.parallel}" if perf.parallel else perf.engine) if perf and perf.engine else None,
-            wall_s=perf.wall_seconds if perf else None,
+            wall_s=perf.wall_seconds if perf else None, gen_spread=speed.short() if speed else None,
+            kld_positions=int(k["positions"]) if k.get("positions") else None,
         ))
     return rows
 
@@ -93,7 +98,8 @@ def _kld_by_quant(folder: Path, ref: LoadedRun) -> tuple[dict[str, dict[str, flo
     if not path.is_file():
         return {}, "no kld.json in the run folder (run `orbench kld ... -o RUN_DIR`): the recommendation uses accuracy only"
     data = read_model(path, KldReport)
-    rows = {r.label: {"mean_kld": r.mean_kld, "top1_agreement": r.top1_agreement} for r in data.results.get("text", [])}
+    rows = {r.label: {"mean_kld": r.mean_kld, "top1_agreement": r.top1_agreement, "positions": r.positions}
+            for r in data.results.get("text", [])}
     rows.setdefault(data.reference, {"mean_kld": 0.0, "top1_agreement": 1.0})
     note = f"KLD from {data.reference} on {Path(data.text).name}, chunks of {data.n_ctx} tokens, top-{data.top_k}"
     if data.reference.upper() not in {ref.label.upper(), (ref.quant or "").upper()}:
@@ -152,7 +158,7 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
     per_hour.update({(run.label, "all"): correct_per_hour(run.summary.suites) for run in runs})
     verdicts = quant_verdicts(comparison.results)
     ref_mb = next((r.file_mb for r in rows if r.label == ref.label), None)
-    candidates = [Candidate(r.label, r.file_mb, r.kld) for r in rows if r.file_mb is not None]
+    candidates = [Candidate(r.label, r.file_mb, r.kld, r.kld_positions) for r in rows if r.file_mb is not None]
     text, recommended = recommend(candidates, verdicts, ref.label, ref_mb, max_kld, margin)
     return Report(model=ref.summary.provenance.model, reference=ref.label, rows=rows, paired=comparison.results,
                   recommendation=text, kld_note=note, per_hour=per_hour, reason=comparison.reason,
@@ -226,9 +232,9 @@ def markdown(rep: Report) -> str:
     lines += [f"> **warning:** {w}" for w in rep.warnings or []] + ([""] if rep.warnings else [])
     lines += [f"Reference: {rep.reason or rep.reference}. {rep.kld_note}.", "", f"_{rep.header}_", ""]
     lines += _md_table(
-        ["quant", "file MB", "bits/weight", "gen tok/s", "prompt tok/s", "peak RSS MB", "mean KLD", "top-1 agree",
+        ["quant", "file MB", "bits/weight", "gen tok/s (median ± IQR/2)", "prompt tok/s", "peak RSS MB", "mean KLD", "top-1 agree",
          "engine", "machine time"],
-        [[_label(r), _num(r.file_mb), _num(r.bpw, ".2f"), _num(r.gen_tps), _num(r.pp_tps), _num(r.peak_rss_mb, ".0f"),
+        [[_label(r), _num(r.file_mb), _num(r.bpw, ".2f"), r.gen_spread or "-", _num(r.pp_tps), _num(r.peak_rss_mb, ".0f"),
           _num(r.kld, ".5f"), _pct(r.top1), r.engine or "-", duration(r.wall_s)] for r in rep.rows])
     lines += [""] + _md_table(
         ["suite", "quant", "accuracy", "correct / machine-hour", "Δ vs reference (95% score CI)", "McNemar p", "lost",

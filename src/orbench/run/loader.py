@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import OrbenchError
 from ..files import read_model
+from ..units import did_you_mean
 from .records import INDEX_FILE, RunIndex, RunSummary, SampleRecord, read_samples, read_summary
 
 NIGHT_NAME = re.compile(r"\d{8}-\d{6}(-\d+)?")  # a night folder of `orbench run --config`: local start time
@@ -93,7 +94,9 @@ def pick_reference(runs: list[LoadedRun], reference: str | None) -> LoadedRun:
         if len(hits) == 1:
             return hits[0]
         why = "is ambiguous" if hits else "matches no run"
-        raise OrbenchError(f"reference '{reference}' {why}", hint=f"runs: {', '.join(r.label for r in runs)}")
+        names = [r.label for r in runs] + [r.quant for r in runs if r.quant]
+        raise OrbenchError(f"reference '{reference}' {why}",
+                           hint=f"{did_you_mean(reference, names)}runs: {', '.join(r.label for r in runs)}")
     originals = [r for r in runs if not r.derived_from] or runs
     return max(originals, key=lambda r: (nominal_bits(r), -runs.index(r)))
 

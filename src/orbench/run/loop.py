@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import platform
 import sys
 import time
@@ -32,7 +33,7 @@ from ..backends.memory import peak_rss_mb
 from .records import Performance, Provenance, RunSummary, SampleLog, SampleRecord, SandboxInfo, SuiteSummary
 from .folder import RunFolder
 from ..suites import Suite
-from ..suites.items import Item
+from ..suites.items import Item, chance_level
 from .tally import SuiteCount, Tally
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Run:
         self.tally.resumed = len(kept)
         log.debug("plan: %d requests in %s (shard %d/%d); %d already on disk", self.plan.requests,
                   ", ".join(self.plan.suites), *self.plan.shard, len(kept))
+        self.progress.note(self._plan_line(len(kept)))
         with self.folder.sample_log() as samples:
             self._write("running")
             try:
@@ -89,6 +91,16 @@ class Run:
             finally:
                 self.progress.stop()
         return self._write("complete")
+
+    def _plan_line(self, kept: int) -> str:
+        """What is about to happen, before any work: the plan's size, the settings, the folder."""
+        g, spec = self.spec.generation, self.spec
+        sizes = ", ".join(f"{p.suite.name} {len(p.items)}" for p in self.parts)
+        todo = sum(len(p.requests) for p in self.parts) - kept
+        resumed = f", {kept} already done (resuming)" if kept else ""
+        return (f"plan: {todo} samples to run{resumed}: items per suite {sizes}, {spec.samples} sample(s) each; "
+                f"max tokens {g.max_tokens}, temperature {g.temperature:g}, top-p {g.top_p:g}, context {g.context}, "
+                f"seed {spec.seed}; output {self.folder.path}")
 
     def _write_failed(self, exc: OSError) -> OrbenchError:
         """The one-line error for a failed write; the summary is marked interrupted if it still can be."""
@@ -124,13 +136,15 @@ class Run:
         finally:
             self.tally.parallel = max(self.tally.parallel, self.backend.last_parallel)
             if records:
-                summary = self._suite_summary(part.suite, records, started)
+                summary = self._suite_summary(part, records, started)
                 self.summaries = [s for s in self.summaries if s.suite != summary.suite] + [summary]
 
-    def _suite_summary(self, suite: Suite, records: list[SampleRecord], started: float) -> SuiteSummary:
-        spec = self.spec
+    def _suite_summary(self, part: SuitePlan, records: list[SampleRecord], started: float) -> SuiteSummary:
+        spec, suite = self.spec, part.suite
         summary = summarize_suite(suite.name, suite.kind, records, spec.samples, self.plan.suites[suite.name])
+        ran = {r.item_id for r in records}
         return summary.model_copy(update=dict(
+            chance=chance_level([i for i in part.items if i.id in ran]),
             wall_seconds=self.tally.suite_wall(suite.name, started), data=suite.provenance(),
             window=spec.window if suite.dated else None, quote_items=suite.quote_items,
             published=published_for(self.provenance.model, suite.name, spec.generation.max_tokens, spec.samples,
@@ -185,8 +199,16 @@ class Run:
         return self.performance.model_copy(update=dict(
             peak_rss_mb=None if self.provenance.backend.base_url else peak_rss_mb(), wall_seconds=t.wall_seconds(), engine=self.backend.name,
             parallel=t.parallel or None, generation_tokens_per_s=t.generation_tokens_per_s,
-            prompt_tokens_per_s=t.prompt_tokens_per_s,
+            prompt_tokens_per_s=t.prompt_tokens_per_s, load_per_core=load_per_core(),
         ))
+
+
+def load_per_core() -> float | None:
+    """The 1-minute load average per CPU core (None where the system does not say)."""
+    try:
+        return round(os.getloadavg()[0] / (os.cpu_count() or 1), 2)
+    except OSError:
+        return None
 
 
 def graders(spec: RunSpec) -> int:

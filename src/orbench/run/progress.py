@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 
 class Progress(Protocol):
+    def note(self, text: str) -> None: ...  # one line before the work starts (the plan, the settings)
+
     def start(self, label: str, total: int) -> None: ...
 
     def update(self, done: int, correct: int, scored: int, tokens_per_s: float | None, last: str) -> None: ...
@@ -33,6 +35,10 @@ class RichProgress:
             TimeElapsedColumn(), console=Console(file=stream), transient=False,
         )
         self._task: TaskID | None = None
+        self._stream = stream
+
+    def note(self, text: str) -> None:
+        print(text, file=self._stream, flush=True)
 
     def start(self, label: str, total: int) -> None:
         if self._task is None:
@@ -56,6 +62,9 @@ class PlainProgress:
         self.stream = stream
         self.label, self.total = "", 0
 
+    def note(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
     def start(self, label: str, total: int) -> None:
         self.label, self.total = label, total
 
@@ -69,6 +78,9 @@ class PlainProgress:
 
 
 class NoProgress:
+    def note(self, text: str) -> None:
+        pass
+
     def start(self, label: str, total: int) -> None:
         pass
 
@@ -84,6 +96,10 @@ class Tee:
 
     def __init__(self, *sinks: Progress):
         self.sinks = sinks
+
+    def note(self, text: str) -> None:
+        for s in self.sinks:
+            s.note(text)
 
     def start(self, label: str, total: int) -> None:
         for s in self.sinks:

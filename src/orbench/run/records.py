@@ -104,6 +104,8 @@ class SuiteSummary(BaseModel):
     published: list[Published] = Field(default=[], description="published figures of this model on this suite, "
                                        "with the protocol differences")
     quote_items: bool = Field(default=True, description="False: the dataset's terms ask that items are not quoted")
+    chance: float | None = Field(default=None, description="accuracy of guessing uniformly among the choices "
+                                 "(multiple-choice suites); None where answers are exact")
     grader_version: str | None = Field(default=None, description="the grader version its samples were graded with "
                                        "('mixed: ...' if they differ; None: before grader versions were recorded)")
 
@@ -152,6 +154,8 @@ class Performance(BaseModel):
     wall_seconds: float | None = Field(default=None, description="machine time of the run, summed over resumed sessions")
     engine: str | None = Field(default=None, description="the backend that generated, e.g. llama.cpp-batched")
     parallel: int | None = Field(default=None, description="the most sequences decoded together (N)")
+    load_per_core: float | None = Field(default=None, description="the machine's 1-minute load average per CPU "
+                                        "core when the summary was written (how busy a shared runner was)")
 
 
 class SandboxInfo(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import OrbenchError
 from ..paths import models_dir
+from ..units import did_you_mean
 
 DEFAULT_MATH_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
@@ -98,8 +99,9 @@ class Catalog(Strict):
         for entry in self.models:
             if entry.name.lower() == name.lower():
                 return entry
-        known = ", ".join(m.name for m in self.models)
-        raise OrbenchError(f"unknown model '{name}'", hint=f"known models: {known}")
+        names = [m.name for m in self.models]
+        raise OrbenchError(f"unknown model '{name}'", hint=f"{did_you_mean(name, names)}known models: "
+                                                          f"{', '.join(names)}")
 
     def resolve(self, ref: str | None) -> ModelRef:
         """Parse `name[:QUANT]`, a path to a `.gguf` file, or a Hub repo `[hf.co/]org/repo[:QUANT]`."""
@@ -118,7 +120,7 @@ class Catalog(Strict):
         if not entry.has_quant(quant):
             raise OrbenchError(
                 f"model '{entry.name}' has no quant '{quant}'",
-                hint=f"available: {', '.join(entry.quants)}",
+                hint=f"{did_you_mean(quant, entry.quants)}available: {', '.join(entry.quants)}",
             )
         canonical = next(q for q in entry.quants if q.upper() == quant.upper())
         return ModelRef(name=entry.name, quant=canonical, entry=entry)

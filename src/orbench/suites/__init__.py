@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OrbenchError
-from ..units import split_csv
+from ..units import did_you_mean, split_csv
 from .suite import (Kind, Messages, Suite, answer_line_gold, boxed_gold, code_gold, gold_reply, prompt_set_hash,
                     select)
 
@@ -43,19 +43,34 @@ def get_suite(name: str) -> Suite:
     suites = all_suites()
     if name in suites:
         return suites[name]
-    if name.endswith(".jsonl") or "/" in name or Path(name).is_dir():
+    if _is_path(name):
         from .user import user_suite
 
         return user_suite(Path(name), reserved=suites)
     raise OrbenchError(f"unknown suite '{name}'",
-                       hint=f"known suites: {', '.join(suites)}; or a path to a .jsonl file or folder")
+                       hint=f"{did_you_mean(name, list(suites))}known suites: {', '.join(suites)}; "
+                            "or a path to a .jsonl file or folder")
 
 
 def parse_suites(text: str | list[str]) -> list[Suite]:
     names = split_csv(text)
     if not names:
         raise OrbenchError("no suite given", hint=f"known suites: {', '.join(all_suites())}")
-    return [get_suite(n) for n in names]
+    out: list[Suite] = []
+    for name in names:
+        out += _user_paths(name) if name not in all_suites() and _is_path(name) else [get_suite(name)]
+    return out
+
+
+def _is_path(name: str) -> bool:
+    return name.endswith(".jsonl") or "/" in name or Path(name).is_dir()
+
+
+def _user_paths(name: str) -> list[Suite]:
+    """A path given to -s: every suite its items name (see suites/user.py)."""
+    from .user import user_suites
+
+    return user_suites(Path(name.strip()), reserved=all_suites())
 
 
 def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:

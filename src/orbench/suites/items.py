@@ -65,21 +65,22 @@ class Item(BaseModel):
         return {k: v for k, v in data.items() if k in _V1_FIELDS or v is not None}
 
 
-def load_items(folder: Path, suite: str | None = None) -> list[Item]:
-    """Every item of the *.jsonl files in `folder` (or of one file); `suite`, when given, must match each item's."""
+def load_items(folder: Path, suite: str | None = None, one_suite: bool = True) -> list[Item]:
+    """Every item of the *.jsonl files in `folder` (or of one file); `suite`, when given, must match
+    each item's, and with `one_suite` every item must say the first item's suite."""
     files = [folder] if folder.is_file() else sorted(folder.glob("*.jsonl"))
     if not files:
         raise OrbenchError(f"no prompt files (*.jsonl) in {folder}")
     items: list[Item] = []
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}  # (suite, id): ids are unique within a suite
     for path in files:
         for item, where in read_jsonl(path):
-            if item.id in seen:
-                raise OrbenchError(f"{where}: duplicate item id '{item.id}' (first at {seen[item.id]})")
-            expected = suite if suite is not None else (items[0].suite if items else None)
+            if (item.suite, item.id) in seen:
+                raise OrbenchError(f"{where}: duplicate item id '{item.id}' (first at {seen[item.suite, item.id]})")
+            expected = suite if suite is not None else (items[0].suite if items and one_suite else None)
             if expected is not None and item.suite != expected:
                 raise OrbenchError(f"{where}: item '{item.id}' says suite '{item.suite}', expected '{expected}'")
-            seen[item.id] = where
+            seen[item.suite, item.id] = where
             items.append(item)
     if not items:
         raise OrbenchError(f"no items in {folder}")
@@ -97,3 +98,11 @@ def read_jsonl(path: Path) -> Iterator[tuple[Item, str]]:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "item"
             raise OrbenchError(f"{where}: {field}: {err['msg']}") from None
+
+
+def chance_level(items: "list[Item]") -> float | None:
+    """Expected accuracy of guessing a choice uniformly at random: the mean of 1/len(choices) over
+    the items; None unless every item is multiple choice (an exact answer has no chance level)."""
+    if not items or any(not item.choices for item in items):
+        return None
+    return sum(1 / len(item.choices or [1]) for item in items) / len(items)
