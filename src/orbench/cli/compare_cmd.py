@@ -67,10 +67,14 @@ def compare(
 
     comparison = compare_folders(runs, reference, margin / 100, alpha, allow_grader_mismatch)
     if json_out:
+        adaptive = comparison.adaptive.model_dump(mode="json") if comparison.adaptive else None
         print_json({"reference": comparison.reference.label, "reason": comparison.reason, "margin": margin / 100,
-                    "results": [r.model_dump(mode="json") for r in comparison.results]})
+                    "results": [r.model_dump(mode="json") for r in comparison.results], "adaptive": adaptive})
         return
-    _print_table(comparison)
+    if comparison.adaptive is not None:
+        _print_adaptive(comparison.adaptive)
+    else:
+        _print_table(comparison)
     _print_view_commands(runs, comparison.reference.label, comparison.results)
 
 
@@ -112,6 +116,30 @@ def _print_table(comparison: Any) -> None:
                       f"gained {', '.join(r.gained[:8]) or '-'}{' …' if len(r.gained) > 8 else ''}")
         if not r.prompt_set_matches:
             out.print(f"warning: {r.suite} {r.label} ran a different prompt set; only shared items are paired")
+
+
+def _print_adaptive(adaptive: Any) -> None:
+    """An adaptive ladder: the anytime-valid verdicts replayed from the samples (a fixed-n interval
+    computed on data that stopped when it looked decided would not hold its level)."""
+    from rich.table import Table
+
+    table = Table(title=f"Adaptive ladder against {adaptive.reference}: anytime-valid interval "
+                  f"(95%, valid at any stop), margin -{adaptive.margin:.1%}", title_justify="left")
+    for col in ("run", "items", "Δ vs ref", "anytime-valid interval", "verdict"):
+        table.add_column(col)
+    for row in adaptive.quants:
+        verdict = row.verdict if row.verdict != "continue" else "inconclusive" + (
+            f" (need ≈{row.items_needed} items)" if row.items_needed else "")
+        delta = "-" if row.difference is None else f"{row.difference:+.1%}"
+        table.add_row(row.label, str(row.items), delta, f"[{row.low:+.1%}, {row.high:+.1%}]", verdict)
+    out = console()
+    out.print(table)
+    out.print(f"{adaptive.status} after {adaptive.rounds} round(s); verdicts by the betting tests with Holm across "
+              "the quants; they " + ("match adaptive.json" if adaptive.matches_record else
+                                     "DIFFER from adaptive.json (the samples changed since the run)"))
+    for row in adaptive.quants:
+        if row.stopped:
+            out.print(f"{row.label}: {row.stopped}")
 
 
 def _print_view_commands(folders: list[Path], reference: str, results: list[Any]) -> None:
