@@ -174,3 +174,18 @@ def test_cli_refuses_adaptive_flags_without_a_ladder(tmp_path):
     assert out.exit_code == 2 and "--quant" in out.output
     out = cli("run", "--backend", "mock", "-m", "smollm2-135m", "-s", "math", "--budget", "1h", "-o", tmp_path / "x")
     assert out.exit_code == 2 and "--until-decided" in out.output
+
+
+def test_report_draws_the_running_interval_and_where_each_quant_stopped(ladder, tmp_path):
+    run, _ = ladder
+    record = run("Q4_1,Q8_0,Q4_0", tmp_path / "out").record
+    out = cli("report", tmp_path / "out")
+    assert out.exit_code == 0, out.output
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "Adaptive ladder (--until-decided): decided" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    assert len(rows) == len(record.rounds)
+    worse_round = next(r.round for r in record.rounds if r.states["smollm2-135m:Q4_0"].verdict == "worse")
+    assert "**worse**" in rows[worse_round - 1].split("|")[-2]
+    assert all(row.split("|")[-2].strip() == "·" for row in rows[worse_round:])  # it ran no further round
+    assert "- smollm2-135m:Q4_0: worse after" in md

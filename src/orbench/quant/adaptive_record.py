@@ -175,3 +175,25 @@ def compare_record(record: AdaptiveRecord, by_label: Mapping[str, dict]) -> Adap
             for q, s in final.items()]
     return AdaptiveComparison(reference=record.settings.reference, margin=record.settings.margin,
                               status=record.status, rounds=len(record.rounds), matches_record=matches, quants=rows)
+
+
+def running_lines(record: AdaptiveRecord) -> list[str]:
+    """Markdown: each quant's anytime-valid interval after every round against -margin, and where it
+    stopped (the report's section on an adaptive ladder)."""
+    quants = record.settings.quants
+    lines = [f"Adaptive ladder (--until-decided): {record.status} after {len(record.rounds)} round(s). The "
+             f"anytime-valid interval of each quant's difference to {record.settings.reference} after each round, "
+             f"against the margin -{record.settings.margin:.1%}; the verdicts that count are these, not the fixed-n "
+             "intervals above, which do not hold their level on data that stopped when it looked decided.", "",
+             "| round | items | " + " | ".join(quants) + " |", "|" + "---|" * (len(quants) + 2)]
+    for entry in record.rounds:
+        cells = []
+        for q in quants:
+            s = entry.states[q]
+            low, high = s.interval
+            stopped = s.verdict != "continue" and s.decided_at is not None and s.decided_at < entry.items
+            cells.append("·" if stopped else f"[{low:+.1%}, {high:+.1%}]" +
+                         (f" **{s.verdict}**" if s.verdict != "continue" else ""))
+        lines.append(f"| {entry.round} | {entry.items} | " + " | ".join(cells) + " |")
+    lines += [""] + [f"- {q}: {why}" for q, why in record.stopped.items()]
+    return lines

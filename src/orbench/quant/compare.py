@@ -167,7 +167,7 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
 
     runs = load_runs(folders)
     check_grader_versions(runs, allow_grader_mismatch)
-    record = _adaptive_record(folders)
+    record = adaptive_record(folders)
     if record is not None and reference is None:
         reference = record.settings.reference
     ref = pick_reference(runs, reference)
@@ -180,7 +180,7 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
     return Comparison(ref, reason, runs, compare_all(runs, ref, margin, alpha), adaptive)
 
 
-def _adaptive_record(folders: list[Path]) -> AdaptiveRecord | None:
+def adaptive_record(folders: list[Path]) -> AdaptiveRecord | None:
     """The record of an adaptive ladder, when one ladder folder run with --until-decided is compared."""
     if len(folders) != 1 or not (folders[0] / ADAPTIVE_FILE).is_file():
         return None
