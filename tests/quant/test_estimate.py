@@ -57,7 +57,7 @@ def test_plan_calibrates_once_then_uses_the_earlier_runs(tmp_path, data, mock_sc
     first = cli(*args)
     assert first.exit_code == 0, first.output
     est = json.loads(first.stdout)
-    assert any("calibrating: smollm2-135m:Q8_0 on 3 item(s) of math" in n for n in est["notes"])
+    assert any("calibrating: smollm2-135m:Q8_0 on 10 item(s) of math" in n for n in est["notes"])
     assert (tmp_path / "results" / "calibration-smollm2-135m-Q8_0" / "summary.json").is_file()
     (suite,) = est["suites"]
     assert suite["pool"] == 8 and suite["items_each"] <= 8 and suite["seconds_per_sample"] > 0

@@ -25,8 +25,10 @@ def plan(
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for a calibration run.", min=1)] = None,
     results: Annotated[Path, typer.Option(help="Folder of earlier runs to take this machine's speed from; a "
                                           "calibration run is kept there.")] = Path("results"),
-    calibrate: Annotated[int, typer.Option(help="Items per suite of a calibration run, when no earlier run of the "
-                                           "model measured a suite.", min=1)] = 3,
+    calibrate: Annotated[Optional[int], typer.Option(help="Items per suite of a calibration run, when no earlier run "
+                                                     "of the model measured a suite (default: --round-items, so "
+                                                     "it measures a round's batch as the ladder will run it).",
+                                                     min=1)] = None,
     backend: Annotated[str, typer.Option(help="llama.cpp, or mock (tests).")] = "llama.cpp",
     json_out: JsonOpt = False,
 ) -> None:
@@ -53,7 +55,7 @@ def plan(
     refs = ladder_refs(load_catalog(), model, quant)
     opts = RunOptions(suites=suites, limit=limit, samples=samples, seed=seed, max_tokens=max_tokens, margin=margin,
                       round_items=round_items, threads=threads, backend=backend, quiet=True, until_decided=True)
-    est, notes = plan_ladder(refs, parse_suites(suites), opts, results, calibrate)
+    est, notes = plan_ladder(refs, parse_suites(suites), opts, results, calibrate or round_items)
     if json_out:
         print_json({**est.model_dump(mode="json"), "notes": notes})
         return

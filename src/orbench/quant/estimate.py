@@ -16,8 +16,10 @@ time that takes on this machine.
   margin is decided sooner, one near it later.
 - **Time.** Seconds per sample of each suite, measured on this machine: from earlier runs of the
   same model under the results folder (machine time over samples, loading included), else from a
-  short calibration run of the reference on a few items per suite, which is kept there for the
-  next plan. The discordance comes from earlier ladders of the model when there are any.
+  short calibration run of the reference on a round's items per suite (kept there for the next
+  plan). A round runs its items together in one batch per quant, so a calibration of the same
+  size measures what a round costs; a small round leaves the batch part empty and costs more per
+  sample than a long run does, which is why the calibration uses the round's size. The discordance comes from earlier ladders of the model when there are any.
 """
 
 from __future__ import annotations
