@@ -133,6 +133,7 @@ def run_adaptive(refs: list[ModelRef], suites: list[Suite], base: Path, opts: Ru
         raise OrbenchError("--until-decided compares quants with a reference: give at least two with --quant")
     if opts.shard != (1, 1):
         raise OrbenchError("--until-decided runs the whole pool in rounds; it cannot be combined with --shard")
+    parse_budget(opts.budget)  # a mistyped budget is refused before any model work
     reference = choose_reference(refs, opts)
     batch = Batch("ladder", refs, base, model=refs[0].name)
     folders = {r.label: base / batch.folder(r) for r in refs}

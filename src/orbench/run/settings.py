@@ -109,7 +109,8 @@ class RunOptions:
     quiet: bool = setting(False, "No progress output.", names=("--quiet", "-q"))
     until_decided: bool = setting(False, "With --quant: take items in a seeded random order in rounds and stop each "
                                   "quant once an anytime-valid test decides it (not worse / worse than the "
-                                  "reference), or at the pool's end or the budget.", panel=ADAPTIVE)
+                                  "reference), or at the pool's end or the budget.", names=("--until-decided",),
+                                  panel=ADAPTIVE)
     round_items: int = setting(10, "--until-decided: items added per round (every undecided quant runs them).",
                                low=1, panel=ADAPTIVE)
     margin: float = setting(2.0, "--until-decided: non-inferiority margin in accuracy points.", low=0.0, high=99.0,
