@@ -189,3 +189,12 @@ def test_report_draws_the_running_interval_and_where_each_quant_stopped(ladder, 
     assert "**worse**" in rows[worse_round - 1].split("|")[-2]
     assert all(row.split("|")[-2].strip() == "·" for row in rows[worse_round:])  # it ran no further round
     assert "- smollm2-135m:Q4_0: worse after" in md
+
+
+def test_report_verdicts_of_an_adaptive_ladder_are_the_sequential_ones(ladder, tmp_path):
+    run, _ = ladder
+    run("Q4_1,Q8_0,Q4_0", tmp_path / "out")
+    assert cli("report", tmp_path / "out").exit_code == 0
+    verdict = (tmp_path / "out" / "report.md").read_text().splitlines()[2]
+    # at the report's default 2-point margin the fixed-n interval of these few items is inconclusive
+    assert "smollm2-135m:Q4_1 not worse" in verdict and "smollm2-135m:Q4_0 worse" in verdict

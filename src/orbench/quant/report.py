@@ -152,6 +152,9 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
     per_hour = {(run.label, s.suite): correct_per_hour([s]) for run in runs for s in run.summary.suites}
     per_hour.update({(run.label, "all"): correct_per_hour(run.summary.suites) for run in runs})
     verdicts = quant_verdicts(comparison.results)
+    for row in comparison.adaptive.quants if comparison.adaptive else []:  # an adaptive ladder: its own verdicts
+        if row.label in verdicts:
+            verdicts[row.label].verdict = "inconclusive" if row.verdict == "continue" else row.verdict
     ref_mb = next((r.file_mb for r in rows if r.label == ref.label), None)
     candidates = [Candidate(r.label, r.file_mb, r.kld) for r in rows if r.file_mb is not None]
     text, recommended = recommend(candidates, verdicts, ref.label, ref_mb, max_kld, margin)
