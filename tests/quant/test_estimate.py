@@ -71,3 +71,19 @@ def test_plan_calibrates_once_then_uses_the_earlier_runs(tmp_path, data, mock_sc
 def test_plan_needs_quants(tmp_path):
     out = cli("plan", "-m", "smollm2-135m", "-s", "math", "--backend", "mock")
     assert out.exit_code == 2 and "--quant" in out.output
+
+
+def test_speed_is_the_samples_busy_time_not_the_process_warm_up(tmp_path, data, mock_script, monkeypatch):
+    """With per-sample timings (here the mock's simulated 10 tokens/s), a sample costs its own prompt and
+    generation time, not the run's machine time (which holds the process's one-time start)."""
+    from orbench.quant.estimate import earlier_summaries, seconds_per_sample
+
+    mock_script({"*": "one two three four five six seven eight nine ten \\boxed{2}"})  # 11 tokens: 1.1 s each
+    monkeypatch.setenv("ORBENCH_MOCK_SPEED", "10,0,0")
+    mock_run(tmp_path / "results" / "a", "math")
+    runs = earlier_summaries(tmp_path / "results", "smollm2-135m")
+    assert seconds_per_sample(runs, "math") == pytest.approx(1.1)
+    monkeypatch.delenv("ORBENCH_MOCK_SPEED")
+    mock_run(tmp_path / "results" / "b", "math")  # no timings: the suite's machine time over its samples
+    untimed = [(f, s) for f, s in earlier_summaries(tmp_path / "results", "smollm2-135m") if f.name == "b"]
+    assert seconds_per_sample(untimed, "math") == pytest.approx(untimed[0][1].suites[0].wall_seconds / 8)

@@ -53,7 +53,8 @@ class PlanEstimate(BaseModel):
     discordance: float
     discordance_source: str
     suites: list[SuiteCost]
-    seconds: float = Field(description="expected machine time of the adaptive ladder")
+    seconds: float = Field(description="expected machine time of the adaptive ladder (the process's start and "
+                           "loading each quant's model once per round included)")
     seconds_full_pool: float = Field(description="machine time if no quant is decided before the pool ends")
     tokens_per_sample: float | None = None
 
@@ -88,16 +89,53 @@ def earlier_summaries(results: Path, model: str) -> list[tuple[Path, RunSummary]
     return found
 
 
-def seconds_per_sample(runs: Iterable[RunSummary], suite: str) -> float | None:
-    """Machine time per sample of `suite` over these runs (loading spread over the samples)."""
-    seconds, samples = 0.0, 0
-    for run in runs:
-        load = (run.performance.load_seconds or 0.0) if run.performance else 0.0
+def seconds_per_sample(runs: Iterable[tuple[Path, RunSummary]], suite: str) -> float | None:
+    """Machine time per sample of `suite` over these runs. Where the samples carry their prompt and
+    generation times, their busy time divided by the sequences decoded together (a run's first
+    seconds in a fresh process, imports and warm-up, are not a sample's cost: a calibration of four
+    items measured 3x the per-sample time of the ladder's rounds with them included); else the
+    suite's machine time over its samples."""
+    busy, timed, seconds, samples = 0.0, 0, 0.0, 0
+    for folder, run in runs:
+        parallel = (run.performance.parallel if run.performance else None) or 1
+        records = [r for r in read_samples(folder / "samples.jsonl") if r.suite == suite] \
+            if (folder / "samples.jsonl").is_file() else []
+        spans = [(r.prompt_seconds or 0.0) + (r.generation_seconds or 0.0) for r in records
+                 if r.generation_seconds is not None]
+        if spans and len(spans) == len(records):
+            busy += sum(spans) / min(parallel, len(spans))
+            timed += len(spans)
+            continue
         for s in run.suites:
             if s.suite == suite and s.wall_seconds and s.samples:
-                seconds += s.wall_seconds + load / max(1, len(run.suites))
+                seconds += s.wall_seconds
                 samples += s.samples
+    if timed:
+        return busy / timed
     return seconds / samples if samples else None
+
+
+def startup_seconds(runs: Iterable[tuple[Path, RunSummary]]) -> float:
+    """A fresh process's one-time cost before its first sample (imports, warm-up): a run's machine time
+    less its samples' busy time and its load, the smallest over runs that measured both."""
+    found = []
+    for folder, run in runs:
+        if not run.performance or not run.performance.wall_seconds or not (folder / "samples.jsonl").is_file():
+            continue
+        records = read_samples(folder / "samples.jsonl")
+        if not records or any(r.generation_seconds is None for r in records):
+            continue
+        parallel = run.performance.parallel or 1
+        busy = sum((r.prompt_seconds or 0.0) + (r.generation_seconds or 0.0) for r in records) / min(parallel,
+                                                                                                  len(records))
+        found.append(max(0.0, run.performance.wall_seconds - busy - (run.performance.load_seconds or 0.0)))
+    return min(found) if found else 0.0
+
+
+def load_seconds(runs: Iterable[tuple[Path, RunSummary]]) -> float:
+    """The mean time to load the model, over runs that measured it."""
+    loads = [r.performance.load_seconds for _, r in runs if r.performance and r.performance.load_seconds]
+    return sum(loads) / len(loads) if loads else 0.0
 
 
 def tokens_per_sample(runs: Iterable[RunSummary]) -> float | None:
@@ -128,7 +166,7 @@ def discordance(folders: Iterable[Path]) -> float | None:
 
 def estimate(model: str, quants: list[str], pools: dict[str, int], speed: dict[str, tuple[float, str]],
              margin: float, alpha: float, samples: int, round_items: int, disc: float, disc_source: str,
-             tokens: float | None = None) -> PlanEstimate:
+             tokens: float | None = None, load: float = 0.0, startup: float = 0.0) -> PlanEstimate:
     """The ladder's expected cost: the reference and every quant run each suite's expected items."""
     tested = max(1, len(quants) - 1)
     need = expected_items(margin, tested, alpha, disc, samples, round_items)
@@ -141,6 +179,9 @@ def estimate(model: str, quants: list[str], pools: dict[str, int], speed: dict[s
         suites.append(SuiteCost(suite=suite, pool=pool, items_each=each, seconds_per_sample=per, source=source))
         seconds += each * samples * len(quants) * per
         full += pool * samples * len(quants) * per
+    rounds = math.ceil(max((c.items_each for c in suites), default=0) * len(suites) / round_items)
+    seconds += rounds * len(quants) * load + startup
+    full += math.ceil(total_pool / round_items) * len(quants) * load + startup
     return PlanEstimate(model=model, quants=quants, margin=margin, samples=samples, discordance=disc,
                         discordance_source=disc_source, suites=suites, seconds=seconds, seconds_full_pool=full,
                         tokens_per_sample=tokens)

@@ -13,7 +13,7 @@ from ..suites import Suite
 from .adaptive import choose_reference, item_pool
 from .adaptive_record import ALPHA
 from .estimate import (DEFAULT_DISCORDANCE, PlanEstimate, discordance, earlier_summaries, estimate,
-                       seconds_per_sample, tokens_per_sample)
+                       load_seconds, seconds_per_sample, startup_seconds, tokens_per_sample)
 
 
 def calibration_folder(results: Path, ref: ModelRef) -> Path:
@@ -27,7 +27,7 @@ def plan_ladder(refs: list[ModelRef], suites: list[Suite], opts: RunOptions, res
     model = refs[0].name
     earlier = earlier_summaries(results, model)
     speed: dict[str, tuple[float, str]] = {}
-    missing = [s for s in suites if seconds_per_sample([r for _, r in earlier], s.name) is None]
+    missing = [s for s in suites if seconds_per_sample(earlier, s.name) is None]
     if missing:
         reference = choose_reference(refs, opts)
         out = calibration_folder(results, reference)
@@ -36,9 +36,8 @@ def plan_ladder(refs: list[ModelRef], suites: list[Suite], opts: RunOptions, res
         run_model(reference, missing, out, replace(opts, limit=calibrate, until_decided=False, items=None))
         earlier = earlier_summaries(results, model)
     for suite in suites:
-        runs = [r for _, r in earlier]
-        per = seconds_per_sample(runs, suite.name)
-        used = sum(1 for r in runs if any(s.suite == suite.name for s in r.suites))
+        per = seconds_per_sample(earlier, suite.name)
+        used = sum(1 for _, r in earlier if any(s.suite == suite.name for s in r.suites))
         speed[suite.name] = (per or 0.0, f"{used} earlier run(s) of {model} under {results}")
     disc = discordance([folder for folder, s in earlier if s.provenance.quant and not folder.name.startswith("calibration")])
     source = "earlier runs of its quants" if disc is not None else "a default (no earlier ladder to measure it)"
@@ -48,5 +47,6 @@ def plan_ladder(refs: list[ModelRef], suites: list[Suite], opts: RunOptions, res
         pools[suite_name] = pools.get(suite_name, 0) + 1
     result = estimate(model, [r.label for r in refs], pools, speed, opts.margin / 100, ALPHA, opts.samples,
                       opts.round_items, disc if disc is not None else DEFAULT_DISCORDANCE, source,
-                      tokens_per_sample([r for _, r in earlier]))
+                      tokens_per_sample([r for _, r in earlier]), load_seconds(earlier),
+                      startup_seconds(earlier))
     return result, notes
