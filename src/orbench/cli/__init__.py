@@ -12,8 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import (bench_cmd, check_suite_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, pull_cmd,
-               quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
+from . import (bench_cmd, check_suite_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, plan_cmd,
+               pull_cmd, quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
 from .common import setup_logging
 from .helpfmt import plain_flags_untyped
 
@@ -55,6 +55,7 @@ app.command("rm")(models_cmd.rm)
 app.command("suites")(suites_cmd.suites)
 app.command("check-suite")(check_suite_cmd.check_suite)
 app.command("run")(run_cmd.run)
+app.command("plan")(plan_cmd.plan)
 app.command("quantize")(quantize_cmd.quantize)
 app.command("compare")(compare_cmd.compare)
 app.command("kld")(kld_cmd.kld)

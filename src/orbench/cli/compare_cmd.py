@@ -13,6 +13,7 @@ from .common import console, handled, print_json
 from .options import AlphaOpt, JsonOpt, MarginOpt, ReferenceOpt
 
 if TYPE_CHECKING:
+    from ..quant.adaptive_record import AdaptiveComparison
     from ..nightly.findings import GateResult
     from ..quant.compare import Comparison, PairedResult
 
@@ -77,11 +78,15 @@ def compare(
     comparison = compare_folders(runs, reference, margin / 100, alpha, allow_grader_mismatch)
     speeds = {r.label: s for r in comparison.runs if (s := run_speed(r)) is not None}
     if json_out:
+        adaptive = comparison.adaptive.model_dump(mode="json") if comparison.adaptive else None
         print_json({"reference": comparison.reference.label, "reason": comparison.reason, "margin": margin / 100,
                     "results": [r.model_dump(mode="json") for r in comparison.results],
-                    "speed": {label: dataclasses.asdict(s) for label, s in speeds.items()}})
+                    "speed": {label: dataclasses.asdict(s) for label, s in speeds.items()}, "adaptive": adaptive})
         return
-    _print_table(comparison)
+    if comparison.adaptive is not None:
+        _print_adaptive(comparison.adaptive)
+    else:
+        _print_table(comparison)
     for label, speed in speeds.items():
         print(f"speed {label}: {speed.text()}")
     _print_view_commands(runs, comparison.reference.label, comparison.results)
@@ -125,6 +130,30 @@ def _print_table(comparison: Comparison) -> None:
                       f"gained {', '.join(r.gained[:8]) or '-'}{' …' if len(r.gained) > 8 else ''}")
         if not r.prompt_set_matches:
             out.print(f"warning: {r.suite} {r.label} ran a different prompt set; only shared items are paired")
+
+
+def _print_adaptive(adaptive: AdaptiveComparison) -> None:
+    """An adaptive ladder: the anytime-valid verdicts replayed from the samples (a fixed-n interval
+    computed on data that stopped when it looked decided would not hold its level)."""
+    from rich.table import Table
+
+    table = Table(title=f"Adaptive ladder against {adaptive.reference}: anytime-valid interval "
+                  f"(95%, valid at any stop), margin -{adaptive.margin:.1%}", title_justify="left")
+    for col in ("run", "items", "Δ vs ref", "anytime-valid interval", "verdict"):
+        table.add_column(col)
+    for row in adaptive.quants:
+        verdict = row.verdict if row.verdict != "continue" else "inconclusive" + (
+            f" (need ≈{row.items_needed} items)" if row.items_needed else "")
+        delta = "-" if row.difference is None else f"{row.difference:+.1%}"
+        table.add_row(row.label, str(row.items), delta, f"[{row.low:+.1%}, {row.high:+.1%}]", verdict)
+    out = console()
+    out.print(table)
+    out.print(f"{adaptive.status} after {adaptive.rounds} round(s); verdicts by the betting tests with Holm across "
+              "the quants; they " + ("match adaptive.json" if adaptive.matches_record else
+                                     "DIFFER from adaptive.json (the samples changed since the run)"))
+    for row in adaptive.quants:
+        if row.stopped:
+            out.print(f"{row.label}: {row.stopped}")
 
 
 def _print_view_commands(folders: list[Path], reference: str, results: list[PairedResult]) -> None:

@@ -100,6 +100,7 @@ def run(context: typer.Context, **values: Any) -> None:
     server = _server_options(values["backend"], **{k: values.pop(k) for k in SERVER_OPTIONS})
     opts = from_flags(values, server)
     try:
+        _check_adaptive(opts, quant, config)
         if config is not None:
             raise typer.Exit(_run_config(config, opts, _overrides(context), json_out))
         if opts.keep is not None:
@@ -140,6 +141,9 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
             print(f"results: {out}/summary.json, {out}/samples.jsonl")
             print(next_commands(out)[0])
         summaries = [summary]
+    elif opts.until_decided:
+        refs = ladder_refs(catalog, model, quant)
+        summaries = _run_adaptive(refs, suites, output or default_output(f"{refs[0].name}-ladder"), opts, json_out)
     else:
         refs = ladder_refs(catalog, model, quant)
         base = output or default_output(f"{refs[0].name}-ladder")
@@ -168,6 +172,44 @@ def _default_model(catalog: Any, json_out: bool) -> str:
     choice = choose_default(catalog)
     print(choice.reason, file=sys.stderr if json_out else sys.stdout)
     return choice.ref.label
+def _check_adaptive(opts: RunOptions, quant: str | None, config: Path | None) -> None:
+    """--until-decided needs a ladder; its own settings need --until-decided."""
+    from ..errors import OrbenchError
+
+    if not opts.until_decided:
+        given = [flag for flag, on in (("--budget", opts.budget is not None),
+                                       ("--budget-tokens", opts.budget_tokens is not None),
+                                       ("--round-items", opts.round_items != 10)) if on]
+        if given:
+            raise OrbenchError(f"{', '.join(given)} applies to adaptive ladders", hint="add --until-decided")
+        return
+    if config is not None:
+        raise OrbenchError("--until-decided runs a quant ladder; it cannot be combined with --config yet")
+    if quant is None:
+        raise OrbenchError("--until-decided compares quants: give them with --quant A,B,C")
+
+
+def _run_adaptive(refs: list[Any], suites: list[Any], base: Path, opts: RunOptions, json_out: bool) -> list[Any]:
+    """The adaptive ladder, printed: each quant's summary, then its verdict and why it stopped."""
+    from ..quant.adaptive import run_adaptive
+    from .tables import print_summary
+
+    result = run_adaptive(refs, suites, base, opts)
+    record = result.record
+    if json_out:
+        print_json({"adaptive": record.model_dump(mode="json"), "results": str(base),
+                    "runs": {q: {**s.model_dump(mode="json"), "results": str(result.folders[q])}
+                             for q, s in result.summaries.items()}})
+        return list(result.summaries.values())
+    for summary in result.summaries.values():
+        print_summary(summary)
+    taken = record.rounds[-1].items if record.rounds else 0
+    print(f"adaptive ladder: {record.status} after {len(record.rounds)} round(s), {taken} of {len(record.order)} "
+          f"items, {record.tokens} tokens, {record.seconds:.0f} s; reference {record.settings.reference}")
+    for label, why in record.stopped.items():
+        print(f"  {label}: {why}")
+    print(f"results: {base} (recorded in {base}/adaptive.json; compare them with: orbench compare {base})")
+    return list(result.summaries.values())
 
 
 def _overrides(context: typer.Context) -> dict[str, Any]:

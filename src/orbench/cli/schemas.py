@@ -11,6 +11,7 @@ from ..errors import OrbenchError
 
 def models() -> dict[str, type[BaseModel]]:
     from ..backends import BackendInfo
+    from ..quant.adaptive_record import AdaptiveRecord
     from ..quant.kld import KldReport
     from ..store.lock import LockFile
     from ..nightly.nights import BaselinePointer
@@ -19,7 +20,8 @@ def models() -> dict[str, type[BaseModel]]:
     from ..suites.items import Item
 
     return {"summary": RunSummary, "sample": SampleRecord, "plan": Plan, "index": RunIndex, "lock": LockFile,
-            "kld": KldReport, "backend-info": BackendInfo, "item": Item, "baseline": BaselinePointer}
+            "kld": KldReport, "backend-info": BackendInfo, "item": Item, "baseline": BaselinePointer,
+            "adaptive": AdaptiveRecord}
 
 
 def schema_of(name: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .adaptive_record import ADAPTIVE_FILE, AdaptiveComparison, AdaptiveRecord, compare_record, scores
 from .paired import (PairedCounts, counts_from_items, items_for, minimum_detectable_drop, pairs_needed,
                      pairs_needed_worse, tango_interval)
 from ..errors import OrbenchError
@@ -156,6 +157,7 @@ class Comparison:
     reason: str
     runs: list[LoadedRun]
     results: list[PairedResult]
+    adaptive: AdaptiveComparison | None = None  # an adaptive ladder: its anytime-valid verdicts, replayed
 
 
 def compare_folders(folders: list[Path], reference: str | None = None, margin: float = MARGIN,
@@ -172,8 +174,26 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
                                 f"folders; to read its samples: orbench view {where}; to gate it against an earlier "
                                 f"run: orbench compare {where} --baseline OTHER")
     check_grader_versions(runs, allow_grader_mismatch)
+    record = adaptive_record(folders)
+    if record is not None and reference is None:
+        reference = record.settings.reference
     ref = pick_reference(runs, reference)
-    return Comparison(ref, reference_reason(runs, ref, reference), runs, compare_all(runs, ref, margin, alpha))
+    adaptive = None
+    if record is not None and ref.label == record.settings.reference:
+        adaptive = compare_record(record, {r.label: scores(r.records) for r in runs})
+    reason = reference_reason(runs, ref, None if adaptive else reference)
+    if adaptive:
+        reason += "; the adaptive ladder's reference (adaptive.json)"
+    return Comparison(ref, reason, runs, compare_all(runs, ref, margin, alpha), adaptive)
+
+
+def adaptive_record(folders: list[Path]) -> AdaptiveRecord | None:
+    """The record of an adaptive ladder, when one ladder folder run with --until-decided is compared."""
+    if len(folders) != 1 or not (folders[0] / ADAPTIVE_FILE).is_file():
+        return None
+    from ..files import read_model
+
+    return read_model(folders[0] / ADAPTIVE_FILE, AdaptiveRecord)
 
 
 def compare_runs(folders: list[Path], reference: str | None = None, margin: float = MARGIN, alpha: float = 0.05,

@@ -66,6 +66,7 @@ class Report:
     margin: float = MARGIN
     published: dict[str, list[Published]] = field(default_factory=dict)  # suite -> published figures of the model
     unquoted: list[str] = field(default_factory=list)  # suites whose items the report must not quote
+    adaptive: list[str] = field(default_factory=list)  # an adaptive ladder: its running intervals (markdown)
 
 
 def _rows(runs: list[LoadedRun], kld: dict[str, dict[str, float]]) -> list[QuantRow]:
@@ -157,6 +158,9 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
     per_hour = {(run.label, s.suite): correct_per_hour([s]) for run in runs for s in run.summary.suites}
     per_hour.update({(run.label, "all"): correct_per_hour(run.summary.suites) for run in runs})
     verdicts = quant_verdicts(comparison.results)
+    for row in comparison.adaptive.quants if comparison.adaptive else []:  # an adaptive ladder: its own verdicts
+        if row.label in verdicts:
+            verdicts[row.label].verdict = "inconclusive" if row.verdict == "continue" else row.verdict
     ref_mb = next((r.file_mb for r in rows if r.label == ref.label), None)
     candidates = [Candidate(r.label, r.file_mb, r.kld, r.kld_positions) for r in rows if r.file_mb is not None]
     text, recommended = recommend(candidates, verdicts, ref.label, ref_mb, max_kld, margin)
@@ -165,7 +169,16 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
                   recommended=recommended, verdicts=verdicts, header=_header(ref), warnings=_warnings(runs),
                   max_kld=max_kld, margin=margin,
                   published={s.suite: s.published for s in ref.summary.suites if s.published},
-                  unquoted=sorted({s.suite for run in runs for s in run.summary.suites if not s.quote_items}))
+                  unquoted=sorted({s.suite for run in runs for s in run.summary.suites if not s.quote_items}),
+                  adaptive=_adaptive_lines(folder))
+
+
+def _adaptive_lines(folder: Path) -> list[str]:
+    from .adaptive_record import running_lines
+    from .compare import adaptive_record
+
+    record = adaptive_record([folder])
+    return running_lines(record) if record else []
 
 
 def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.05, alpha: float = 0.05,
@@ -255,6 +268,8 @@ def markdown(rep: Report) -> str:
              ", ".join(f"{r.label} {_pct(here.get((suite, r.label)))}" for r in rep.rows), fig.source,
              "; ".join(fig.differences) or "-"]
             for suite, figs in rep.published.items() for fig in figs])
+    if rep.adaptive:
+        lines += [""] + rep.adaptive
     if rep.unquoted:
         lines += ["", f"Items of {', '.join(rep.unquoted)} are not quoted here: the dataset's terms ask that its "
                   "examples are not published."]

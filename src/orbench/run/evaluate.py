@@ -209,7 +209,7 @@ def _run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions, 
                                       bits_per_weight=info.bits_per_weight, load_seconds=info.load_seconds)
         elif info.base_url is not None:
             performance = Performance()  # speed as the server reports it (llama-server does), and machine time
-        job = Run(engine, spec, provenance, shard=opts.shard, performance=performance,
+        job = Run(engine, spec, provenance, shard=opts.shard, performance=performance, only=opts.items,
                   progress=make_progress(sys.stderr, quiet=opts.quiet, log_file=out / "run.log"))
         if info.base_url is not None:
             job.warnings.append(server_note(info))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, Sequence, TypeVar
 
 from ..errors import OrbenchError
 from ..files import read_model
@@ -38,9 +39,43 @@ class LoadedRun:
     def quant(self) -> str | None:
         return self.summary.provenance.quant
 
+    @property
+    def bits_per_weight(self) -> float | None:
+        perf = self.summary.performance
+        return perf.bits_per_weight if perf else None
+
     def matches(self, name: str) -> bool:
         """True for this run's label, or its quant alone (`Q8_0` for `model:Q8_0`)."""
         return name.upper() in {self.label.upper(), (self.quant or "").upper()}
+
+
+@dataclass
+class Candidate:
+    """A model file that has not run yet, as `pick_reference` sees it (an adaptive ladder picks its
+    reference before generating)."""
+
+    label: str
+    quant: str | None
+    derived_from: str | None
+    bits_per_weight: float | None = None
+
+    def matches(self, name: str) -> bool:
+        return name.upper() in {self.label.upper(), (self.quant or "").upper()}
+
+
+class RunLike(Protocol):
+    @property
+    def label(self) -> str: ...
+    @property
+    def quant(self) -> str | None: ...
+    @property
+    def derived_from(self) -> str | None: ...
+    @property
+    def bits_per_weight(self) -> float | None: ...
+    def matches(self, name: str) -> bool: ...
+
+
+R = TypeVar("R", bound=RunLike)
 
 
 def load_runs(folders: list[Path]) -> list[LoadedRun]:
@@ -77,17 +112,16 @@ def _nights_hint(folder: Path) -> str | None:
     return f"it holds nightly runs; pass one of them, e.g. {nights[-1]}" if nights else None
 
 
-def nominal_bits(run: LoadedRun) -> float:
+def nominal_bits(run: RunLike) -> float:
     """Bits per weight as measured, else as the quant's name says (F16 16, Q8_0 8, Q4_K_M 4, ...)."""
-    perf = run.summary.performance
-    if perf and perf.bits_per_weight:
-        return perf.bits_per_weight
+    if run.bits_per_weight:
+        return run.bits_per_weight
     quant = (run.quant or "").upper()
     m = re.match(r"(?:I?Q|F|BF)(\d+)", quant)
     return float(m.group(1)) if m else 0.0
 
 
-def pick_reference(runs: list[LoadedRun], reference: str | None) -> LoadedRun:
+def pick_reference(runs: Sequence[R], reference: str | None) -> R:
     """The run asked for, else the highest-precision file that is not derived from another quant."""
     if reference:
         hits = [r for r in runs if r.label.upper() == reference.upper()] or [r for r in runs if r.matches(reference)]
@@ -101,7 +135,7 @@ def pick_reference(runs: list[LoadedRun], reference: str | None) -> LoadedRun:
     return max(originals, key=lambda r: (nominal_bits(r), -runs.index(r)))
 
 
-def reference_reason(runs: list[LoadedRun], ref: LoadedRun, asked: str | None) -> str:
+def reference_reason(runs: Sequence[RunLike], ref: RunLike, asked: str | None) -> str:
     """Why `ref` is the reference, in one sentence."""
     if asked:
         return f"{ref.label} (chosen with --reference)"

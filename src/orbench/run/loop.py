@@ -43,7 +43,8 @@ class Run:
     """One model on one or more suites, writing into `spec.output` (resuming what is there)."""
 
     def __init__(self, backend: Backend, spec: RunSpec, provenance: Provenance, progress: Progress | None = None,
-                 shard: tuple[int, int] = (1, 1), performance: Performance | None = None):
+                 shard: tuple[int, int] = (1, 1), performance: Performance | None = None,
+                 only: "frozenset[str] | None" = None):
         assert spec.output is not None, "RunSpec.output names the run folder"
         self.backend, self.spec, self.provenance = backend, spec, provenance
         self.progress = progress or NoProgress()
@@ -55,6 +56,11 @@ class Run:
         self.warnings: list[str] = []
         self._writing = "plan.json"  # the file being written, named if a write fails
         self.sandbox: SandboxInfo | None = None
+        self.only = only  # adaptive runs: only these items ("suite/item_id") of the plan are run
+
+    def wanted(self, part: SuitePlan, request: GenerationRequest) -> bool:
+        """True for a request this run executes: every one, or those of the items in `only`."""
+        return self.only is None or f"{part.suite.name}/{request.item_id}" in self.only
 
     def execute(self) -> RunSummary:
         self.sandbox, warning = sandbox_info(self.spec.suites, self.spec.sandbox, graders(self.spec))
@@ -132,7 +138,8 @@ class Run:
                                  f"{record.item_id} {record.verdict}")
 
         try:
-            self._generate_and_grade(part, [r for r in part.requests if r.id not in kept], keep)
+            self._generate_and_grade(part, [r for r in part.requests if r.id not in kept and self.wanted(part, r)],
+                                     keep)
         finally:
             self.tally.parallel = max(self.tally.parallel, self.backend.last_parallel)
             if records:
@@ -181,9 +188,15 @@ class Run:
         if self.tally.errors:
             notes.append(f"{self.tally.errors} sample(s) failed with infrastructure errors; they are excluded from "
                          "accuracy and counted under 'errors'")
+        items_run = None
+        if self.only is not None:
+            items_run = sum(1 for part in self.parts for i in part.items if f"{part.suite.name}/{i.id}" in self.only)
+            planned = sum(len(part.items) for part in self.parts)
+            notes.append(f"adaptive (--until-decided): {items_run} of the plan's {planned} items were run, "
+                         "so the figures are those of these items, not of the full plan")
         if status != "running":
             self.provenance.finished_at = now()
-        summary = RunSummary(status=status, provenance=self.provenance, suites=self.summaries,
+        summary = RunSummary(items_run=items_run, status=status, provenance=self.provenance, suites=self.summaries,
                              samples_done=self.tally.done, samples_planned=self.tally.planned,
                              errors=self.tally.errors, performance=self._performance(), sandbox=self.sandbox,
                              notes=notes)

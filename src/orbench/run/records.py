@@ -184,6 +184,8 @@ class RunSummary(BaseModel):
     performance: Performance | None = None
     sandbox: SandboxInfo | None = Field(default=None, description="how code was isolated (runs with code suites)")
     notes: list[str] = []
+    items_run: int | None = Field(default=None, description="adaptive runs (--until-decided): items of the plan "
+                                  "run so far; None when the run covers the whole plan")
 
 
 INDEX_FILE = "index.json"

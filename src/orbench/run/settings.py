@@ -34,6 +34,7 @@ GPU_LAYERS_HELP = "Layers to offload to the GPU; -1 offloads all."
 SANDBOX_HELP = ("How model-written code is isolated: auto (the best this machine has; warns when it falls back to "
                 "process limits), strict (refuse without namespaces), none (process limits only, for debugging), "
                 "or an engine: bwrap, unshare, python, process, docker, podman.")
+ADAPTIVE = "Adaptive ladder (--until-decided)"
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,22 @@ class RunOptions:
     graders: Optional[int] = setting(None, "Programs graded at once beside generation (default: half the cores).",
                                      low=1)
     quiet: bool = setting(False, "No progress output.", names=("--quiet", "-q"))
+    until_decided: bool = setting(False, "With --quant: take items in a seeded random order in rounds and stop each "
+                                  "quant once an anytime-valid test decides it (not worse / worse than the "
+                                  "reference), or at the pool's end or the budget.", names=("--until-decided",),
+                                  panel=ADAPTIVE)
+    round_items: int = setting(10, "--until-decided: items added per round (every undecided quant runs them).",
+                               low=1, panel=ADAPTIVE)
+    margin: float = setting(2.0, "--until-decided: non-inferiority margin in accuracy points.", low=0.0, high=99.0,
+                            panel=ADAPTIVE)
+    budget: Optional[str] = setting(None, "--until-decided: stop before a round would pass this much run time "
+                                    "(e.g. 2h, 30m, 90s), with the verdicts reached so far.", panel=ADAPTIVE)
+    budget_tokens: Optional[int] = setting(None, "--until-decided: stop before a round would pass this many "
+                                           "generated tokens (all quants together).", low=1, panel=ADAPTIVE)
     server: "ServerOptions | None" = None  # for backend "openai"
     lock: "dict[str, LockEntry] | None" = None  # label -> locked file (see orbench.lock)
     overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's, recorded
+    items: "frozenset[str] | None" = None  # adaptive runs: only these items ("suite/item_id") of the plan run
 
 
 def flags() -> list[tuple[dataclasses.Field, Flag]]:

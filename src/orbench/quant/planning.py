@@ -1,0 +1,52 @@
+"""`orbench plan`: gather this machine's measured speed for a model (earlier runs, else a short
+calibration run kept under the results folder) and estimate an adaptive ladder's cost (`estimate`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from ..run.evaluate import run_model
+from ..run.settings import RunOptions
+from ..store.catalog import ModelRef
+from ..suites import Suite
+from .adaptive import choose_reference, item_pool
+from .adaptive_record import ALPHA
+from .estimate import (DEFAULT_DISCORDANCE, PlanEstimate, discordance, earlier_summaries, estimate,
+                       load_seconds, seconds_per_sample, startup_seconds, tokens_per_sample)
+
+
+def calibration_folder(results: Path, ref: ModelRef) -> Path:
+    return results / f"calibration-{ref.label.replace(':', '-').replace('/', '--')}"
+
+
+def plan_ladder(refs: list[ModelRef], suites: list[Suite], opts: RunOptions, results: Path,
+                calibrate: int) -> tuple[PlanEstimate, list[str]]:
+    """The estimate, and notes on where its figures come from (a calibration run is made if needed)."""
+    notes: list[str] = []
+    model = refs[0].name
+    earlier = earlier_summaries(results, model)
+    speed: dict[str, tuple[float, str]] = {}
+    missing = [s for s in suites if seconds_per_sample(earlier, s.name) is None]
+    if missing:
+        reference = choose_reference(refs, opts)
+        out = calibration_folder(results, reference)
+        notes.append(f"calibrating: {reference.label} on {calibrate} item(s) of {', '.join(s.name for s in missing)} "
+                     f"into {out}")
+        run_model(reference, missing, out, replace(opts, limit=calibrate, until_decided=False, items=None))
+        earlier = earlier_summaries(results, model)
+    for suite in suites:
+        per = seconds_per_sample(earlier, suite.name)
+        used = sum(1 for _, r in earlier if any(s.suite == suite.name for s in r.suites))
+        speed[suite.name] = (per or 0.0, f"{used} earlier run(s) of {model} under {results}")
+    disc = discordance([folder for folder, s in earlier if s.provenance.quant and not folder.name.startswith("calibration")])
+    source = "earlier runs of its quants" if disc is not None else "a default (no earlier ladder to measure it)"
+    pools: dict[str, int] = {}
+    for order_item in item_pool(suites, opts):
+        suite_name = order_item.split("/", 1)[0]
+        pools[suite_name] = pools.get(suite_name, 0) + 1
+    result = estimate(model, [r.label for r in refs], pools, speed, opts.margin / 100, ALPHA, opts.samples,
+                      opts.round_items, disc if disc is not None else DEFAULT_DISCORDANCE, source,
+                      tokens_per_sample([r for _, r in earlier]), load_seconds(earlier),
+                      startup_seconds(earlier))
+    return result, notes
