@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
@@ -53,34 +54,55 @@ def check_version(data: Any, model: type[BaseModel], where: str) -> None:
                            f"up to {field.default})", hint="upgrade orbench")
 
 
+def non_finite(data: Any, where: str = "") -> str | None:
+    """The path (`suites.0.accuracy.value`) of the first NaN or infinity in parsed JSON, else None.
+    orbench never writes one (pydantic writes null), so one in a file is damage, not a value."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return where or "(the value)"
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = non_finite(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
+
+
 def parse_model(text: str, model: type[M], where: str) -> M:
-    """Validate JSON text against `model`; errors name `where` (a file, or file:line) and the field."""
+    """Validate JSON text against `model`; errors name `where` (a file, or file:line) and the field.
+    NaN and infinities are refused wherever they appear."""
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise OrbenchError(f"{where}: malformed JSON ({exc})") from None
     check_version(data, model, where)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise OrbenchError(f"{where}: {describe_error(exc)}") from None
+    lowered = text.lower()
+    suspect = "nan" in lowered or "inf" in lowered  # a cheap test first: most files hold neither
+    bad = suspect and (non_finite(data) or non_finite(parsed.model_dump(mode="python")))
+    if bad:
+        raise OrbenchError(f"{where}: {bad}: not a finite number (NaN or infinity)")
+    return parsed
 
 
 def lines_of(path: Path) -> Iterator[tuple[str, str]]:
     """("file:line", text) for each non-empty line of a UTF-8 text file; an unreadable or non-UTF-8 file
-    is an OrbenchError naming the file (and the line where decoding failed)."""
+    is an OrbenchError naming the file (and the line where decoding failed). Each line is decoded on
+    its own, so the line named is the one that holds the bad bytes."""
     try:
-        fh = open(path, encoding="utf-8")
+        fh = open(path, "rb")
     except OSError as exc:
         raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
     with fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if line.strip():
-                    yield f"{path}:{lineno}", line
-        except UnicodeDecodeError:
-            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise OrbenchError(f"{path}:{lineno}: not UTF-8 text") from None
+            if line.strip():
+                yield f"{path}:{lineno}", line
 
 
 def read_model(path: Path, model: type[M]) -> M:
