@@ -176,3 +176,29 @@ def test_check_lists_every_problem_and_exits_2(good):
     result = cli("check", bad)
     assert result.exit_code == 2
     assert "samples.jsonl:5" in result.stdout and "items is 8, the samples give 7" in result.stdout
+
+
+def test_compare_and_the_gate_refuse_runs_that_share_no_item(tmp_path, mock_script, data_dir):
+    mock_script(replies())
+    mock_run(tmp_path / "a", "math")
+    items = data_dir / "prompts" / "math" / "items.jsonl"
+    items.write_text(items.read_text().replace('"id": "m', '"id": "n'))
+    mock_run(tmp_path / "b", "math")
+    for args in (("compare", tmp_path / "a", tmp_path / "b"), ("compare", tmp_path / "a", "--baseline", tmp_path / "b")):
+        result = cli(*args)
+        errors = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.exit_code == 2 and len(errors) == 1 and "share no scored item" in errors[0], result.output
+        assert result.stdout == ""
+
+
+def test_compare_and_the_gate_refuse_runs_that_share_too_few_items(tmp_path, mock_script):
+    mock_script(replies())
+    mock_run(tmp_path / "a", "math", "--limit", "5")
+    mock_run(tmp_path / "b", "math", "--limit", "5")
+    for args in (("compare", tmp_path / "a", tmp_path / "b"), ("compare", tmp_path / "a", "--baseline", tmp_path / "b")):
+        result = cli(*args)
+        assert result.exit_code == 2 and "share only 5 scored item(s); at least 6 are needed" in result.stderr, \
+            result.output
+    mock_run(tmp_path / "c", "math", "--limit", "6")
+    mock_run(tmp_path / "d", "math", "--limit", "6")
+    assert cli("compare", tmp_path / "c", "--baseline", tmp_path / "d").exit_code == 0

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from ..quant.compare import paired
+from ..quant.compare import paired, require_common_ground
 from ..run.loader import LoadedRun, load_runs
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
 from ..stats import log_shift, significant_drop
@@ -128,7 +128,10 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
     runs, base = load_runs([run_dir]), load_runs([baseline_dir])
     findings: list[Finding] = []
     notes: list[str] = check_grader_versions([*runs, *base], allow_grader_mismatch)
-    for run, ref in _pair_up(runs, base):
+    pairs = _pair_up(runs, base)
+    for run, ref in pairs:
+        require_common_ground([run], ref, alpha)
+    for run, ref in pairs:
         for rule in rules:
             findings += (_accuracy_findings(run, ref, rule, alpha) if rule.metric == "accuracy"
                          else _speed_finding(run, ref, rule, alpha))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from .paired import (PairedCounts, counts_from_items, items_for, minimum_detectable_drop, pairs_needed,
                            tango_interval)
+from ..errors import OrbenchError
 from ..run.loader import LoadedRun, load_runs, pick_reference, reference_reason
 from ..run.records import SampleRecord
 from ..stats import Estimate, mcnemar_exact, significant_drop as _significant
@@ -138,6 +139,38 @@ def _hash(run: LoadedRun, suite: str) -> str | None:
     return next((s.prompt_set_hash for s in run.summary.suites if s.suite == suite), None)
 
 
+def shared_items(run: LoadedRun, reference: LoadedRun) -> int:
+    """Items (suite and item id) that both runs scored at least one sample of."""
+    def scored(r: LoadedRun) -> set[tuple[str, str]]:
+        return {(x.suite, x.item_id) for x in r.records if x.status == "ok"}
+
+    return len(scored(run) & scored(reference))
+
+
+def fewest_items(alpha: float) -> int:
+    """The fewest paired items on which any verdict can be reached: the exact McNemar test on n
+    items, all of them lost, is below alpha only from this n on (2 x 0.5^n < alpha)."""
+    n = 1
+    while mcnemar_exact(n, 0) >= alpha:
+        n += 1
+    return n
+
+
+def require_common_ground(runs: list[LoadedRun], reference: LoadedRun, alpha: float = 0.05) -> None:
+    """Refuse (exit 2) a run that shares no scored item with the reference, or too few for any verdict:
+    a table of "inconclusive" or "no regression" over nothing would read as an answer."""
+    need = fewest_items(alpha)
+    for run in runs:
+        if run is reference:
+            continue
+        n = shared_items(run, reference)
+        if n < need:
+            what = "no scored item" if n == 0 else f"only {n} scored item(s)"
+            raise OrbenchError(f"{run.label} and {reference.label} share {what}; at least {need} are needed to "
+                               f"decide anything at alpha {alpha:g}", hint="compare runs of one plan: the same "
+                               "suites, seed and --limit")
+
+
 def compare_all(runs: list[LoadedRun], reference: LoadedRun, margin: float = MARGIN,
                 alpha: float = 0.05) -> list[PairedResult]:
     suites = list(dict.fromkeys(s.suite for run in runs for s in run.summary.suites))
@@ -166,6 +199,7 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
     runs = load_runs(folders)
     check_grader_versions(runs, allow_grader_mismatch)
     ref = pick_reference(runs, reference)
+    require_common_ground(runs, ref, alpha)
     return Comparison(ref, reference_reason(runs, ref, reference), runs, compare_all(runs, ref, margin, alpha))
 
 
