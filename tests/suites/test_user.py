@@ -64,3 +64,22 @@ def test_user_suite_runs_through_the_cli(tmp_path, mock_script):
     broken.write_text(json.dumps(MATH[0]) + "\n{not json\n")
     result = CliRunner().invoke(app, ["run", "--backend", "mock", "-s", str(broken)])
     assert result.exit_code == 2 and "broken.jsonl:2: malformed JSON" in result.stderr
+
+
+def test_two_files_of_one_suite_name_are_refused(tmp_path):
+    from orbench.run.plan import RunSpec, make_plan
+    from orbench.store.catalog import Generation
+    from orbench.suites.user import user_suite
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": "q1", "suite": "my-math", "category": "c",
+                                                            "difficulty": "easy", "prompt": "1+1?", "answer": "2",
+                                                            "kind": "math"}) + "\n")
+    result = CliRunner().invoke(app, ["run", "--backend", "mock", "-s", f"{tmp_path / 'a.jsonl'},{tmp_path / 'b.jsonl'}",
+                                      "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 2 and "two suites are named 'my-math'" in result.stderr, result.output
+    assert "a.jsonl" in result.stderr and "b.jsonl" in result.stderr
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(OrbenchError, match="two suites are named 'my-math'"):  # the library refuses it too
+        make_plan(RunSpec(suites=[user_suite(tmp_path / "a.jsonl"), user_suite(tmp_path / "b.jsonl")],
+                          generation=Generation()), "m", None, None)

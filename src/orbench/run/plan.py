@@ -14,7 +14,7 @@ from ..backends import GenerationRequest
 from ..errors import OrbenchError
 from ..store.catalog import Generation
 from ..grading.sandbox import Limits
-from ..suites import Suite, prompt_set_hash, select
+from ..suites import Suite, prompt_set_hash, refuse_duplicate_names, select
 from ..suites.items import Item
 from .settings import PLAN_KEYS
 
@@ -122,6 +122,7 @@ def shard_slice(requests: list[GenerationRequest], shard: tuple[int, int]) -> li
 def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
               shard: tuple[int, int] = (1, 1)) -> tuple[Plan, list[SuitePlan]]:
     """Select each suite's items, build this shard's requests, and the plan that records them."""
+    refuse_duplicate_names(spec.suites)
     parts = []
     for suite in spec.suites:
         items = select(suite.load(spec.seed), spec.limit, spec.seed)

@@ -22,7 +22,7 @@ from .suite import (Kind, Messages, Suite, answer_line_gold, boxed_gold, code_go
                     select)
 
 __all__ = ["Kind", "Messages", "Suite", "all_suites", "answer_line_gold", "boxed_gold", "code_gold", "describe",
-           "get_suite", "gold_reply", "parse_suites", "prompt_set_hash", "select"]
+           "get_suite", "gold_reply", "parse_suites", "prompt_set_hash", "refuse_duplicate_names", "select"]
 
 _REGISTRY: dict[str, Suite] = {}
 
@@ -55,7 +55,20 @@ def parse_suites(text: str | list[str]) -> list[Suite]:
     names = split_csv(text)
     if not names:
         raise OrbenchError("no suite given", hint=f"known suites: {', '.join(all_suites())}")
-    return [get_suite(n) for n in names]
+    suites = [get_suite(n) for n in names]
+    refuse_duplicate_names(suites)
+    return suites
+
+
+def refuse_duplicate_names(suites: list[Suite]) -> None:
+    """Two suites of one name would put the same sample ids into one run: refused, naming both."""
+    first: dict[str, Suite] = {}
+    for suite in suites:
+        if suite.name in first:
+            a, b = first[suite.name].source, suite.source
+            raise OrbenchError(f"two suites are named '{suite.name}' ({a} and {b})" if a != b else
+                               f"suite '{suite.name}' is given twice", hint="each suite of a run needs its own name")
+        first[suite.name] = suite
 
 
 def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:
