@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from ..quant.compare import paired, require_common_ground
+from ..quant.compare import check_alpha, paired, require_common_ground
 from ..run.loader import LoadedRun, load_runs
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
 from ..stats import log_shift, significant_drop
@@ -125,6 +125,9 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
     from ..run.grader_mix import check_grader_versions
 
     started = time.perf_counter()
+    check_alpha(alpha)
+    if not 0.0 <= max_error_rate <= 1.0:  # NaN fails this too
+        raise OrbenchError(f"--max-error-rate: a share between 0 and 1, got {max_error_rate}")
     runs, base = load_runs([run_dir]), load_runs([baseline_dir])
     findings: list[Finding] = []
     notes: list[str] = check_grader_versions([*runs, *base], allow_grader_mismatch)

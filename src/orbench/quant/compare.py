@@ -147,9 +147,16 @@ def shared_items(run: LoadedRun, reference: LoadedRun) -> int:
     return len(scored(run) & scored(reference))
 
 
+def check_alpha(alpha: float) -> None:
+    """A significance level is a probability strictly between 0 and 1 (at 0 nothing is ever significant)."""
+    if not 0.0 < alpha < 1.0:
+        raise OrbenchError(f"--alpha: the significance level must lie between 0 and 1 (both excluded), got {alpha}")
+
+
 def fewest_items(alpha: float) -> int:
     """The fewest paired items on which any verdict can be reached: the exact McNemar test on n
     items, all of them lost, is below alpha only from this n on (2 x 0.5^n < alpha)."""
+    check_alpha(alpha)
     n = 1
     while mcnemar_exact(n, 0) >= alpha:
         n += 1
@@ -196,6 +203,7 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
     Runs graded by different grader versions are refused unless `allow_grader_mismatch`."""
     from ..run.grader_mix import check_grader_versions
 
+    check_alpha(alpha)
     runs = load_runs(folders)
     check_grader_versions(runs, allow_grader_mismatch)
     ref = pick_reference(runs, reference)
