@@ -191,3 +191,21 @@ def test_a_cached_file_serves_its_own_commit_offline(hub, monkeypatch):
     first = pull(ref())
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     assert pull(ref(), revision="c" * 12).path == first.path
+
+
+def test_an_index_entry_naming_a_file_outside_the_cache_never_deletes_it(hub, isolated_cache, tmp_path):
+    import json as _json
+
+    first = pull(ref())
+    precious = tmp_path / "precious.gguf"
+    precious.write_bytes(b"x" * first.size)  # the recorded size, other bytes: "changed since verified"
+    link = tmp_path / "link.gguf"
+    link.symlink_to(precious)
+    [index] = list((isolated_cache / "index").rglob("*.json"))
+    for target in (precious, link):
+        entry = _json.loads(index.read_text())
+        entry["path"] = str(target)
+        index.write_text(_json.dumps(entry))
+        again = pull(ref())
+        assert precious.read_bytes() == b"x" * first.size and target.exists()
+        assert again.path.read_bytes() == GGUF_BYTES
