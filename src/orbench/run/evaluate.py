@@ -153,13 +153,18 @@ def read_chat_template(value: str | None) -> str | None:
     if value is None:
         return None
     path = Path(value).expanduser()
+    from ..llama import check_chat_template
+
     if len(value) < 4096 and "{" not in value and path.is_file():
         try:
-            return path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise OrbenchError(f"cannot read the chat template {path}: {exc}") from None
+        check_chat_template(text, str(path))
+        return text
     if "{{" not in value and "{%" not in value:
         raise OrbenchError(f"--chat-template takes a Jinja template or a file holding one, got '{value[:60]}'")
+    check_chat_template(value)
     return value
 
 
