@@ -7,6 +7,7 @@ and the field, never a traceback. A file written by a newer orbench is refused b
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -125,6 +126,22 @@ def write_atomic(path: Path, pieces: Iterable[str]) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return path.stat().st_size
+
+
+def write_failure(path: Path, exc: OSError) -> str:
+    """What went wrong writing `path`, naming the file (a failed write's error often names none) and
+    calling a full disk a full disk."""
+    if exc.errno == errno.ENOSPC:
+        return f"{path}: disk full (no space left on device)"
+    return f"{exc.filename or path}: {exc.strerror or exc}"
+
+
+def write_text(path: Path, text: str, what: str) -> None:
+    """Write a text file that a command produces; an OSError becomes one line naming `what` and the file."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OrbenchError(f"cannot write {what}: {write_failure(path, exc)}") from None
 
 
 def write_json_atomic(path: Path, data: BaseModel | dict) -> None:

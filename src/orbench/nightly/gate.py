@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..quant.compare import check_alpha, paired, require_common_ground
 from ..run.loader import LoadedRun, load_runs
+from ..files import write_text
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
 from ..stats import log_shift, significant_drop
 from .findings import Finding, GateResult, Rule, parse_rule
@@ -168,11 +169,8 @@ def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float =
     different grader versions are refused (exit 2) unless `allow_grader_mismatch`."""
     result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate, fail_underpowered,
                       allow_grader_mismatch)
-    try:
-        if junit:
-            junit.write_text(junit_xml(result), encoding="utf-8")
-        if markdown_file:
-            markdown_file.write_text(markdown(result), encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"cannot write the gate's report: {exc.filename}: {exc.strerror}") from None
+    if junit:
+        write_text(junit, junit_xml(result), "the gate's report")
+    if markdown_file:
+        write_text(markdown_file, markdown(result), "the gate's report")
     return result

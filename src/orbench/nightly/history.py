@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ..run.loader import run_label
 from ..errors import OrbenchError
+from ..files import write_text
 from .nights import list_nights, read_baseline, read_index
 from ..run.records import read_summary
 from ..stats import Estimate
@@ -111,9 +112,6 @@ def write_history(base: Path, last: int | None = None) -> tuple[Path, Path]:
     """Write `history.md` and `history.html` into `base`."""
     rows = collect(base, last)
     md_path, html_path = base / "history.md", base / "history.html"
-    try:
-        md_path.write_text(markdown(rows, base), encoding="utf-8")
-        html_path.write_text(html(rows, base), encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"cannot write the history: {exc.filename}: {exc.strerror}") from None
+    write_text(md_path, markdown(rows, base), "the history")
+    write_text(html_path, html(rows, base), "the history")
     return md_path, html_path

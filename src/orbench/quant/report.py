@@ -12,7 +12,7 @@ from typing import Any
 from .compare import MARGIN, PairedResult, compare_folders
 from ..run.loader import LoadedRun
 from .decision import Candidate, QuantVerdict, need_text, quant_verdicts, recommend
-from ..files import read_model
+from ..files import read_model, write_text
 from .kld import KldReport
 from ..suites.published import Published
 from .svg import Point, bars, scatter
@@ -175,11 +175,8 @@ def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.
     md = markdown(rep)
     view = write_view([folder], folder / "view.html", ViewOptions(reference=rep.reference, filter="flipped"))
     view_href = Path(os.path.relpath(view.path.resolve(), html_path.resolve().parent)).as_posix()
-    try:
-        html_path.write_text(html(rep, view_href), encoding="utf-8")
-        md_path.write_text(md, encoding="utf-8")
-    except OSError as exc:
-        raise OrbenchError(f"cannot write the report: {exc.filename}: {exc.strerror}") from None
+    write_text(html_path, html(rep, view_href), "the report")
+    write_text(md_path, md, "the report")
     return rep, html_path, md_path, md
 
 
