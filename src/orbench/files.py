@@ -128,6 +128,24 @@ def write_atomic(path: Path, pieces: Iterable[str]) -> int:
     return path.stat().st_size
 
 
+def writable_dir(path: Path, what: str = "output folder") -> Path:
+    """Create `path` and prove a file can be written in it, before any expensive work: a path that is a
+    file, read-only or full is one line naming it, not a traceback at the end."""
+    probe = path / f".write-test-{os.getpid()}"
+    if path.exists() and not path.is_dir():
+        raise OrbenchError(f"{what} is not writable: {path} (it is a file, not a folder)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        if path.is_dir():
+            probe.unlink(missing_ok=True)
+        reason = "disk full (no space left on device)" if exc.errno == errno.ENOSPC else exc.strerror
+        raise OrbenchError(f"{what} is not writable: {path} ({reason})") from None
+    return path
+
+
 def write_failure(path: Path, exc: OSError) -> str:
     """What went wrong writing `path`, naming the file (a failed write's error often names none) and
     calling a full disk a full disk."""

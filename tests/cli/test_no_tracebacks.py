@@ -40,3 +40,14 @@ def test_a_config_output_that_is_a_file_or_under_proc_is_one_line(tmp_path):
         error = one_line(cli("run", "--config", path, "--backend", "mock", "-q"))
         assert "not writable" in error and output in error
     assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_pull_quantize_and_kld_into_a_file_are_one_line_before_any_work(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for args in (("pull", "smollm2-135m", "--dir", afile / "sub"),
+                 ("quantize", "smollm2-135m", "--from", "Q4_1", "--to", "Q8_0", "--allow-requantize", "--dir", afile),
+                 ("kld", "smollm2-135m", "--quant", "Q8_0", "--reference", "Q4_1", "-o", afile)):
+        error = one_line(cli(*args))
+        assert "not writable" in error and str(afile) in error, (args, error)
+    assert afile.read_text() == "x"

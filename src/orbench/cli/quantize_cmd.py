@@ -43,6 +43,10 @@ def quantize(
     targets = split_csv(to)
     if not targets:
         raise OrbenchError("--to needs at least one quant")
+    if dir is not None:
+        from ..files import writable_dir
+
+        writable_dir(dir, "quantize's output folder")  # before the source is pulled
     src = pull(load_catalog().resolve(f"{model}:{source}"))
     made = [derive(src, quant, allow_requantize=allow_requantize, out_dir=dir, threads=threads) for quant in targets]
     if json_out:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 from ..errors import OrbenchError
-from ..files import sha256_file
+from ..files import sha256_file, writable_dir
 from ..hub import HubUnreachable, discard, download, model_info
 from ..paths import cache_root
 from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
@@ -47,6 +47,8 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
     if ref.path is not None:
         check_gguf(ref.path)
         return local_file(ref.name, ref.quant, ref.path)
+    if target_dir is not None:
+        writable_dir(target_dir, "--dir")  # before any download
     if ref.repo is not None:
         return _pull_hub_name(ref, target_dir, revision, force, verify)
     entry, quant = _catalog_entry(ref)
