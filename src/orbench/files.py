@@ -40,8 +40,9 @@ def read_text(path: Path) -> str:
         raise OrbenchError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
         raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise OrbenchError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes().count(b"\n", 0, exc.start) + 1
+        raise OrbenchError(f"{path}:{line}: not UTF-8 text") from None
 
 
 def check_version(data: Any, model: type[BaseModel], where: str) -> None:

@@ -51,3 +51,23 @@ def test_pull_quantize_and_kld_into_a_file_are_one_line_before_any_work(tmp_path
         error = one_line(cli(*args))
         assert "not writable" in error and str(afile) in error, (args, error)
     assert afile.read_text() == "x"
+
+
+def test_published_scores_and_catalog_that_are_not_utf8_are_one_line_naming_the_line(tmp_path, monkeypatch):
+    import shutil
+
+    from conftest import REPO_ROOT
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "models", data / "models")
+    shutil.copytree(REPO_ROOT / "prompts", data / "prompts")
+    monkeypatch.setenv("ORBENCH_DATA_DIR", str(data))
+    scores = data / "models" / "published" / "scores.toml"
+    scores.write_bytes(b"# one\n# two\n# three\n# \xff four\n")
+    error = one_line(cli("run", "--backend", "mock", "-s", "math", "--limit", "1", "-o", tmp_path / "out", "-q"))
+    assert f"{scores}:4: not UTF-8 text" in error
+    assert not (tmp_path / "out").exists()  # refused before generation, not after it
+    [catalog] = [p for p in (data / "models").glob("*.toml")][:1]
+    catalog.write_bytes(catalog.read_bytes() + b"\n# \xfe\n")
+    error = one_line(cli("models"))
+    assert str(catalog) in error and "not UTF-8 text" in error

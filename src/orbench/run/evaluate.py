@@ -25,6 +25,7 @@ from .loop import Run, base_provenance, sandbox_info
 from ..store.local import LocalModel, verified_here
 from ..store.pull import pull
 from ..suites import Suite
+from ..suites.published import load_scores
 from ..units import split_csv
 
 if TYPE_CHECKING:
@@ -212,6 +213,7 @@ def remove_if_empty(folder: Path) -> None:
 
 def _run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions, generation: Generation) -> RunSummary:
     sandbox_info(suites, Limits(isolation=opts.sandbox), 1)  # --sandbox strict refuses before any download
+    load_scores()  # the published figures are read after generation: a broken file is refused before it
     local = resolve_file(ref, opts)
     if local is not None and ref.entry is None:
         from ..store.gguf import read_metadata
