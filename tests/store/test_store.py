@@ -209,3 +209,13 @@ def test_an_index_entry_naming_a_file_outside_the_cache_never_deletes_it(hub, is
         again = pull(ref())
         assert precious.read_bytes() == b"x" * first.size and target.exists()
         assert again.path.read_bytes() == GGUF_BYTES
+
+
+def test_a_cached_file_replaced_by_a_folder_is_one_clear_error(hub, isolated_cache):
+    first = pull(ref())
+    first.path.unlink()
+    first.path.mkdir()
+    (first.path / "keep.txt").write_text("mine")
+    with pytest.raises(OrbenchError, match="is a folder where the model file belongs"):
+        pull(ref())
+    assert (first.path / "keep.txt").read_text() == "mine"  # not orbench's to delete

@@ -134,6 +134,8 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
     facts = hub_file(entry, quant, revision)
     filename, commit = facts.filename, facts.revision
     path = download(entry.repo, filename, revision=commit, local_dir=target_dir, force=force)
+    if not path.is_file():  # the cache's place for it holds a folder: not orbench's to remove
+        raise OrbenchError(f"{path} is a folder where the model file belongs; move it away and pull again")
     expected = facts.sha256 or _sha_from_etag(path.resolve().name)
     if expected is None:
         raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{filename}; refusing an unverified file")
