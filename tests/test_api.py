@@ -18,10 +18,10 @@ def test_importing_orbench_loads_nothing_heavy():
 def test_run_and_compare_from_python(tmp_path: Path, mock_script):
     mock_script({"*": "\\boxed{4}"})
     ref = orbench.load_catalog().resolve("smollm2-135m")
-    opts = orbench.RunOptions(backend="mock", limit=3, quiet=True)
+    opts = orbench.RunOptions(backend="mock", limit=6, quiet=True)
     first = orbench.run_model(ref, [orbench.get_suite("math")], tmp_path / "a", opts)
     second = orbench.run_model(ref, [orbench.get_suite("math")], tmp_path / "b", opts)
-    assert first.status == "complete" and first.suites[0].items == 3
+    assert first.status == "complete" and first.suites[0].items == 6
     reference, runs, results = orbench.compare_runs([tmp_path / "a", tmp_path / "b"])
     assert len(runs) == 2 and all(r.difference.value == 0 for r in results)
     assert orbench.read_summary(tmp_path / "a" / "summary.json") == first

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from orbench.cli import app
 from orbench.errors import OrbenchError
-from orbench.files import read_model, write_json_atomic
+from orbench.files import lines_of, read_model, write_json_atomic
 from orbench.run.plan import Plan
 from orbench.run.records import RunSummary, read_samples
 from orbench.cli.schemas import models
@@ -117,3 +117,27 @@ def test_a_resumed_run_reports_the_n_of_the_whole_run(tmp_path):
                               "started_at": "2026-11-28T00:00:00+00:00", "sampler": {}, "backend": {"backend": "mock"}}}
     folder.summary_file.write_text(json.dumps(summary))
     assert folder.before() == (12.0, {}, 10)
+
+
+def test_invalid_utf8_is_reported_on_its_own_line(tmp_path):
+    path = tmp_path / "samples.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": 2}\n{"a": 3}\n{"a": "\xff"}\n{"a": 5}\n')
+    with pytest.raises(OrbenchError, match=r"samples\.jsonl:4: not UTF-8 text"):
+        list(lines_of(path))
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", '"nan"', '"inf"'])
+def test_non_finite_numbers_are_refused_by_name(tmp_path, token):
+    from orbench.quant.kld import KldReport
+
+    good = {"model": "m", "reference": "F16", "reference_sha256": "0" * 64, "files": {}, "text": "t", "n_ctx": 64,
+            "top_k": 8, "transcripts": 0, "results": {"text": [{
+                "label": "m:Q8_0", "reference": "m:F16", "positions": 10, "top_k": 8, "mean_kld": 0.01,
+                "kld_stderr": 0.001, "median_kld": 0.01, "p99_kld": 0.02, "max_kld": 0.03, "top1_agreement": 0.9,
+                "mean_delta_p": 0.0, "rms_delta_p": 0.01, "ppl": 10.0, "ppl_reference": 10.0, "ln_ppl_ratio": 0.0}]}}
+    path = tmp_path / "kld.json"
+    path.write_text(json.dumps(good))
+    read_model(path, KldReport)
+    path.write_text(json.dumps(good).replace('"mean_kld": 0.01', f'"mean_kld": {token}'))
+    with pytest.raises(OrbenchError, match=r"kld\.json: results\.text\.0\.mean_kld: not a finite number"):
+        read_model(path, KldReport)

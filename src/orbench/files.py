@@ -7,8 +7,10 @@ and the field, never a traceback. A file written by a newer orbench is refused b
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
@@ -38,8 +40,9 @@ def read_text(path: Path) -> str:
         raise OrbenchError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
         raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise OrbenchError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes().count(b"\n", 0, exc.start) + 1
+        raise OrbenchError(f"{path}:{line}: not UTF-8 text") from None
 
 
 def check_version(data: Any, model: type[BaseModel], where: str) -> None:
@@ -53,34 +56,55 @@ def check_version(data: Any, model: type[BaseModel], where: str) -> None:
                            f"up to {field.default})", hint="upgrade orbench")
 
 
+def non_finite(data: Any, where: str = "") -> str | None:
+    """The path (`suites.0.accuracy.value`) of the first NaN or infinity in parsed JSON, else None.
+    orbench never writes one (pydantic writes null), so one in a file is damage, not a value."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return where or "(the value)"
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = non_finite(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
+
+
 def parse_model(text: str, model: type[M], where: str) -> M:
-    """Validate JSON text against `model`; errors name `where` (a file, or file:line) and the field."""
+    """Validate JSON text against `model`; errors name `where` (a file, or file:line) and the field.
+    NaN and infinities are refused wherever they appear."""
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise OrbenchError(f"{where}: malformed JSON ({exc})") from None
     check_version(data, model, where)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise OrbenchError(f"{where}: {describe_error(exc)}") from None
+    lowered = text.lower()
+    suspect = "nan" in lowered or "inf" in lowered  # a cheap test first: most files hold neither
+    bad = suspect and (non_finite(data) or non_finite(parsed.model_dump(mode="python")))
+    if bad:
+        raise OrbenchError(f"{where}: {bad}: not a finite number (NaN or infinity)")
+    return parsed
 
 
 def lines_of(path: Path) -> Iterator[tuple[str, str]]:
     """("file:line", text) for each non-empty line of a UTF-8 text file; an unreadable or non-UTF-8 file
-    is an OrbenchError naming the file (and the line where decoding failed)."""
+    is an OrbenchError naming the file (and the line where decoding failed). Each line is decoded on
+    its own, so the line named is the one that holds the bad bytes."""
     try:
-        fh = open(path, encoding="utf-8")
+        fh = open(path, "rb")
     except OSError as exc:
         raise OrbenchError(f"{path}: cannot read ({exc.strerror})") from None
     with fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if line.strip():
-                    yield f"{path}:{lineno}", line
-        except UnicodeDecodeError:
-            raise OrbenchError(f"{path}:{lineno + 1}: not UTF-8 text") from None
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise OrbenchError(f"{path}:{lineno}: not UTF-8 text") from None
+            if line.strip():
+                yield f"{path}:{lineno}", line
 
 
 def read_model(path: Path, model: type[M]) -> M:
@@ -105,6 +129,40 @@ def write_atomic(path: Path, pieces: Iterable[str]) -> int:
             exc.filename = str(path)  # name the file being written, not its temporary twin
         raise
     return path.stat().st_size
+
+
+def writable_dir(path: Path, what: str = "output folder") -> Path:
+    """Create `path` and prove a file can be written in it, before any expensive work: a path that is a
+    file, read-only or full is one line naming it, not a traceback at the end."""
+    probe = path / f".write-test-{os.getpid()}"
+    if path.exists() and not path.is_dir():
+        raise OrbenchError(f"{what} is not writable: {path} (it is a file, not a folder)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        if path.is_dir():
+            probe.unlink(missing_ok=True)
+        reason = "disk full (no space left on device)" if exc.errno == errno.ENOSPC else exc.strerror
+        raise OrbenchError(f"{what} is not writable: {path} ({reason})") from None
+    return path
+
+
+def write_failure(path: Path, exc: OSError) -> str:
+    """What went wrong writing `path`, naming the file (a failed write's error often names none) and
+    calling a full disk a full disk."""
+    if exc.errno == errno.ENOSPC:
+        return f"{path}: disk full (no space left on device)"
+    return f"{exc.filename or path}: {exc.strerror or exc}"
+
+
+def write_text(path: Path, text: str, what: str) -> None:
+    """Write a text file that a command produces, in one step (`write_atomic`); an OSError becomes one line naming `what` and the file."""
+    try:
+        write_atomic(path, (text,))
+    except OSError as exc:
+        raise OrbenchError(f"cannot write {what}: {write_failure(path, exc)}") from None
 
 
 def write_json_atomic(path: Path, data: BaseModel | dict) -> None:

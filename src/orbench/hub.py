@@ -27,6 +27,16 @@ def cache_dir() -> str | None:
     return None
 
 
+def hub_cache() -> Path:
+    """The folder huggingface_hub downloads into: the environment's choice, else its default."""
+    chosen = cache_dir()
+    if chosen:
+        return Path(chosen)
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
 def network_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean 'the Hub could not be reached' (or offline mode is on)."""
     from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled

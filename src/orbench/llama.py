@@ -319,3 +319,17 @@ def quantize(source: Path, target: Path, quant: str, allow_requantize: bool, thr
     params.allow_requantize = allow_requantize
     params.nthread = threads or (os.cpu_count() or 1)
     return int(lib.llama_model_quantize(str(source).encode(), str(target).encode(), params))
+
+
+def check_chat_template(template: str, where: str = "--chat-template") -> None:
+    """Compile a chat template as llama-cpp-python will, before any model is loaded: a template that
+    does not compile is an OrbenchError naming its line, not a traceback after the download."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    try:
+        Jinja2ChatFormatter(template=template, eos_token="", bos_token="")
+    except Exception as exc:  # jinja2's TemplateError and its subclasses
+        line = getattr(exc, "lineno", None)
+        message = getattr(exc, "message", None) or str(exc)
+        raise OrbenchError(f"{where}: the chat template does not compile"
+                           f"{f' (line {line})' if line else ''}: {message}") from None

@@ -193,16 +193,16 @@ def test_the_default_window_spends_alpha_over_thirty_nights(tmp_path, mock_scrip
 
 
 def test_gate_shows_the_runs_own_accuracy_not_baseline_plus_the_paired_difference(tmp_path, mock_script):
-    # the baseline failed items 5-8 with errors and got 1-4 right; tonight 1-4 right and 5-8 wrong:
-    # the shared items differ by 0, but tonight's accuracy is 4/8, not the baseline's 1.0 plus 0
-    mock_script(answers(error=set(range(5, 9))))
+    # the baseline failed items 7-8 with errors and got 1-6 right; tonight 1-6 right and 7-8 wrong:
+    # the 6 shared items differ by 0, but tonight's accuracy is 6/8, not the baseline's 1.0 plus 0
+    mock_script(answers(error={7, 8}))
     run_mock(tmp_path / "base")
-    mock_script(answers(wrong=set(range(5, 9))))
+    mock_script(answers(wrong={7, 8}))
     run_mock(tmp_path / "now")
     result = cli("compare", tmp_path / "now", "--baseline", tmp_path / "base", "--fail-on", "accuracy<-2pp", "--json")
     finding = json.loads(result.stdout)["findings"][0]
     assert finding["baseline"] == pytest.approx(1.0) and finding["change"] == pytest.approx(0.0)
-    assert finding["current"] == pytest.approx(0.5)
+    assert finding["current"] == pytest.approx(0.75)
 
 
 def test_gate_insignificant_drop_passes_but_is_reported_underpowered(tmp_path, mock_script):
@@ -271,3 +271,41 @@ def test_schema_describes_summary_json():
     schema = json.loads(result.stdout)
     assert schema["title"] == "RunSummary" and list(schema["properties"])[0] == "schema_version"
     assert {"provenance", "suites", "performance"} <= set(schema["properties"])
+
+
+def _edit_summary(folder, change):
+    data = json.loads((folder / "summary.json").read_text())
+    change(data)
+    (folder / "summary.json").write_text(json.dumps(data))
+
+
+def test_merge_refuses_shards_of_another_model_file_or_grader_version(tmp_path, mock_script):
+    mock_script(answers())
+    for name, shard in (("s1", "1/2"), ("s2", "2/2")):
+        assert run_mock(tmp_path / name, "--shard", shard).exit_code == 0
+    _edit_summary(tmp_path / "s2", lambda d: d["provenance"].update(sha256="f" * 64))
+    result = cli("merge", tmp_path / "m1", tmp_path / "s1", tmp_path / "s2")
+    assert result.exit_code == 2 and "another model file" in result.stderr and "ffffffffffffffff" in result.stderr
+    _edit_summary(tmp_path / "s2", lambda d: d["provenance"].update(sha256=None))
+    lines = (tmp_path / "s2" / "samples.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    for r in records:
+        r["grader_version"] = "math-0" if r["finish_reason"] != "error" else r["grader_version"]
+    (tmp_path / "s2" / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    _edit_summary(tmp_path / "s2", lambda d: [s.update(grader_version="math-0") for s in d["suites"]])
+    result = cli("merge", tmp_path / "m2", tmp_path / "s1", tmp_path / "s2")
+    assert result.exit_code == 2 and "different grader versions" in result.stderr and "math-0" in result.stderr, \
+        result.output
+    assert not (tmp_path / "m1").exists() and not (tmp_path / "m2").exists()
+
+
+def test_merge_names_a_shard_with_more_samples_than_its_plan(tmp_path, mock_script):
+    mock_script(answers())
+    for name, shard in (("s1", "1/2"), ("s2", "2/2")):
+        assert run_mock(tmp_path / name, "--shard", shard).exit_code == 0
+    other = json.loads((tmp_path / "s2" / "samples.jsonl").read_text().splitlines()[0])
+    with (tmp_path / "s1" / "samples.jsonl").open("a") as fh:
+        fh.write(json.dumps(other) + "\n")
+    result = cli("merge", tmp_path / "m", tmp_path / "s1", tmp_path / "s2")
+    assert result.exit_code == 2 and "of its" not in result.stderr
+    assert "5 samples, plan.json has 4 requests" in result.stderr, result.stderr

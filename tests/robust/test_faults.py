@@ -219,3 +219,39 @@ def test_missing_samples_and_a_lock_without_sha256_are_one_line_errors(items, tm
 def test_a_context_below_256_says_the_limit():
     result = cli("run", "--backend", "mock", "--ctx", "100")
     assert result.exit_code == 2 and "256" in result.output and "Traceback" not in result.output
+
+
+def test_a_full_disk_before_the_first_sample_claims_nothing_kept(items, tmp_path, mock_script, monkeypatch):
+    from orbench.run.records import SampleLog
+
+    mock_script({f"m{i}": f"\\boxed{{{2 * i}}}" for i in range(1, 7)})
+
+    def append(self, record):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(SampleLog, "append", append)
+    out = tmp_path / "run"
+    line = one_error_line(cli("run", "--backend", "mock", "-s", items, "-o", out, "-q"))
+    assert "disk full" in line and "no sample was finished" in line and "kept" not in line
+    assert not out.exists()  # the folder it made is removed: nothing in it was kept
+
+
+def test_reports_on_a_full_disk_name_the_file_and_say_disk_full(items, tmp_path, mock_script, monkeypatch):
+    from pathlib import Path
+
+    mock_script({f"m{i}": f"\\boxed{{{2 * i}}}" for i in range(1, 7)})
+    for name in ("a", "b"):
+        assert cli("run", "--backend", "mock", "-s", items, "-o", tmp_path / name, "-q").exit_code == 0
+    import orbench.files
+
+    original = orbench.files.write_atomic
+
+    def full(path: Path, pieces):
+        if path.suffix in (".md", ".xml", ".html"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(path, pieces)
+
+    monkeypatch.setattr(orbench.files, "write_atomic", full)
+    junit = tmp_path / "junit.xml"
+    line = one_error_line(cli("compare", tmp_path / "a", "--baseline", tmp_path / "b", "--junit", junit))
+    assert f"{junit}: disk full" in line and "None" not in line

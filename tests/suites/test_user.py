@@ -108,3 +108,20 @@ def test_the_documented_example_runs_as_written(tmp_path, mock_script, monkeypat
     assert result.exit_code == 0, result.output
     [suite] = json.loads(result.stdout)["suites"]
     assert suite["suite"] == "mine" and suite["items"] == 3 and suite["accuracy"]["value"] == 1.0
+def test_two_files_of_one_suite_name_are_refused(tmp_path):
+    from orbench.run.plan import RunSpec, make_plan
+    from orbench.store.catalog import Generation
+    from orbench.suites.user import user_suite
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": "q1", "suite": "my-math", "category": "c",
+                                                            "difficulty": "easy", "prompt": "1+1?", "answer": "2",
+                                                            "kind": "math"}) + "\n")
+    result = CliRunner().invoke(app, ["run", "--backend", "mock", "-s", f"{tmp_path / 'a.jsonl'},{tmp_path / 'b.jsonl'}",
+                                      "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 2 and "two suites are named 'my-math'" in result.stderr, result.output
+    assert "a.jsonl" in result.stderr and "b.jsonl" in result.stderr
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(OrbenchError, match="two suites are named 'my-math'"):  # the library refuses it too
+        make_plan(RunSpec(suites=[user_suite(tmp_path / "a.jsonl"), user_suite(tmp_path / "b.jsonl")],
+                          generation=Generation()), "m", None, None)

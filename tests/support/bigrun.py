@@ -32,4 +32,20 @@ def write_big_samples(folder: Path, samples: int = 10_000, chars: int = 5_000, s
                 "grader_version": "math-2",  # grade_math's version
             }
             fh.write(json.dumps(record) + "\n")
+    _agree(folder, samples)
     return total
+
+
+def _agree(folder: Path, samples: int) -> None:
+    """Make the run's other files agree with the new samples, as every reader of results checks: the
+    summary counts them, and plan.json (whose items they are not) goes."""
+    from orbench.files import write_json_atomic
+    from orbench.run.records import read_samples, read_summary
+    from orbench.run.summarize import summarize_suite
+
+    summary = read_summary(folder / "summary.json")
+    suite = summarize_suite("math", "math", read_samples(folder / "samples.jsonl"), 1,
+                            summary.suites[0].prompt_set_hash)
+    write_json_atomic(folder / "summary.json", summary.model_copy(update=dict(
+        suites=[suite], samples_done=samples, samples_planned=samples, errors=0)))
+    (folder / "plan.json").unlink()

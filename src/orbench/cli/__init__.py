@@ -12,8 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import (bench_cmd, check_suite_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds, plan_cmd,
-               pull_cmd, quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
+from . import (bench_cmd, check_cmd, check_suite_cmd, compare_cmd, history_cmds, kld_cmd, models_cmd, nightly_cmds,
+               plan_cmd, pull_cmd, quantize_cmd, regrade_cmd, report_cmd, run_cmd, suites_cmd, view_cmd)
 from .common import setup_logging
 from .helpfmt import plain_flags_untyped
 
@@ -62,6 +62,7 @@ app.command("kld")(kld_cmd.kld)
 app.command("report")(report_cmd.report)
 app.command("view")(view_cmd.view)
 app.command("regrade")(regrade_cmd.regrade)
+app.command("check")(check_cmd.check)
 app.command("init")(nightly_cmds.init)
 app.command("lock")(nightly_cmds.lock)
 app.command("merge")(nightly_cmds.merge)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import sys
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -24,6 +25,7 @@ def handled(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            refuse_non_finite(kwargs)
             return fn(*args, **kwargs)
         except OrbenchError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -33,6 +35,14 @@ def handled(fn: F) -> F:
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def refuse_non_finite(values: dict[str, Any]) -> None:
+    """NaN and infinity are no option's value (click's ranges let them through): refused by flag."""
+    for name, value in values.items():
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(v, float) and not math.isfinite(v):
+                raise OrbenchError(f"--{name.replace('_', '-')}: {v} is not a finite number")
 
 
 class _Formatter(logging.Formatter):

@@ -28,7 +28,7 @@ def compare(
     fail_underpowered: Annotated[bool, typer.Option("--fail-underpowered", help="Gate: a rule the run is too small to test fails (exit 1) instead of warning.")] = False,
     alpha: AlphaOpt = 0.05,
     nights: Annotated[int, typer.Option(help="Gate: --alpha is the chance of a false red over this many nights with nothing changed; each night spends alpha/NIGHTS, shared by Holm over its findings (1: alpha per night).", min=1)] = 30,
-    max_error_rate: Annotated[float, typer.Option(help="Gate: share of infrastructure errors above which the exit code is 3.")] = 0.05,
+    max_error_rate: Annotated[float, typer.Option(help="Gate: share of infrastructure errors above which the exit code is 3.", min=0.0, max=1.0)] = 0.05,
     junit: Annotated[Optional[Path], typer.Option(help="Gate: write a JUnit XML file (one test case per run x suite).")] = None,
     markdown: Annotated[Optional[Path], typer.Option(help="Gate: write a Markdown summary.")] = None,
     allow_grader_mismatch: Annotated[bool, typer.Option(

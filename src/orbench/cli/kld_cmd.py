@@ -41,7 +41,7 @@ def kld(
         orbench kld deepseek-r1-distill-qwen-1.5b --quant Q2_K,Q4_K_M --reference Q8_0 -o results/ladder
     """
     from ..errors import OrbenchError
-    from ..files import write_json_atomic
+    from ..files import writable_dir, write_failure, write_json_atomic
     from ..quant.kld import KldOptions, measure_kld
     from ..paths import prompts_dir
     from ..units import split_csv
@@ -52,10 +52,14 @@ def kld(
     opts = KldOptions(text=text or prompts_dir() / "corpus" / "default.txt", transcripts=transcripts,
                       transcript_tokens=transcript_tokens, ctx=ctx, chunks=chunks, top_k=top_k, threads=threads,
                       seed=seed)
+    if output:
+        writable_dir(output)  # before the measurement, not after it
     report = measure_kld(model, quants, reference, opts)
     if output:
-        output.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(output / "kld.json", report)
+        try:
+            write_json_atomic(output / "kld.json", report)
+        except OSError as exc:
+            raise OrbenchError(f"cannot write the KL divergence: {write_failure(output / 'kld.json', exc)}") from None
     if json_out:
         print_json(report.model_dump(mode="json"))
         return

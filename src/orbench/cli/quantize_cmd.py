@@ -44,6 +44,10 @@ def quantize(
     targets = split_csv(to)
     if not targets:
         raise OrbenchError("--to needs at least one quant")
+    if dir is not None:
+        from ..files import writable_dir
+
+        writable_dir(dir, "quantize's output folder")  # before the source is pulled
     src = pull(load_catalog().resolve(f"{model}:{source}"))
     made = []
     eta = Eta("quantize", len(targets), "files", every=0.0)

@@ -15,7 +15,7 @@ from .options import AlphaOpt, JsonOpt, MarginOpt, ReferenceOpt
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run folder, usually a ladder from `orbench run --quant`.")],
     reference: ReferenceOpt = None,
-    max_kld: Annotated[float, typer.Option(help="Largest mean KLD a recommended quant may have.")] = 0.05,
+    max_kld: Annotated[float, typer.Option(help="Largest mean KLD a recommended quant may have.", min=0.0)] = 0.05,
     margin: MarginOpt = 2.0,
     alpha: AlphaOpt = 0.05,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file (default: RUN_DIR/report.html).")] = None,

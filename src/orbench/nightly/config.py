@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from ..errors import OrbenchError
 from ..files import read_text, write_atomic
@@ -65,7 +65,8 @@ def _run_section() -> type[Strict]:
     for f, flag in flags():
         if flag.config:
             kind, default = config_field(f, flag)
-            fields[f.name] = (kind, Field(default=default, ge=flag.low, le=flag.high))
+            finite = False if kind in (float, Optional[float]) else None  # NaN and inf: no setting's value
+            fields[f.name] = (kind, Field(default=default, ge=flag.low, le=flag.high, allow_inf_nan=finite))
     return create_model("RunSection", __base__=Strict, **fields)
 
 
@@ -86,11 +87,22 @@ class ModelSection(Strict):
         return [q.upper() for q in quants]
 
 
+def _rule(text: str) -> str:
+    """A `fail_on` rule, read when the config is read, not when a later night first has a baseline."""
+    from .findings import parse_rule
+
+    try:
+        parse_rule(text)
+    except OrbenchError as exc:
+        raise ValueError(f"cannot read '{text}' ({exc.hint})") from None
+    return text
+
+
 class GateSection(Strict):
     baseline: str | None = None  # a folder, or pinned / latest / latest-passing (see nights.py)
-    fail_on: list[str] = ["accuracy<-2pp"]
-    alpha: float = Field(default=0.05, gt=0, lt=1)
-    max_error_rate: float = Field(default=0.05, ge=0, le=1)
+    fail_on: list[Annotated[str, AfterValidator(_rule)]] = ["accuracy<-2pp"]
+    alpha: float = Field(default=0.05, gt=0, lt=1, allow_inf_nan=False)
+    max_error_rate: float = Field(default=0.05, ge=0, le=1, allow_inf_nan=False)
     fail_underpowered: bool = False
     nights: int = Field(default=30, ge=1)  # alpha is the false-red rate over this many unchanged nights
 
@@ -116,7 +128,8 @@ def load_config(path: Path) -> Config:
         config = Config(**data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise OrbenchError(f"{path}:{line_of(text, err['loc'])}: {_key(err['loc'])}: {err['msg']}") from None
+        msg = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+        raise OrbenchError(f"{path}:{line_of(text, err['loc'])}: {_key(err['loc'])}: {msg}") from None
     config.path = path
     if not config.run.output.is_absolute():
         config.run.output = path.parent / config.run.output

@@ -28,12 +28,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from ..quant.compare import paired
+from ..files import write_text
+from ..quant.compare import check_alpha, paired, require_common_ground
 from ..quant.family import NIGHTS, night_alpha
 from ..run.loader import LoadedRun, load_runs
 from ..run.speed import run_speed, sample_rates
 from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
-from ..files import write_atomic
 from ..stats import log_shift, significant_drop
 from .findings import Finding, GateResult, Rule, parse_rule
 from .gate_report import junit_xml, markdown
@@ -149,12 +149,18 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
     from ..run.grader_mix import check_grader_versions
 
     started = time.perf_counter()
+    check_alpha(alpha)
+    if not 0.0 <= max_error_rate <= 1.0:  # NaN fails this too
+        raise OrbenchError(f"--max-error-rate: a share between 0 and 1, got {max_error_rate}")
     runs, base = load_runs([run_dir]), load_runs([baseline_dir])
     findings: list[Finding] = []
     level = night_alpha(alpha, nights)
     candidates: list[tuple[Finding, LoadedRun, LoadedRun, Rule]] = []
     notes: list[str] = check_grader_versions([*runs, *base], allow_grader_mismatch)
-    for run, ref in _pair_up(runs, base):
+    pairs = _pair_up(runs, base)
+    for run, ref in pairs:
+        require_common_ground([run], ref, alpha)
+    for run, ref in pairs:
         for rule in rules:
             if rule.metric == "accuracy":
                 found = _accuracy_findings(run, ref, rule, alpha, level)
@@ -194,13 +200,10 @@ def run_gate(run_dir: Path, baseline_dir: Path, rules: list[str], alpha: float =
     different grader versions are refused (exit 2) unless `allow_grader_mismatch`."""
     result = evaluate(run_dir, baseline_dir, [parse_rule(r) for r in rules], alpha, max_error_rate, fail_underpowered,
                       allow_grader_mismatch, nights)
-    try:
-        if junit:
-            write_atomic(junit, (junit_xml(result),))
-        if markdown_file:
-            write_atomic(markdown_file, (markdown(result),))
-        if json_file:
-            write_atomic(json_file, (result.model_dump_json(indent=2) + "\n",))
-    except OSError as exc:
-        raise OrbenchError(f"cannot write the gate's report: {exc.filename}: {exc.strerror}") from None
+    if junit:
+        write_text(junit, junit_xml(result), "the gate's report")
+    if markdown_file:
+        write_text(markdown_file, markdown(result), "the gate's report")
+    if json_file:
+        write_text(json_file, result.model_dump_json(indent=2) + "\n", "the gate's report")
     return result

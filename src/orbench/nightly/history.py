@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from ..files import read_model
 from ..run.loader import load_runs
 from ..errors import OrbenchError
-from ..files import write_atomic
+from ..files import write_text
 from ..run.speed import run_speed
 from .findings import GateResult
 from .gate import GATE_FILE
@@ -164,9 +164,6 @@ def write_history(base: Path, last: int | None = None) -> tuple[Path, Path]:
     """Write `history.md` and `history.html` into `base`."""
     rows = collect(base, last)
     md_path, html_path = base / "history.md", base / "history.html"
-    try:
-        write_atomic(md_path, (markdown(rows, base),))
-        write_atomic(html_path, (html(rows, base),))
-    except OSError as exc:
-        raise OrbenchError(f"cannot write the history: {exc.filename}: {exc.strerror}") from None
+    write_text(md_path, markdown(rows, base), "the history")
+    write_text(html_path, html(rows, base), "the history")
     return md_path, html_path

@@ -15,6 +15,7 @@ from ..store.catalog import load_catalog
 from .config import Config, RunSection, load_config
 from ..errors import EXIT_INFRA, EXIT_OK, OrbenchError
 from ..run.evaluate import Batch, run_many, too_many_errors
+from ..run.folder import prepare_output_dir
 from ..run.settings import CONFIG_KEYS, PLAN_KEYS, RunOptions
 from .findings import GateResult
 from .gate import GATE_FILE, run_gate
@@ -64,6 +65,7 @@ def run_config(path: Path, base_options: RunOptions | None = None, output: Path 
     refs = [catalog.resolve(f"{m.name}:{q}") for m in config.models for q in m.quants]
     settings = _settings(config, refs, opts)
     night, earlier = nights.open_night(base, settings)
+    prepare_output_dir(night)  # an output that is a file, or not writable: one line before any model work
     batch = Batch("matrix", refs, night, config=str(path), settings=settings,
                   started_at=earlier.started_at if earlier else None)
     summaries = run_many(batch, parse_suites(config.run.suites), opts)

@@ -140,6 +140,45 @@ def _hash(run: LoadedRun, suite: str) -> str | None:
     return next((s.prompt_set_hash for s in run.summary.suites if s.suite == suite), None)
 
 
+def shared_items(run: LoadedRun, reference: LoadedRun) -> int:
+    """Items (suite and item id) that both runs scored at least one sample of."""
+    def scored(r: LoadedRun) -> set[tuple[str, str]]:
+        return {(x.suite, x.item_id) for x in r.records if x.status == "ok"}
+
+    return len(scored(run) & scored(reference))
+
+
+def check_alpha(alpha: float) -> None:
+    """A significance level is a probability strictly between 0 and 1 (at 0 nothing is ever significant)."""
+    if not 0.0 < alpha < 1.0:
+        raise OrbenchError(f"--alpha: the significance level must lie between 0 and 1 (both excluded), got {alpha}")
+
+
+def fewest_items(alpha: float) -> int:
+    """The fewest paired items on which any verdict can be reached: the exact McNemar test on n
+    items, all of them lost, is below alpha only from this n on (2 x 0.5^n < alpha)."""
+    check_alpha(alpha)
+    n = 1
+    while mcnemar_exact(n, 0) >= alpha:
+        n += 1
+    return n
+
+
+def require_common_ground(runs: list[LoadedRun], reference: LoadedRun, alpha: float = 0.05) -> None:
+    """Refuse (exit 2) a run that shares no scored item with the reference, or too few for any verdict:
+    a table of "inconclusive" or "no regression" over nothing would read as an answer."""
+    need = fewest_items(alpha)
+    for run in runs:
+        if run is reference:
+            continue
+        n = shared_items(run, reference)
+        if n < need:
+            what = "no scored item" if n == 0 else f"only {n} scored item(s)"
+            raise OrbenchError(f"{run.label} and {reference.label} share {what}; at least {need} are needed to "
+                               f"decide anything at alpha {alpha:g}", hint="compare runs of one plan: the same "
+                               "suites, seed and --limit")
+
+
 def compare_all(runs: list[LoadedRun], reference: LoadedRun, margin: float = MARGIN,
                 alpha: float = 0.05) -> list[PairedResult]:
     suites = list(dict.fromkeys(s.suite for run in runs for s in run.summary.suites))
@@ -166,6 +205,7 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
     Runs graded by different grader versions are refused unless `allow_grader_mismatch`."""
     from ..run.grader_mix import check_grader_versions
 
+    check_alpha(alpha)
     runs = load_runs(folders)
     if len(runs) < 2:
         where = " ".join(str(f) for f in folders)
@@ -178,6 +218,7 @@ def compare_folders(folders: list[Path], reference: str | None = None, margin: f
     if record is not None and reference is None:
         reference = record.settings.reference
     ref = pick_reference(runs, reference)
+    require_common_ground(runs, ref, alpha)
     adaptive = None
     if record is not None and ref.label == record.settings.reference:
         adaptive = compare_record(record, {r.label: scores(r.records) for r in runs})

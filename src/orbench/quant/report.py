@@ -13,7 +13,7 @@ from .compare import MARGIN, PairedResult, compare_folders
 from ..run.loader import LoadedRun
 from ..run.speed import run_speed
 from .decision import Candidate, QuantVerdict, need_text, quant_verdicts, recommend
-from ..files import read_model, write_atomic
+from ..files import read_model, write_text
 from .kld import KldReport
 from ..suites.published import Published
 from .svg import Point, bars, scatter
@@ -185,7 +185,6 @@ def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.
                  html_path: Path | None = None, margin: float = MARGIN) -> tuple[Report, Path, Path, str]:
     """Build the report of a ladder folder and write report.html and report.md, and the sample
     viewer (view.html) that report.html links its lost and gained items to."""
-    from ..errors import OrbenchError
     from ..view import ViewOptions, write_view
 
     rep = build(folder, reference, max_kld, alpha, margin)
@@ -194,11 +193,8 @@ def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.
     md = markdown(rep)
     view = write_view([folder], folder / "view.html", ViewOptions(reference=rep.reference, filter="flipped"))
     view_href = Path(os.path.relpath(view.path.resolve(), html_path.resolve().parent)).as_posix()
-    try:
-        write_atomic(html_path, (html(rep, view_href),))
-        write_atomic(md_path, (md,))
-    except OSError as exc:
-        raise OrbenchError(f"cannot write the report: {exc.filename}: {exc.strerror}") from None
+    write_text(html_path, html(rep, view_href), "the report")
+    write_text(md_path, md, "the report")
     return rep, html_path, md_path, md
 
 

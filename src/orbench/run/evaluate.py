@@ -24,6 +24,7 @@ from .loop import Run, base_provenance, sandbox_info
 from ..store.local import LocalModel, verified_here
 from ..store.pull import pull
 from ..suites import Suite
+from ..suites.published import load_scores
 from ..units import split_csv
 
 if TYPE_CHECKING:
@@ -133,13 +134,18 @@ def read_chat_template(value: str | None) -> str | None:
     if value is None:
         return None
     path = Path(value).expanduser()
+    from ..llama import check_chat_template
+
     if len(value) < 4096 and "{" not in value and path.is_file():
         try:
-            return path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise OrbenchError(f"cannot read the chat template {path}: {exc}") from None
+        check_chat_template(text, str(path))
+        return text
     if "{{" not in value and "{%" not in value:
         raise OrbenchError(f"--chat-template takes a Jinja template or a file holding one, got '{value[:60]}'")
+    check_chat_template(value)
     return value
 
 
@@ -187,6 +193,7 @@ def remove_if_empty(folder: Path) -> None:
 
 def _run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions, generation: Generation) -> RunSummary:
     sandbox_info(suites, Limits(isolation=opts.sandbox), 1)  # --sandbox strict refuses before any download
+    load_scores()  # the published figures are read after generation: a broken file is refused before it
     local = resolve_file(ref, opts)
     if local is not None and ref.entry is None:
         from ..store.gguf import read_metadata

@@ -13,7 +13,9 @@ from typing import Protocol, Sequence, TypeVar
 from ..errors import OrbenchError
 from ..files import read_model
 from ..units import did_you_mean
-from .records import INDEX_FILE, RunIndex, RunSummary, SampleRecord, read_samples, read_summary
+from .consistency import refuse, run_problems
+from .plan import Plan
+from .records import INDEX_FILE, RunIndex, RunSummary, SampleRecord, read_samples_at, read_summary
 
 NIGHT_NAME = re.compile(r"\d{8}-\d{6}(-\d+)?")  # a night folder of `orbench run --config`: local start time
 
@@ -78,26 +80,57 @@ class RunLike(Protocol):
 R = TypeVar("R", bound=RunLike)
 
 
-def load_runs(folders: list[Path]) -> list[LoadedRun]:
-    """Every run under the given folders: a ladder or matrix folder (index.json) holds one per label."""
+def load_runs(folders: list[Path], mixed_ok: bool = False) -> list[LoadedRun]:
+    """Every run under the given folders: a ladder or matrix folder (index.json) holds one per label.
+    Each run's files are checked against each other first (`consistency`); `mixed_ok` lets a run
+    whose samples were graded by more than one grader version through (regrade, which mends that)."""
     runs: list[LoadedRun] = []
     for folder in folders:
         if (folder / INDEX_FILE).is_file():
-            index = read_model(folder / INDEX_FILE, RunIndex)
-            found = [folder / sub for sub in index.runs.values() if (folder / sub / "summary.json").is_file()]
+            found = indexed_runs(folder)
         elif (folder / "summary.json").is_file():
             found = [folder]
         else:
             raise OrbenchError(f"{folder} holds no results (no summary.json or {INDEX_FILE})", hint=_nights_hint(folder))
         for sub in found:
-            summary = read_summary(sub / "summary.json")
+            summary, samples, plan = read_run(sub)
+            refuse(run_problems(sub, summary, samples, plan, mixed_ok), sub)
             label = run_label(summary)
             if any(r.label == label for r in runs):
                 label = f"{label}@{sub.name}"
-            runs.append(LoadedRun(label, sub, summary, read_samples(sub / "samples.jsonl")))
+            runs.append(LoadedRun(label, sub, summary, [r for _, r in samples]))
     if not runs:
         raise OrbenchError("no runs to compare")
     return runs
+
+
+def read_run(folder: Path) -> tuple[RunSummary, list[tuple[str, SampleRecord]], Plan | None]:
+    """A run folder's summary, its samples with their lines, and its plan (None in results written
+    before plan.json existed), each validated on its own."""
+    summary = read_summary(folder / "summary.json")
+    samples = read_samples_at(folder / "samples.jsonl")
+    plan = read_model(folder / "plan.json", Plan) if (folder / "plan.json").exists() else None
+    return summary, samples, plan
+
+
+def indexed_runs(folder: Path) -> list[Path]:
+    """The run folders an index.json names: each inside `folder`; a run it calls finished must be
+    there. A run not yet finished and not yet started (a ladder in progress) is skipped."""
+    where = folder / INDEX_FILE
+    index = read_model(where, RunIndex)
+    found = []
+    for label, sub in index.runs.items():
+        path = folder / sub
+        if Path(sub).is_absolute() or ".." in Path(sub).parts or not sub.strip():
+            raise OrbenchError(f"{where}: run '{label}' names '{sub}', outside {folder}")
+        if (path / "summary.json").is_file():
+            found.append(path)
+        elif label in index.completed:
+            raise OrbenchError(f"{where}: run '{label}' is listed as finished, but {path} holds no summary.json")
+    unknown = [label for label in index.completed if label not in index.runs]
+    if unknown:
+        raise OrbenchError(f"{where}: completed names {', '.join(unknown)}, which runs does not list")
+    return found
 
 
 def list_nights(base: Path) -> list[Path]:

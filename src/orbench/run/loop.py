@@ -115,9 +115,12 @@ class Run:
             self._write("interrupted")
         except OSError:
             pass
-        reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc)).lower()
-        return OrbenchError(f"{reason} while writing {what} in {self.folder.path}; finished samples are kept, "
-                            "free space (or fix the folder) and run the same command to resume")
+        reason = ("disk full: no space left on device" if exc.errno == errno.ENOSPC
+                  else (exc.strerror or str(exc)).lower())
+        kept = ("finished samples are kept, free space (or fix the folder) and run the same command to resume"
+                if self.tally.done else "no sample was finished; free space (or fix the folder) and run the same "
+                "command again")
+        return OrbenchError(f"{reason} while writing {what} in {self.folder.path}; {kept}")
 
     def _run_suite(self, part: SuitePlan, samples: SampleLog, kept: dict[str, SampleRecord]) -> None:
         started = time.perf_counter()

@@ -15,8 +15,10 @@ from .summarize import summarize_suite
 from ..errors import OrbenchError
 from ..files import read_model, write_json_atomic
 from .plan import Plan
-from .records import RunSummary, SampleRecord, SuiteSummary, read_samples, read_summary
+from .consistency import refuse, run_problems
 from .folder import RunFolder
+from .loader import read_run
+from .records import RunSummary, SampleRecord, SuiteSummary, read_summary
 
 
 def _plan(folder: Path) -> Plan:
@@ -33,18 +35,17 @@ def _carried(part: SuiteSummary | None) -> dict[str, object]:
 
 
 def _records(shards: list[Path], plans: list[Plan]) -> list[SampleRecord]:
-    """Every shard's samples, each shard complete and no sample in two places."""
+    """Every shard's samples, each shard consistent with itself and complete, no sample in two places."""
     records: list[SampleRecord] = []
     seen: set[str] = set()
     for folder, plan in zip(shards, plans):
-        if not (folder / "samples.jsonl").is_file():
-            raise OrbenchError(f"{folder} has no samples.jsonl; finish it first (run the same command again)")
-        shard_records = read_samples(folder / "samples.jsonl")
-        ids = {r.id for r in shard_records}
-        if len(ids) != len(shard_records):
-            raise OrbenchError(f"{folder}/samples.jsonl holds {len(shard_records) - len(ids)} duplicate sample(s) "
-                               "(written by two runs at once?); run that shard again into a new folder")
-        if len(shard_records) != plan.requests:
+        if not (folder / "samples.jsonl").is_file() or not (folder / "summary.json").is_file():
+            raise OrbenchError(f"{folder} has no samples.jsonl or summary.json; finish it first (run the same "
+                               "command again)")
+        summary, located, _ = read_run(folder)
+        refuse(run_problems(folder, summary, located, plan), folder)
+        shard_records = [r for _, r in located]
+        if len(shard_records) < plan.requests:
             raise OrbenchError(f"{folder} has {len(shard_records)} of its {plan.requests} samples; finish it first "
                                "(run the same command again to resume)")
         for record in shard_records:
@@ -53,6 +54,29 @@ def _records(shards: list[Path], plans: list[Plan]) -> list[SampleRecord]:
             seen.add(record.id)
             records.append(record)
     return records
+
+
+def _same_provenance(shards: list[Path]) -> None:
+    """Refuse shards made from different model files or graded by different grader versions."""
+    parts = [read_summary(s / "summary.json") for s in shards]
+    first = parts[0]
+    for folder, part in zip(shards[1:], parts[1:]):
+        if part.provenance.sha256 != first.provenance.sha256:
+            raise OrbenchError(f"{folder} was made from another model file than {shards[0]} (sha256 "
+                               f"{_short(part.provenance.sha256)} against {_short(first.provenance.sha256)})")
+    versions: dict[str, dict[str | None, Path]] = {}
+    for folder, part in zip(shards, parts):
+        for s in part.suites:
+            versions.setdefault(s.suite, {}).setdefault(s.grader_version, folder)
+    for name, seen in versions.items():
+        if len(seen) > 1:
+            which = "; ".join(f"{folder}: {version or '(before grader versions)'}" for version, folder in seen.items())
+            raise OrbenchError(f"shards of suite '{name}' were graded by different grader versions ({which})",
+                               hint=f"regrade them first: orbench regrade {' '.join(str(s) for s in shards)}")
+
+
+def _short(sha256: str | None) -> str:
+    return f"{sha256[:16]}…" if sha256 else "none"
 
 
 def _summary(shards: list[Path], plans: list[Plan], records: list[SampleRecord]) -> RunSummary:
@@ -88,6 +112,7 @@ def merge_shards(output: Path, shards: list[Path]) -> RunSummary:
     if indices != list(range(1, count + 1)) or any(p.shard[1] != count for p in plans):
         raise OrbenchError(f"shards {indices} of {count} given; merge needs each of 1..{count} exactly once")
     records = _records(shards, plans)
+    _same_provenance(shards)
     summary = _summary(shards, plans, records)
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise OrbenchError(f"{output} already exists and is not empty", hint="merge into a new or empty folder")

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..backends import GenerationRequest
 from ..errors import OrbenchError
 from ..store.catalog import Generation
 from ..grading.sandbox import Limits
-from ..suites import Suite, prompt_set_hash, select
+from ..suites import Suite, prompt_set_hash, refuse_duplicate_names, select
 from ..suites.items import Item
 from .settings import PLAN_KEYS
 
@@ -33,15 +33,22 @@ class Plan(BaseModel):
     model: str = Field(description="catalog name or file stem of the model")
     quant: str | None = Field(description="quant label, e.g. Q4_K_M")
     sha256: str | None = Field(description="sha256 of the model file (None for the mock backend)")
-    seed: int = Field(description="run seed: item subsets, sampling, generated suites")
-    samples: int = Field(description="completions per item")
-    limit: int | None = Field(description="items per suite (a seeded subset), None for all")
+    seed: int = Field(ge=0, description="run seed: item subsets, sampling, generated suites")
+    samples: int = Field(ge=1, description="completions per item")
+    limit: int | None = Field(ge=1, description="items per suite (a seeded subset), None for all")
     sampler: Generation = Field(description="generation settings every request uses")
     suites: dict[str, str] = Field(description="suite name -> prompt-set hash of its selected items")
     shard: tuple[int, int] = Field(description="this run's shard I of N (1, 1: the whole plan)")
-    requests: int = Field(description="requests in this shard")
+    requests: int = Field(ge=0, description="requests in this shard")
     overrides: dict[str, Any] = Field(default={}, description="settings of this plan given on the command line "
                                       "over the config's (`orbench run --config ... --limit 2`)")
+
+    @field_validator("shard")
+    @classmethod
+    def _shard_in_range(cls, shard: tuple[int, int]) -> tuple[int, int]:
+        if not 1 <= shard[0] <= shard[1]:
+            raise ValueError(f"shard {shard[0]} of {shard[1]} does not exist")
+        return shard
 
     def differences(self, other: "Plan") -> list[str]:
         """The fields in which `other` differs from this plan."""
@@ -115,6 +122,7 @@ def shard_slice(requests: list[GenerationRequest], shard: tuple[int, int]) -> li
 def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
               shard: tuple[int, int] = (1, 1)) -> tuple[Plan, list[SuitePlan]]:
     """Select each suite's items, build this shard's requests, and the plan that records them."""
+    refuse_duplicate_names(spec.suites)
     parts = []
     for suite in spec.suites:
         items = select(suite.load(spec.seed), spec.limit, spec.seed)

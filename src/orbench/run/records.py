@@ -78,10 +78,10 @@ class SuiteSummary(BaseModel):
 
     suite: str
     kind: str
-    items: int
-    samples: int
-    scored: int
-    errors: int
+    items: int = Field(ge=0)
+    samples: int = Field(ge=0)
+    scored: int = Field(ge=0)
+    errors: int = Field(ge=0)
     accuracy: Estimate = Field(description="pass@1: mean over samples, then over items")
     pass_at_k: dict[str, Estimate] = {}
     majority_vote: Estimate | None = None
@@ -178,9 +178,9 @@ class RunSummary(BaseModel):
     status: Literal["running", "complete", "interrupted"]
     provenance: Provenance
     suites: list[SuiteSummary]
-    samples_done: int
-    samples_planned: int
-    errors: int
+    samples_done: int = Field(ge=0)
+    samples_planned: int = Field(ge=0)
+    errors: int = Field(ge=0)
     performance: Performance | None = None
     sandbox: SandboxInfo | None = Field(default=None, description="how code was isolated (runs with code suites)")
     notes: list[str] = []
@@ -245,4 +245,9 @@ def read_summary(path: Path) -> RunSummary:
 
 def read_samples(path: Path) -> list[SampleRecord]:
     """Every record of a `samples.jsonl`; a bad line is an OrbenchError naming file and line."""
-    return [parse_model(line, SampleRecord, where) for where, line in lines_of(path)]
+    return [record for _, record in read_samples_at(path)]
+
+
+def read_samples_at(path: Path) -> list[tuple[str, SampleRecord]]:
+    """Every record of a `samples.jsonl` with where it is (`file:line`)."""
+    return [(where, parse_model(line, SampleRecord, where)) for where, line in lines_of(path)]

@@ -64,7 +64,8 @@ class RunRegrade(BaseModel):
 def regrade(folders: list[Path], extra_suites: list[Suite] | None = None, dry_run: bool = False,
             progress: Progress | None = None) -> list[RunRegrade]:
     """Regrade every run under `folders` (a ladder or matrix folder holds several)."""
-    return [regrade_run(run, extra_suites or [], dry_run, progress or NoProgress()) for run in load_runs(folders)]
+    runs = load_runs(folders, mixed_ok=True)  # a run graded by several grader versions is what regrade mends
+    return [regrade_run(run, extra_suites or [], dry_run, progress or NoProgress()) for run in runs]
 
 
 def regrade_run(run: LoadedRun, extra_suites: list[Suite], dry_run: bool = False,

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import OrbenchError
+from ..files import read_text
 from ..paths import models_dir
 from ..units import did_you_mean
 
@@ -218,10 +219,10 @@ def _family_models(path: Path) -> list[ModelEntry]:
 
 
 def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        raise OrbenchError(f"catalog file not found: {path}")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OrbenchError(f"catalog file not found: {path}") from None
+        return tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise OrbenchError(f"{path}: {exc}") from None
 

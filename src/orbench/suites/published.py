@@ -8,6 +8,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import OrbenchError
+from ..files import read_text
 from ..paths import models_dir
 
 
@@ -43,7 +44,7 @@ def load_scores() -> list[PublishedScore]:
     if not path.is_file():
         return []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
         return [PublishedScore(**row) for row in data.get("score", [])]
     except (tomllib.TOMLDecodeError, ValidationError, TypeError) as exc:
         raise OrbenchError(f"{path}: {str(exc).splitlines()[0]}") from None
