@@ -1,7 +1,7 @@
 # orbench: two entry points that work on a fresh machine.
 #   make run        - install, fetch the embedded model, run all suites on it
 #   make test       - install, fetch the embedded model, type-check, run the whole test suite (what CI runs)
-#   make test-fast  - no model: the unit and CLI tests only (under 30 s on 2 cores)
+#   make test-fast  - no model, no sandbox runs, no browser: the unit and CLI tests only (about 60 s on 2 cores)
 #   make typecheck  - mypy over src/orbench
 #   make browser    - Chromium for the viewer's browser tests (part of make test; see below)
 
@@ -73,7 +73,7 @@ test: model typecheck browser
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+	$(BIN)/python -m pytest -q -m "not e2e and not slow and not sandbox and not browser"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache

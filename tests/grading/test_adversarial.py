@@ -30,6 +30,8 @@ from orbench.grading.sandbox import Limits as SandboxLimits
 from orbench.grading.sandbox import SandboxResult, run_calls, run_python
 from support.procwatch import Listener, PeakCounter, leftovers
 
+pytestmark = pytest.mark.sandbox
+
 ENGINE = os.environ.get("ORBENCH_ADVERSARIAL_ENGINE", "auto")
 
 

@@ -16,6 +16,8 @@ from orbench.grading.isolation import SandboxUnavailable, choose, fallback_warni
 from orbench.grading.sandbox import SAFE_ENV, Limits, run_python
 from support.procwatch import Listener
 
+pytestmark = pytest.mark.sandbox
+
 FAST = Limits(wall_seconds=3, cpu_seconds=1, memory_bytes=512 << 20, file_bytes=2 << 20)
 TOKEN = "ab" * 16
 

@@ -136,6 +136,7 @@ def test_mbpp_and_mbpp_plus_run_their_asserts(hub, monkeypatch):
         assert not suite.grade(item, "```python\ndef remove_Occ(s, ch):\n    return s\n```", FAST).correct
 
 
+@pytest.mark.sandbox
 def test_mbpp_plus_limits_are_per_input_from_the_reference_time(hub, monkeypatch):
     """Issue 22: each input gets max(floor, 4x the reference's time on it), not one limit for the
     whole program (the floor is EvalPlus's 4 s; lowered here to keep the test short)."""
@@ -234,6 +235,7 @@ def test_livecodebench_runs_stdin_and_class_problems_with_private_tests(lcb):
     assert "class Solution" in user["content"] and "# YOUR CODE HERE" in lcb.render(stdin, None)[1]["content"]
 
 
+@pytest.mark.sandbox
 def test_livecodebench_runs_programs_as_lcb_testing_util_does(lcb):
     """Issue 22: input on a real descriptor 0, LCB's import preamble and recursion limit, and LCB's
     exact comparison (lines as text, else as Decimals: no float tolerance)."""
@@ -326,6 +328,7 @@ def test_bbh_exact_match_after_normalisation(hub, monkeypatch):
     assert not suite.grade(fallacy, "So the answer is invalid.", FAST).correct
 
 
+@pytest.mark.sandbox
 def test_humaneval_check_suite_offline_from_pypi_164_of_164():
     result = CliRunner().invoke(app, ["check-suite", "humaneval", "--json"])
     assert result.exit_code == 0, result.output

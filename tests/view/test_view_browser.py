@@ -16,6 +16,8 @@ from support.bigrun import write_big_samples
 from support.browser import launch, open_page
 from support.mockruns import cli, ladder, mock_run, replies, write_data_dir
 
+pytestmark = pytest.mark.browser
+
 MARMALADE = "The marmalade rule says \\boxed{5}."
 
 

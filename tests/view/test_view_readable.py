@@ -11,6 +11,8 @@ import pytest
 from support.browser import launch, open_page
 from support.mockruns import REASONING, cli, quant_ladder, replies, write_data_dir
 
+pytestmark = pytest.mark.browser
+
 QUANTS = ["Q8_0", "Q6_K", "Q4_K_M", "Q2_K"]
 LABELS = [f"smollm2-135m:{q}" for q in QUANTS]
 
