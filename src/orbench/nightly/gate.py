@@ -66,16 +66,13 @@ def _accuracy_findings(run: LoadedRun, base: LoadedRun, rule: Rule, alpha: float
             continue
         scale = 100.0 if rule.unit == "pp" else (100.0 / ref if ref else 0.0)
         change = d.value * scale
-        significant = significant_drop(result.difference, result.p_value, alpha)
-        regression = change < rule.threshold and significant
         drop = paired(run, base, s.suite, alpha=level).detectable_drop
         detectable = drop * scale if drop is not None and scale else None
         out.append(Finding(
             label=run.label, suite=s.suite, rule=str(rule), baseline=ref, current=result.accuracy.value, change=change,
             low=None if d.low is None else d.low * scale, high=None if d.high is None else d.high * scale,
-            n=result.shared_items, p_value=result.p_value, significant=significant, detectable=detectable,
-            underpowered=not regression and detectable is not None and detectable > -rule.threshold,
-            regression=regression, seconds=s.wall_seconds))
+            n=result.shared_items, p_value=result.p_value, detectable=detectable,
+            regression=False, seconds=s.wall_seconds))  # significant, regression, underpowered: `_family` decides
     return out
 
 
