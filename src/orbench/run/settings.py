@@ -75,7 +75,7 @@ class RunOptions:
                           config_type=list[str], config_default=_suites_default, plan=True)
     limit: Optional[int] = setting(None, "At most N items per suite (a seeded subset).", low=1, config=True, plan=True)
     samples: int = setting(1, "Completions per item (pass@k, majority vote).", low=1, config=True, plan=True)
-    seed: int = setting(0, SEED_HELP, config=True, plan=True)
+    seed: int = setting(0, SEED_HELP, low=0, config=True, plan=True)
     max_tokens: Optional[int] = setting(None, "Generation limit per sample (default: the model's).", low=1,
                                         config=True, plan=True)
     temperature: Optional[float] = setting(None, "Sampling temperature (default: the model's).", low=0.0,
