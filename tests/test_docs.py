@@ -28,7 +28,6 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-import pytest
 import typer.main
 from typer.testing import CliRunner
 

@@ -188,7 +188,7 @@ def test_shards_sharing_one_server_merge_into_the_unsharded_result(stub, tmp_pat
     """Two shards at once against one server (in threads; reasoning items grade without math-verify's signals)."""
     import threading
 
-    from orbench.backends.openai import ServerOptions
+    from orbench.backends.server import ServerOptions
     from orbench.store.catalog import load_catalog
     from orbench.run.evaluate import RunOptions, resolve_ref, run_model
     from orbench.run.merge import merge_shards

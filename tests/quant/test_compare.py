@@ -41,7 +41,7 @@ MATH = math_suite(60)
 def make_run(folder, quant, wrong: set[int], mb: float, bpw: float, suite: Suite = MATH, n: int = 60,
              derived_from: str | None = None):
     script = {f"m{i:03d}": (f"\\boxed{{{2 * i + 1}}}" if i in wrong else f"\\boxed{{{2 * i}}}") for i in range(n)}
-    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), output=folder)
+    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), folder=folder)
     backend = MockBackend(script)
     performance = Performance(file_bytes=int(mb * 1e6), bits_per_weight=bpw, load_seconds=0.1)
     provenance = base_provenance("toy", quant, spec, backend.info())

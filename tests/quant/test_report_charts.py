@@ -35,7 +35,7 @@ def quant(folder, label: str, right: bool, mb: float, bpw: float, n: int = 20) -
     """A run of the two suites `alpha` and `beta` that answers every item right, or every item wrong."""
     suites = [suite("alpha", n), suite("beta", n)]
     script = {f"{s.name}{i:02d}": f"\\boxed{{{2 * i + (0 if right else 1)}}}" for s in suites for i in range(n)}
-    spec = RunSpec(suites=suites, generation=Generation(max_tokens=32, context=256), output=folder)
+    spec = RunSpec(suites=suites, generation=Generation(max_tokens=32, context=256), folder=folder)
     backend = MockBackend(script)
     provenance = base_provenance("toy", label, spec, backend.info())
     Run(backend, spec, provenance, performance=Performance(file_bytes=int(mb * 1e6), bits_per_weight=bpw)).execute()

@@ -237,7 +237,6 @@ def test_a_full_disk_before_the_first_sample_claims_nothing_kept(items, tmp_path
 
 
 def test_reports_on_a_full_disk_name_the_file_and_say_disk_full(items, tmp_path, mock_script, monkeypatch):
-    from pathlib import Path
 
     mock_script({f"m{i}": f"\\boxed{{{2 * i}}}" for i in range(1, 7)})
     for name in ("a", "b"):

@@ -11,6 +11,7 @@ from orbench.store.catalog import Generation
 from orbench.run.records import read_samples
 from orbench.grading.graders import grade_code, grade_math
 from orbench.run.plan import RunSpec, build_requests, sample_seed
+from orbench.run.settings import RunOptions
 from orbench.run.loop import Run, base_provenance
 from orbench.suites.templates import render_code, render_math
 from orbench.grading.sandbox import Limits
@@ -32,7 +33,8 @@ CODE = Suite("code", "code", "test code", lambda seed: [CODE_ITEM], render_code,
 
 def run(tmp_path, script, suites=(MATH,), samples=1, generation=None, graders=None):
     spec = RunSpec(suites=list(suites), generation=generation or Generation(max_tokens=64, context=256),
-                   samples=samples, output=tmp_path, sandbox=Limits(wall_seconds=3, cpu_seconds=1), graders=graders)
+                   options=RunOptions(samples=samples, graders=graders), folder=tmp_path,
+                   limits=Limits(wall_seconds=3, cpu_seconds=1))
     backend = MockBackend(script)
     summary = Run(backend, spec, base_provenance("mock", None, spec, backend.info())).execute()
     return summary, read_samples(tmp_path / "samples.jsonl"), backend
@@ -45,7 +47,7 @@ def test_sample_seeds_are_stable_and_distinct():
 
 def test_requests_use_the_model_settings_and_math_instruction():
     g = Generation(temperature=0.6, top_p=0.95, max_tokens=100, context=512, system_prompt=None)
-    reqs = build_requests(MATH, items()[:1], RunSpec(suites=[MATH], generation=g, samples=2))
+    reqs = build_requests(MATH, items()[:1], RunSpec(suites=[MATH], generation=g, options=RunOptions(samples=2)))
     assert [r.sample for r in reqs] == [0, 1] and reqs[0].seed != reqs[1].seed
     assert reqs[0].messages == [{"role": "user", "content": f"What is 1+1?\n\n{g.math_instruction}"}]
     assert (reqs[0].temperature, reqs[0].top_p, reqs[0].max_tokens) == (0.6, 0.95, 100)
@@ -155,7 +157,7 @@ def test_machine_time_adds_up_over_resumed_sessions(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(first))
 
     script["m3"] = "\\boxed{6}"
-    spec = RunSpec(suites=[MATH], generation=Generation(max_tokens=64, context=256), output=tmp_path)
+    spec = RunSpec(suites=[MATH], generation=Generation(max_tokens=64, context=256), folder=tmp_path)
     backend = MockBackend(script)
     summary = Run(backend, spec, base_provenance("mock", None, spec, backend.info()), performance=Performance()).execute()
     assert summary.samples_done == 4 and summary.suites[0].accuracy.value == 1.0

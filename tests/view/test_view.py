@@ -77,7 +77,7 @@ def test_a_suite_whose_terms_forbid_quoting_is_left_out_unless_asked(tmp_path):
                   choices=["yes", "no"], answer="A") for i in range(3)]
     suite = Suite("secret", "reasoning", "test", lambda seed: items, render_reasoning, grade_reasoning, source="test",
                   quote_items=False)
-    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), output=tmp_path / "run")
+    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), folder=tmp_path / "run")
     backend = MockBackend({"*": "Secret reasoning. Answer: A"})
     Run(backend, spec, base_provenance("toy", "Q8_0", spec, backend.info())).execute()
     write_view([tmp_path / "run"], tmp_path / "plain.html")
@@ -100,7 +100,7 @@ def test_gpqa_stays_out_even_when_an_older_summary_does_not_say_so(tmp_path):
                   choices=["yes", "no"], answer="A")]
     suite = Suite("gpqa-diamond", "reasoning", "test", lambda seed: items, render_reasoning, grade_reasoning,
                   source="test")  # quote_items left at True, as in summaries written before it existed
-    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), output=tmp_path / "run")
+    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), folder=tmp_path / "run")
     backend = MockBackend({"*": "Gated reasoning. Answer: A"})
     Run(backend, spec, base_provenance("toy", "Q8_0", spec, backend.info())).execute()
     assert write_view([tmp_path / "run"]).hidden == ["gpqa-diamond"]

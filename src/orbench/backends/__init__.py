@@ -3,21 +3,32 @@
 `generate` takes a list of requests (so a batched engine can serve many at once) and yields each
 Completion as soon as it is done, in any order. A failure of one request is a Completion with
 `finish_reason="error"`, never an exception that ends the run. Backends register by name below
-and import their heavy libraries only when created.
+and import their heavy libraries only when created; this package's own types load on first use.
 
 May import: the shared top-level modules (errors, llama, units) only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import Backend, BackendInfo, Completion, GenerationRequest, consume, error_completion
+if TYPE_CHECKING:
+    from .base import Backend, BackendInfo, Completion, GenerationRequest, consume, error_completion
 
 __all__ = ["BACKENDS", "Backend", "BackendInfo", "Completion", "GenerationRequest", "consume", "create_backend",
            "error_completion"]
 
 BACKENDS = ("llama.cpp", "openai", "mock")
+
+
+def __getattr__(name: str) -> Any:
+    """The types of base.py, imported when first used: `backends.server` (the server's options, read
+    when `orbench run`'s flags are built) does not pay for pydantic."""
+    if name in __all__ and name not in ("BACKENDS", "create_backend"):
+        from . import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_backend(name: str, **options: Any) -> Backend:

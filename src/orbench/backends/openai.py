@@ -14,59 +14,21 @@ variable the user names and never written anywhere.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
-from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import OrbenchError
 from .base import BackendInfo, Completion, GenerationRequest, error_completion
-from .http import JsonClient, RequestFailed, RetryPolicy
+from .http import RequestFailed, RetryPolicy
+from .server import ServerOptions
 
 log = logging.getLogger(__name__)
 
 PROBE_RETRY = 3.0  # seconds of retrying the first request: a server that is just starting gets a moment
 PROBE_TIMEOUT = 10.0
 BUILD_PROBES = (("/props", "llama.cpp"), ("/version", "vLLM"), ("/api/version", "Ollama"))
-
-
-@dataclass(frozen=True)
-class ServerOptions:
-    """How to reach the server and how patient to be with it."""
-
-    base_url: str  # e.g. http://127.0.0.1:8080/v1
-    api_key_env: str | None = None  # the environment variable holding the API key
-    concurrency: int = 1  # requests in flight at once
-    timeout: float = 600.0  # seconds to wait for one answer
-    retry_budget: float = 120.0  # seconds of retrying one sample after its first failure
-    max_retries: int = 8
-    model: str | None = None  # the model id to request; default: the only one the server lists
-
-    def client(self, policy: RetryPolicy | None = None) -> JsonClient:
-        try:
-            return JsonClient(self.base_url, self.api_key(), self.timeout,
-                              policy or RetryPolicy(self.retry_budget, self.max_retries))
-        except ValueError as exc:
-            raise OrbenchError(f"--base-url: {exc}") from None
-
-    def api_key(self) -> str | None:
-        if self.api_key_env is None:
-            return None
-        key = os.environ.get(self.api_key_env, "")
-        if not key:
-            raise OrbenchError(f"--api-key-env names ${self.api_key_env}, which is not set")
-        return key
-
-    @property
-    def public_url(self) -> str:
-        """The URL as recorded: no credentials, no query."""
-        parts = urlsplit(self.base_url.rstrip("/"))
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def served_models(options: ServerOptions) -> list[str]:

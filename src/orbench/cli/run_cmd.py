@@ -5,6 +5,7 @@ are the command's own: which model, which quants, which config, and JSON output.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sys
 from pathlib import Path
@@ -12,12 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from ..backends.server import ServerOptions, server_flags
 from ..run.settings import CONFIG_KEYS, cli_default, cli_type, flags
 from .common import handled, print_json
 from .options import JsonOpt
 
 if TYPE_CHECKING:
-    from ..backends.openai import ServerOptions
     from ..run.settings import RunOptions
 
 SERVER = "Server (--backend openai)"
@@ -25,17 +26,6 @@ SERVER = "Server (--backend openai)"
 ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model if on disk, else a model on disk, else the embedded one when the Hub cannot be reached (with a server: the model it serves).")]
 QuantOpt = Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL (catalog or Hub repo) to run on the identical plan, one sub-result each.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")]
-# the server's own settings (backends/openai.ServerOptions), listed after --backend
-SERVER_OPTIONS: dict[str, tuple[Any, Any]] = {
-    "base_url": (Annotated[Optional[str], typer.Option(help="The server's API root, e.g. http://127.0.0.1:8080/v1 (implies --backend openai).", rich_help_panel=SERVER)], None),
-    "api_key_env": (Annotated[Optional[str], typer.Option(help="Environment variable that holds the server's API key (the key is never printed or stored).", rich_help_panel=SERVER)], None),
-    "concurrency": (Annotated[int, typer.Option(help="Requests in flight at once (match the server's parallel slots).", min=1, rich_help_panel=SERVER)], 1),
-    "server_model": (Annotated[Optional[str], typer.Option(help="The model id to request (default: the only model the server lists).", rich_help_panel=SERVER)], None),
-    "request_timeout": (Annotated[float, typer.Option(help="Seconds to wait for the server's answer to one request.", min=0.1, rich_help_panel=SERVER)], 600.0),
-    "retry_budget": (Annotated[float, typer.Option(help="Seconds to keep retrying a sample after its first connection error, 429 or 5xx; then it counts as an infrastructure error.", min=0.0, rich_help_panel=SERVER)], 120.0),
-}
-
-
 def _parameters() -> list[inspect.Parameter]:
     """The command's parameters: its own, and every setting's flag in declaration order."""
     def option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -49,9 +39,18 @@ def _parameters() -> list[inspect.Parameter]:
         if f.name == "output":
             params.append(option("config", ConfigOpt, None))
         if f.name == "backend":
-            params += [option(name, annotation, default) for name, (annotation, default) in SERVER_OPTIONS.items()]
+            params += [_server_option(server_field) for server_field in server_flags()]
     params.append(option("json_out", JsonOpt, False))
     return params
+
+
+def _server_option(f: dataclasses.Field) -> inspect.Parameter:
+    """A flag of the server's options (backends/server.py declares them), as parameter `server_NAME`."""
+    meta = f.metadata
+    kind = Optional[str] if f.default is None else type(f.default)
+    info = typer.Option(meta["flag"], help=meta["help"], min=meta["low"], rich_help_panel=SERVER)
+    return inspect.Parameter(f"server_{f.name}", inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                             annotation=Annotated[kind, info])
 
 
 @handled
@@ -97,7 +96,7 @@ def run(context: typer.Context, **values: Any) -> None:
     from ..run.settings import from_flags
 
     model, quant, config, json_out = (values.pop(k) for k in ("model", "quant", "config", "json_out"))
-    server = _server_options(values["backend"], **{k: values.pop(k) for k in SERVER_OPTIONS})
+    server = _server_options(values["backend"], {f.name: values.pop(f"server_{f.name}") for f in server_flags()})
     opts = from_flags(values, server)
     try:
         _check_adaptive(opts, quant, config)
@@ -265,18 +264,14 @@ def _run_config(config: Path, opts: RunOptions, overrides: dict[str, Any], json_
     return result.exit_code
 
 
-def _server_options(backend: str, base_url: str | None, api_key_env: str | None, concurrency: int,
-                    server_model: str | None, request_timeout: float, retry_budget: float) -> ServerOptions | None:
+def _server_options(backend: str, given: dict[str, Any]) -> ServerOptions | None:
     """The server to use (None for the in-process backends); --base-url alone implies --backend openai."""
     from ..errors import OrbenchError
 
-    if base_url is None:
+    if given["base_url"] is None:
         if backend == "openai":
             raise OrbenchError("--backend openai needs --base-url URL", hint="e.g. --base-url http://127.0.0.1:8080/v1")
         return None
     if backend not in ("openai", "llama.cpp"):
         raise OrbenchError(f"--base-url goes with --backend openai, not '{backend}'")
-    from ..backends.openai import ServerOptions
-
-    return ServerOptions(base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, timeout=request_timeout,
-                         retry_budget=retry_budget, model=server_model)
+    return ServerOptions(**given)

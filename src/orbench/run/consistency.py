@@ -92,11 +92,12 @@ def _not_planned(r: SampleRecord, plan: Plan) -> str | None:
     """Why a record is not one the plan makes, or None."""
     if r.suite not in plan.suites:
         return f"is of suite '{r.suite}', which is not in the plan"
-    if not 0 <= r.sample < plan.samples:
-        return f"is sample {r.sample}, but plan.json has {plan.samples} sample(s) per item"
+    recorded = plan.options()
+    if not 0 <= r.sample < recorded.samples:
+        return f"is sample {r.sample}, but plan.json has {recorded.samples} sample(s) per item"
     if r.id != f"{r.suite}/{r.item_id}#{r.sample}":
         return f"does not match its suite, item and sample ({r.suite}/{r.item_id}#{r.sample})"
-    if r.seed != sample_seed(plan.seed, r.item_id, r.sample):
+    if r.seed != sample_seed(recorded.seed, r.item_id, r.sample):
         return "is not in the plan (its seed is not the one the plan gives this item and sample)"
     return None
 

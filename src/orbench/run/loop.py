@@ -40,17 +40,17 @@ log = logging.getLogger(__name__)
 
 
 class Run:
-    """One model on one or more suites, writing into `spec.output` (resuming what is there)."""
+    """One model on one or more suites, writing into `spec.folder` (resuming what is there)."""
 
     def __init__(self, backend: Backend, spec: RunSpec, provenance: Provenance, progress: Progress | None = None,
                  shard: tuple[int, int] = (1, 1), performance: Performance | None = None,
                  only: "frozenset[str] | None" = None):
-        assert spec.output is not None, "RunSpec.output names the run folder"
+        assert spec.folder is not None, "RunSpec.folder names the run folder"
         self.backend, self.spec, self.provenance = backend, spec, provenance
         self.progress = progress or NoProgress()
         self.performance = performance  # file and load figures; speed and time are added as the run goes
         self.plan, self.parts = make_plan(spec, provenance.model, provenance.quant, provenance.sha256, shard)
-        self.folder = RunFolder(spec.output)
+        self.folder = RunFolder(spec.folder)
         self.tally = Tally(planned=self.plan.requests)
         self.summaries: list[SuiteSummary] = []
         self.warnings: list[str] = []
@@ -83,7 +83,7 @@ class Run:
             log.warning(warning)
         self.tally.resumed = len(kept)
         log.debug("plan: %d requests in %s (shard %d/%d); %d already on disk", self.plan.requests,
-                  ", ".join(self.plan.suites), *self.plan.shard, len(kept))
+                  ", ".join(self.plan.suites), *self.plan.options().shard, len(kept))
         self.progress.note(self._plan_line(len(kept)))
         with self.folder.sample_log() as samples:
             self._write("running")
@@ -104,9 +104,9 @@ class Run:
         sizes = ", ".join(f"{p.suite.name} {len(p.items)}" for p in self.parts)
         todo = sum(len(p.requests) for p in self.parts) - kept
         resumed = f", {kept} already done (resuming)" if kept else ""
-        return (f"plan: {todo} samples to run{resumed}: items per suite {sizes}, {spec.samples} sample(s) each; "
+        return (f"plan: {todo} samples to run{resumed}: items per suite {sizes}, {spec.options.samples} sample(s) each; "
                 f"max tokens {g.max_tokens}, temperature {g.temperature:g}, top-p {g.top_p:g}, context {g.context}, "
-                f"seed {spec.seed}; output {self.folder.path}")
+                f"seed {spec.options.seed}; output {self.folder.path}")
 
     def _write_failed(self, exc: OSError) -> OrbenchError:
         """The one-line error for a failed write; the summary is marked interrupted if it still can be."""
@@ -151,14 +151,14 @@ class Run:
 
     def _suite_summary(self, part: SuitePlan, records: list[SampleRecord], started: float) -> SuiteSummary:
         spec, suite = self.spec, part.suite
-        summary = summarize_suite(suite.name, suite.kind, records, spec.samples, self.plan.suites[suite.name])
+        summary = summarize_suite(suite.name, suite.kind, records, spec.options.samples, self.plan.suites[suite.name])
         ran = {r.item_id for r in records}
         return summary.model_copy(update=dict(
             chance=chance_level([i for i in part.items if i.id in ran]),
             wall_seconds=self.tally.suite_wall(suite.name, started), data=suite.provenance(),
             window=spec.window if suite.dated else None, quote_items=suite.quote_items,
-            published=published_for(self.provenance.model, suite.name, spec.generation.max_tokens, spec.samples,
-                                     str(spec.since) if spec.since else None, str(spec.until) if spec.until else None),
+            published=published_for(self.provenance.model, suite.name, spec.generation.max_tokens, spec.options.samples,
+                                     _day(spec.options.since), _day(spec.options.until)),
         ))
 
     def _generate_and_grade(self, part: SuitePlan, todo: list[GenerationRequest],
@@ -229,7 +229,7 @@ def load_per_core() -> float | None:
 
 def graders(spec: RunSpec) -> int:
     """Programs graded at once beside generation: as asked, else half the cores (at least one)."""
-    return spec.graders if spec.graders is not None else default_workers()
+    return spec.options.graders if spec.options.graders is not None else default_workers()
 
 
 def sandbox_info(suites: list[Suite], limits: Limits, pool: int) -> tuple[SandboxInfo | None, str | None]:
@@ -304,8 +304,8 @@ def now() -> str:
 def base_provenance(model: str, quant: str | None, spec: RunSpec, backend_info: BackendInfo) -> Provenance:
     return Provenance(
         orbench_version=__version__, model=model, quant=quant, file=None, sha256=None, size=None, source=None,
-        repo=None, revision=None, backend=backend_info, sampler=_sampler(spec), seed=spec.seed,
-        samples_per_item=spec.samples, limit=spec.limit, overrides=dict(spec.overrides), python=sys.version.split()[0],
+        repo=None, revision=None, backend=backend_info, sampler=_sampler(spec), seed=spec.options.seed,
+        samples_per_item=spec.options.samples, limit=spec.options.limit, overrides=dict(spec.options.overrides), python=sys.version.split()[0],
         platform=platform.platform(), started_at=now(),
     )
 
@@ -314,3 +314,7 @@ def _sampler(spec: RunSpec) -> dict[str, Any]:
     """The generation settings as recorded; a chat template only when one replaced the GGUF's."""
     g = spec.generation
     return g.model_dump(exclude={"chat_template"} if g.chat_template is None else None)
+
+
+def _day(day: Any) -> str | None:
+    return str(day) if day else None

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from ..backends import GenerationRequest
 from ..errors import OrbenchError
@@ -16,7 +15,7 @@ from ..store.catalog import Generation
 from ..grading.sandbox import Limits
 from ..suites import Suite, prompt_set_hash, refuse_duplicate_names, select
 from ..suites.items import Item
-from .settings import PLAN_KEYS
+from .settings import PLAN_KEYS, RunOptions, flags, field_type
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,24 +23,61 @@ if TYPE_CHECKING:
 PLAN_VERSION = 1
 
 
-class Plan(BaseModel):
-    """`plan.json`: what makes two runs the same plan; a resumed run must match it exactly."""
-
+class _PlanHead(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: int = Field(default=PLAN_VERSION, description="version of this file's layout")
     model: str = Field(description="catalog name or file stem of the model")
     quant: str | None = Field(description="quant label, e.g. Q4_K_M")
     sha256: str | None = Field(description="sha256 of the model file (None for the mock backend)")
-    seed: int = Field(ge=0, description="run seed: item subsets, sampling, generated suites")
-    samples: int = Field(ge=1, description="completions per item")
-    limit: int | None = Field(ge=1, description="items per suite (a seeded subset), None for all")
+
+
+def _recorded(base: type[BaseModel], *names: str) -> Any:
+    """`base` with plan.json's fields for these run settings, made from their declaration in
+    run/settings.py (type, bounds, and `record=` as the description), in this order."""
+    declared = {f.name: (f, flag) for f, flag in flags() if flag.record is not None}
+    fields: dict[str, Any] = {name: (field_type(declared[name][0]), Field(ge=declared[name][1].low, le=declared[name][1].high,
+                                                           description=declared[name][1].record)) for name in names}
+    return create_model(f"{base.__name__}Settings", __base__=base, **fields)
+
+
+# plan.json's keys stay where they have always been: the head, seed/samples/limit, the sampler and the
+# suites, the shard, the request count and the overrides. Type checkers see the classes without the
+# settings' fields; those are read through Plan.options(), typed there.
+if TYPE_CHECKING:
+    _HeadAndRun = _PlanHead
+else:
+    _HeadAndRun = _recorded(_PlanHead, "seed", "samples", "limit")
+
+
+class _PlanBody(_HeadAndRun):
     sampler: Generation = Field(description="generation settings every request uses")
     suites: dict[str, str] = Field(description="suite name -> prompt-set hash of its selected items")
-    shard: tuple[int, int] = Field(description="this run's shard I of N (1, 1: the whole plan)")
+
+
+if TYPE_CHECKING:
+    _BodyAndShard = _PlanBody
+else:
+    _BodyAndShard = _recorded(_PlanBody, "shard")
+
+
+class Plan(_BodyAndShard):
+    """`plan.json`: what makes two runs the same plan; a resumed run must match it exactly."""
+
     requests: int = Field(ge=0, description="requests in this shard")
     overrides: dict[str, Any] = Field(default={}, description="settings of this plan given on the command line "
                                       "over the config's (`orbench run --config ... --limit 2`)")
+
+    @classmethod
+    def of(cls, options: RunOptions, **fields: Any) -> "Plan":
+        """The plan of a run with these options: the settings it records are taken from them, except
+        where `fields` gives one (the shard a run was started with)."""
+        recorded = {f.name: getattr(options, f.name) for f, flag in flags() if flag.record is not None}
+        return cls(**{**recorded, **fields})
+
+    def options(self) -> RunOptions:
+        """The run settings this plan records, as options (the rest at their defaults)."""
+        return RunOptions(**{f.name: getattr(self, f.name) for f, flag in flags() if flag.record is not None})
 
     @field_validator("shard")
     @classmethod
@@ -62,23 +98,23 @@ class Plan(BaseModel):
 
 @dataclass
 class RunSpec:
-    """What to run: suites and settings, independent of the model file."""
+    """What to run: the loaded suites, the generation settings and the run's options, independent of
+    the model file; `folder` is where the run writes."""
 
     suites: list[Suite]
     generation: Generation
-    seed: int = 0
-    samples: int = 1
-    limit: int | None = None
-    output: "Path | None" = None
-    sandbox: Limits = field(default_factory=Limits)
-    since: date | None = None  # the date window of dated suites (recorded; the suites are already windowed)
-    until: date | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's
-    graders: int | None = None  # programs graded at once beside generation (None: half the cores)
+    options: RunOptions = field(default_factory=RunOptions)
+    folder: "Path | None" = None
+    limits: Limits | None = None  # per-program limits (default: the standard ones, isolated as options.sandbox)
+
+    @property
+    def sandbox(self) -> Limits:
+        return self.limits if self.limits is not None else Limits(isolation=self.options.sandbox)
 
     @property
     def window(self) -> str | None:
-        return f"{self.since or '…'} to {self.until or '…'}" if self.since or self.until else None
+        since, until = self.options.since, self.options.until
+        return f"{since or '…'} to {until or '…'}" if since or until else None
 
 
 @dataclass
@@ -106,10 +142,10 @@ def build_requests(suite: Suite, items: list[Item], spec: RunSpec) -> list[Gener
         GenerationRequest(
             id=f"{suite.name}/{item.id}#{k}", item_id=item.id, sample=k, messages=suite.render(item, g),
             max_tokens=g.max_tokens, temperature=g.temperature, top_p=g.top_p, top_k=g.top_k,
-            min_p=g.min_p, repeat_penalty=g.repeat_penalty, seed=sample_seed(spec.seed, item.id, k),
+            min_p=g.min_p, repeat_penalty=g.repeat_penalty, seed=sample_seed(spec.options.seed, item.id, k),
         )
         for item in items
-        for k in range(spec.samples)
+        for k in range(spec.options.samples)
     ]
 
 
@@ -125,12 +161,12 @@ def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
     refuse_duplicate_names(spec.suites)
     parts = []
     for suite in spec.suites:
-        items = select(suite.load(spec.seed), spec.limit, spec.seed)
+        opts = spec.options
+        items = select(suite.load(opts.seed), opts.limit, opts.seed)
         if not items:
             raise OrbenchError(f"suite '{suite.name}' has no items", hint="check its file or folder")
         parts.append(SuitePlan(suite, items, shard_slice(build_requests(suite, items, spec), shard)))
-    plan = Plan(model=model, quant=quant, sha256=sha256, seed=spec.seed, samples=spec.samples, limit=spec.limit,
-                sampler=spec.generation, suites={p.suite.name: prompt_set_hash(p.items) for p in parts},
-                shard=shard, requests=sum(len(p.requests) for p in parts),
-                overrides={k: v for k, v in spec.overrides.items() if k in PLAN_KEYS})
+    plan = Plan.of(spec.options, model=model, quant=quant, sha256=sha256, sampler=spec.generation,
+                   suites={p.suite.name: prompt_set_hash(p.items) for p in parts}, shard=shard, requests=sum(len(p.requests) for p in parts),
+                   overrides={k: v for k, v in spec.options.overrides.items() if k in PLAN_KEYS})
     return plan, parts

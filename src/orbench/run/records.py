@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..backends import BackendInfo
-from ..errors import OrbenchError
 from ..files import lines_of, parse_model, read_model
 from ..suites.data import DataProvenance
 from ..suites.published import Published

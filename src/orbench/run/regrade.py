@@ -80,8 +80,7 @@ def regrade_run(run: LoadedRun, extra_suites: list[Suite], dry_run: bool = False
     try:
         for name, records in by_suite.items():
             suite, items = _suite_and_items(name, run, plan, extra_suites)
-            spec = RunSpec(suites=[suite], generation=plan.sampler, seed=plan.seed, samples=plan.samples,
-                           limit=plan.limit)
+            spec = RunSpec(suites=[suite], generation=plan.sampler, options=plan.options())
             progress.start(f"{run.label} {name}" if run.label else name, len(records))
             new = list(_regraded(suite, items, records, spec, progress))
             replaced.update((r.id, r) for r in new)
@@ -119,7 +118,8 @@ def _suite_and_items(name: str, run: LoadedRun, plan: Plan, extra: list[Suite]) 
     if suite is None:
         raise OrbenchError(f"{run.folder}: suite '{name}' is not one orbench knows by name",
                            hint="pass the user suite's file or folder with --suite PATH")
-    items = select(suite.load(plan.seed), plan.limit, plan.seed)
+    recorded = plan.options()
+    items = select(suite.load(recorded.seed), recorded.limit, recorded.seed)
     if name in plan.suites and prompt_set_hash(items) != plan.suites[name]:
         raise OrbenchError(f"{run.folder}: the items of suite '{name}' differ from those the run answered "
                            "(prompt-set hash changed); regrading would judge its replies against other items")
@@ -192,7 +192,7 @@ def _summary(before: RunSummary, plan: Plan, records: list[SampleRecord], change
         if not mine:
             suites.append(old)
             continue
-        fresh = summarize_suite(old.suite, old.kind, mine, plan.samples, old.prompt_set_hash)
+        fresh = summarize_suite(old.suite, old.kind, mine, plan.options().samples, old.prompt_set_hash)
         suites.append(old.model_copy(update={f: getattr(fresh, f) for f in fresh.model_fields_set}))
     errors = sum(r.status == "error" for r in records)
     notes = [n for n in before.notes if ERRORS_NOTE not in n]

@@ -6,7 +6,8 @@ and whether it changes the plan. Everything else derives from it:
 - the `[run]` table of orbench.toml (`config_model`): the settings marked `config`, which the same
   flags override on the command line (`CONFIG_KEYS`);
 - the settings a plan and a night are matched on, and recorded in plan.json's `overrides`
-  (`PLAN_KEYS`).
+  (`PLAN_KEYS`);
+- plan.json's own fields for the settings it records (`record=`; see `run.plan.Plan`).
 
 This module imports only the standard library at import time, so `orbench --help` stays quick.
 """
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from ..errors import OrbenchError
 
 if TYPE_CHECKING:
-    from ..backends.openai import ServerOptions
+    from ..backends.server import ServerOptions
     from ..grading.sandbox import SandboxMode
     from ..store.lock import LockEntry
 
@@ -51,6 +52,7 @@ class Flag:
     config_default: Any = None  # a function giving its default in the config, where that differs
     plan: bool = False  # changes the plan: a resumed run or night must match it
     panel: str | None = None  # the help section it is listed in
+    record: str | None = None  # a field of plan.json, with this description
 
 
 def setting(default: Any, help: str, *, factory: Callable[[], Any] | None = None, **flag: Any) -> Any:
@@ -73,9 +75,12 @@ class RunOptions:
     suites: str = setting("math,code,reasoning", "Comma-separated suites (see `orbench suites`), or paths to your "
                           "own .jsonl files or folders.", names=("--suite", "-s"), config=True,
                           config_type=list[str], config_default=_suites_default, plan=True)
-    limit: Optional[int] = setting(None, "At most N items per suite (a seeded subset).", low=1, config=True, plan=True)
-    samples: int = setting(1, "Completions per item (pass@k, majority vote).", low=1, config=True, plan=True)
-    seed: int = setting(0, SEED_HELP, low=0, config=True, plan=True)
+    limit: Optional[int] = setting(None, "At most N items per suite (a seeded subset).", low=1, config=True, plan=True,
+                                   record="items per suite (a seeded subset), None for all")
+    samples: int = setting(1, "Completions per item (pass@k, majority vote).", low=1, config=True, plan=True,
+                           record="completions per item")
+    seed: int = setting(0, SEED_HELP, low=0, config=True, plan=True,
+                       record="run seed: item subsets, sampling, generated suites")
     max_tokens: Optional[int] = setting(None, "Generation limit per sample (default: the model's).", low=1,
                                         config=True, plan=True)
     temperature: Optional[float] = setting(None, "Sampling temperature (default: the model's).", low=0.0,
@@ -96,7 +101,8 @@ class RunOptions:
                                      "same folder resumes.", names=("--output", "-o"), config=True,
                                      config_type=Path, config_default=lambda: Path("results/nightly"))
     shard: tuple[int, int] = setting((1, 1), "Run only slice I of N of the plan, as I/N (combine with `orbench "
-                                     "merge`).", cli_type=Optional[str])
+                                     "merge`).", cli_type=Optional[str],
+                                     record="this run's shard I of N (1, 1: the whole plan)")
     since: Optional[date] = setting(None, "Dated suites (livecodebench): only items dated on or after YYYY-MM-DD.",
                                     cli_type=Optional[str])
     until: Optional[date] = setting(None, "Dated suites: only items dated on or before YYYY-MM-DD.",
@@ -137,12 +143,18 @@ CONFIG_KEYS: tuple[str, ...] = tuple(f.name for f, flag in flags() if flag.confi
 PLAN_KEYS: tuple[str, ...] = tuple(f.name for f, flag in flags() if flag.plan)
 
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool, "Path": Path, "Optional[int]": Optional[int],
-          "Optional[float]": Optional[float], "Optional[str]": Optional[str], "Optional[Path]": Optional[Path]}
+          "Optional[float]": Optional[float], "Optional[str]": Optional[str], "Optional[Path]": Optional[Path],
+          "tuple[int, int]": tuple[int, int]}
+
+
+def field_type(f: dataclasses.Field) -> Any:
+    """A plain setting's type (the field's annotation, read without importing anything)."""
+    return _TYPES[str(f.type)]
 
 
 def cli_type(f: dataclasses.Field, flag: Flag) -> Any:
     """The type a flag is parsed as (the field's own, for the plain ones)."""
-    return flag.cli_type if flag.cli_type is not None else _TYPES[str(f.type)]
+    return flag.cli_type if flag.cli_type is not None else field_type(f)
 
 
 def cli_default(f: dataclasses.Field, flag: Flag) -> Any:
@@ -169,7 +181,7 @@ def from_flags(values: dict[str, Any], server: "ServerOptions | None" = None) ->
 
 def config_field(f: dataclasses.Field, flag: Flag) -> tuple[Any, Any]:
     """The type and default of a setting's [run] key in orbench.toml."""
-    kind = flag.config_type if flag.config_type is not None else _TYPES[str(f.type)]
+    kind = flag.config_type if flag.config_type is not None else field_type(f)
     return kind, (flag.config_default() if flag.config_default is not None else f.default)
 
 
