@@ -1,7 +1,7 @@
 # orbench: two entry points that work on a fresh machine.
 #   make run        - install, fetch the embedded model, run all suites on it
 #   make test       - install, fetch the embedded model, type-check, run the whole test suite (what CI runs)
-#   make test-fast  - no model, no sandbox runs, no browser: the unit and CLI tests only (about 60 s on 2 cores)
+#   make test-fast  - no model, no sandbox runs, no browser: the unit and CLI tests only, one process per core
 #   make typecheck  - mypy over src/orbench
 #   make browser    - Chromium for the viewer's browser tests (part of make test; see below)
 
@@ -72,8 +72,9 @@ browser:
 test: model typecheck browser
 	$(BIN)/python -m pytest
 
+# one test process per core (pytest-xdist); the tests share nothing but read-only data
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not e2e and not slow and not sandbox and not browser"
+	$(BIN)/python -m pytest -q -n auto -m "not e2e and not slow and not sandbox and not browser and not thorough"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache

@@ -7,10 +7,27 @@ import os
 from pathlib import Path
 
 import pytest
+import typer.testing
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The real cache, captured before any test redirects ORBENCH_HOME: the embedded model lives there.
 REAL_ORBENCH_HOME = os.environ.get("ORBENCH_HOME")
+
+
+_commands: dict[int, object] = {}
+_build_command = typer.testing._get_command
+
+
+def _command_of(app):
+    """typer's CliRunner rebuilds the click command from the app on every invoke (about 80 ms for
+    orbench's commands, most of `make test-fast`'s time): build it once per app and test process.
+    The command is what `orbench` builds at its start; click makes a fresh context per invoke."""
+    if id(app) not in _commands:
+        _commands[id(app)] = (app, _build_command(app))
+    return _commands[id(app)][1]
+
+
+typer.testing._get_command = _command_of
 
 
 @pytest.fixture(autouse=True)

@@ -105,7 +105,8 @@ def _digest(folder: Path, outputs: tuple[str, ...] = ()) -> dict[str, str]:
             and "nights" not in p.parts and "fresh" not in p.parts and p.name not in outputs}
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [k if k in ("samples", "config") else pytest.param(k, marks=pytest.mark.thorough)
+                                  for k in KINDS])
 def test_every_broken_copy_ends_in_one_line_or_success(world, kind, tmp_path):
     name, path, commands = next(c for c in _cases(world) if c[0] == kind)
     original = path.read_bytes()

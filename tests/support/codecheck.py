@@ -24,3 +24,12 @@ def accepted_constants(entry_point: str, tests: str, limits: Limits) -> list[str
     lines = [line for line in result.stdout.splitlines() if line.startswith("ACCEPTED ")]
     assert result.passed and lines, f"the constant check did not run: {result.reason}"
     return json.loads(lines[-1][len("ACCEPTED "):])
+
+
+def first_few_fast(items: list, keep: int = 3) -> list:
+    """Parameters for a check that runs each item's programs in the sandbox: the first `keep` items
+    stay in `make test-fast`, the rest are marked `sandbox` (run by `make test`)."""
+    import pytest
+
+    return [pytest.param(item, id=item.id, marks=() if i < keep else pytest.mark.sandbox)
+            for i, item in enumerate(items)]
