@@ -19,7 +19,10 @@ from .common import handled, print_json
 from .options import JsonOpt
 
 if TYPE_CHECKING:
+    from ..run.records import RunSummary
     from ..run.settings import RunOptions
+    from ..store.catalog import Catalog, ModelRef
+    from ..suites import Suite
 
 SERVER = "Server (--backend openai)"
 
@@ -164,13 +167,15 @@ def _run(model: str | None, quant: str | None, opts: RunOptions, json_out: bool)
     return EXIT_OK
 
 
-def _default_model(catalog: Any, json_out: bool) -> str:
+def _default_model(catalog: Catalog, json_out: bool) -> str:
     """Without -m: a model on disk, or the embedded one offline (store/default.py); says which."""
     from ..store.default import choose_default
 
     choice = choose_default(catalog)
     print(choice.reason, file=sys.stderr if json_out else sys.stdout)
     return choice.ref.label
+
+
 def _check_adaptive(opts: RunOptions, quant: str | None, config: Path | None) -> None:
     """--until-decided needs a ladder; its own settings need --until-decided."""
     from ..errors import OrbenchError
@@ -188,7 +193,8 @@ def _check_adaptive(opts: RunOptions, quant: str | None, config: Path | None) ->
         raise OrbenchError("--until-decided compares quants: give them with --quant A,B,C")
 
 
-def _run_adaptive(refs: list[Any], suites: list[Any], base: Path, opts: RunOptions, json_out: bool) -> list[Any]:
+def _run_adaptive(refs: list[ModelRef], suites: list[Suite], base: Path, opts: RunOptions,
+                  json_out: bool) -> list[RunSummary]:
     """The adaptive ladder, printed: each quant's summary, then its verdict and why it stopped."""
     from ..quant.adaptive import run_adaptive
     from .tables import print_summary
