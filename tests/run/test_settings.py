@@ -106,3 +106,16 @@ def test_the_server_flags_are_server_options_fields(monkeypatch):
     help_text = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).output
     for f in server_flags():
         assert f.metadata["flag"] in help_text
+
+
+def test_plan_takes_its_run_settings_from_the_one_declaration():
+    from orbench.cli.plan_cmd import SETTINGS, plan
+
+    params = inspect.signature(plan).parameters
+    declared = {f.name: flag for f, flag in flags()}
+    assert set(SETTINGS) <= set(params) and set(SETTINGS) <= set(declared)
+    for name in SETTINGS:
+        option = params[name].annotation.__metadata__[0]
+        assert option.help == declared[name].help and option.min == declared[name].low
+    result = CliRunner().invoke(app, ["plan", "--quant", "Q4_1,Q8_0", "--margin", "150"])
+    assert result.exit_code == 2 and "margin" in result.output  # the bound declared once holds here too

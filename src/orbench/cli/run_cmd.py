@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..backends.server import ServerOptions, server_flags
-from ..run.settings import CONFIG_KEYS, cli_default, cli_type, flags
+from ..run.settings import CONFIG_KEYS, Flag, cli_default, cli_type, flags
 from .common import handled, print_json
 from .options import JsonOpt
 
@@ -29,21 +29,30 @@ SERVER = "Server (--backend openai)"
 ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="MODEL[:QUANT] from the catalog, any Hub GGUF repo as org/repo[:QUANT] or hf.co/org/repo[:QUANT], or a .gguf path; default: the catalog's default model if on disk, else a model on disk, else the embedded one when the Hub cannot be reached (with a server: the model it serves).")]
 QuantOpt = Annotated[Optional[str], typer.Option("--quant", help="Comma-separated quants of MODEL (catalog or Hub repo) to run on the identical plan, one sub-result each.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="Run the matrix of an orbench.toml (see `orbench init`).")]
+
+
+def keyword(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def setting_option(f: dataclasses.Field, flag: Flag, panels: bool = True) -> inspect.Parameter:
+    """A run setting's flag as a command parameter, all of it from the setting's declaration."""
+    info = typer.Option(*flag.names, help=flag.help, min=flag.low, max=flag.high,
+                        rich_help_panel=flag.panel if panels else None)
+    return keyword(f.name, Annotated[cli_type(f, flag), info], cli_default(f, flag))
+
+
 def _parameters() -> list[inspect.Parameter]:
     """The command's parameters: its own, and every setting's flag in declaration order."""
-    def option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
-        return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
     params = [inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-              option("model", ModelOpt, None), option("quant", QuantOpt, None)]
+              keyword("model", ModelOpt, None), keyword("quant", QuantOpt, None)]
     for f, flag in flags():
-        info = typer.Option(*flag.names, help=flag.help, min=flag.low, max=flag.high, rich_help_panel=flag.panel)
-        params.append(option(f.name, Annotated[cli_type(f, flag), info], cli_default(f, flag)))
+        params.append(setting_option(f, flag))
         if f.name == "output":
-            params.append(option("config", ConfigOpt, None))
+            params.append(keyword("config", ConfigOpt, None))
         if f.name == "backend":
             params += [_server_option(server_field) for server_field in server_flags()]
-    params.append(option("json_out", JsonOpt, False))
+    params.append(keyword("json_out", JsonOpt, False))
     return params
 
 
