@@ -200,9 +200,11 @@ def _run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions, 
 
         generation = generation_for(ref, opts, read_metadata(local.path))
         ref = ref.model_copy(update=dict(quant=local.quant or ref.quant))
-    spec = RunSpec(suites=windowed(suites, opts.since, opts.until), generation=generation, seed=opts.seed,
+    graded = [suite.graded_as(opts.grading) for suite in suites]
+    spec = RunSpec(suites=windowed(graded, opts.since, opts.until), generation=generation, seed=opts.seed,
                    samples=opts.samples, limit=opts.limit, output=out, since=opts.since, until=opts.until,
-                   overrides=opts.overrides, sandbox=Limits(isolation=opts.sandbox), graders=opts.graders)
+                   overrides=opts.overrides, sandbox=Limits(isolation=opts.sandbox), graders=opts.graders,
+                   grading=opts.grading)
     reset_peak_rss()
     engine = create_backend(opts.backend, **backend_options(opts, local, generation))
     try:

@@ -188,6 +188,10 @@ class Run:
         if self.provenance.overrides:
             notes.append("command-line settings over the config: " +
                          ", ".join(f"{k}={v}" for k, v in self.provenance.overrides.items()))
+        if self.spec.grading != "reference":
+            notes.append(f"graded with --grading {self.spec.grading}: the benchmarks' answers were read more "
+                         "leniently than their reference harnesses read them (docs/benchmarks-grading.md), so "
+                         "their scores are not the published protocol's")
         if self.tally.errors:
             notes.append(f"{self.tally.errors} sample(s) failed with infrastructure errors; they are excluded from "
                          "accuracy and counted under 'errors'")
@@ -305,7 +309,8 @@ def base_provenance(model: str, quant: str | None, spec: RunSpec, backend_info: 
     return Provenance(
         orbench_version=__version__, model=model, quant=quant, file=None, sha256=None, size=None, source=None,
         repo=None, revision=None, backend=backend_info, sampler=_sampler(spec), seed=spec.seed,
-        samples_per_item=spec.samples, limit=spec.limit, overrides=dict(spec.overrides), python=sys.version.split()[0],
+        samples_per_item=spec.samples, limit=spec.limit, overrides=dict(spec.overrides), grading=spec.grading,
+        python=sys.version.split()[0],
         platform=platform.platform(), started_at=now(),
     )
 

@@ -42,6 +42,8 @@ class Plan(BaseModel):
     requests: int = Field(ge=0, description="requests in this shard")
     overrides: dict[str, Any] = Field(default={}, description="settings of this plan given on the command line "
                                       "over the config's (`orbench run --config ... --limit 2`)")
+    grading: str = Field(default="reference", description="the grading protocol: reference (each benchmark's "
+                         "reference harness's answer rule) or lenient (--grading lenient)")
 
     @field_validator("shard")
     @classmethod
@@ -75,6 +77,7 @@ class RunSpec:
     until: date | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's
     graders: int | None = None  # programs graded at once beside generation (None: half the cores)
+    grading: str = "reference"  # the grading protocol the suites were set to (`Suite.graded_as`)
 
     @property
     def window(self) -> str | None:
@@ -131,6 +134,6 @@ def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
         parts.append(SuitePlan(suite, items, shard_slice(build_requests(suite, items, spec), shard)))
     plan = Plan(model=model, quant=quant, sha256=sha256, seed=spec.seed, samples=spec.samples, limit=spec.limit,
                 sampler=spec.generation, suites={p.suite.name: prompt_set_hash(p.items) for p in parts},
-                shard=shard, requests=sum(len(p.requests) for p in parts),
+                shard=shard, requests=sum(len(p.requests) for p in parts), grading=spec.grading,
                 overrides={k: v for k, v in spec.overrides.items() if k in PLAN_KEYS})
     return plan, parts

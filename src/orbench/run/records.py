@@ -130,6 +130,8 @@ class Provenance(BaseModel):
                                        "time are unchanged since")
     locked: bool = False
     overrides: dict[str, Any] = Field(default={}, description="settings given on the command line over the config's")
+    grading: str = Field(default="reference", description="the grading protocol: reference (each benchmark's "
+                         "reference harness's answer rule) or lenient (--grading lenient)")
     backend: BackendInfo
     sampler: dict[str, Any]
     seed: int

@@ -119,6 +119,7 @@ def _suite_and_items(name: str, run: LoadedRun, plan: Plan, extra: list[Suite]) 
     if suite is None:
         raise OrbenchError(f"{run.folder}: suite '{name}' is not one orbench knows by name",
                            hint="pass the user suite's file or folder with --suite PATH")
+    suite = suite.graded_as(plan.grading)  # the run's grading protocol (plan.json), not today's default
     items = select(suite.load(plan.seed), plan.limit, plan.seed)
     if name in plan.suites and prompt_set_hash(items) != plan.suites[name]:
         raise OrbenchError(f"{run.folder}: the items of suite '{name}' differ from those the run answered "

@@ -14,6 +14,7 @@ without Hub access here): each file is pinned on its first download and checked 
 from __future__ import annotations
 
 from ...grading.graders import grade_math
+from ...grading.reference import grade_math_verify
 from ..data import DataFile, DataSource
 from ..items import Item
 from ..templates import render_math
@@ -49,8 +50,10 @@ def load_aime25(seed: int) -> list[Item]:
 
 PROTOCOL = "R1 report / open-r1: 0-shot, \\boxed{} integer answer, math-verify, pass@1 over k samples"
 AIME24_SUITE = benchmark("aime24", "math", "AIME 2024 I and II (30 problems), answer verification", AIME24,
-                         load_aime24, render_math, grade_math, size=30, reply_set="math",
+                         load_aime24, render_math, grade_math_verify, size=30, reply_set="math",
+                         alternate=grade_math,
                          protocol=PROTOCOL)
 AIME25_SUITE = benchmark("aime25", "math", "AIME 2025 I and II (30 problems), answer verification", AIME25,
-                         load_aime25, render_math, grade_math, size=30, reply_set="math",
+                         load_aime25, render_math, grade_math_verify, size=30, reply_set="math",
+                         alternate=grade_math,
                          protocol=PROTOCOL)

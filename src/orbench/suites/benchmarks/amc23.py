@@ -10,6 +10,7 @@ sha256, and every later run reads exactly that.
 from __future__ import annotations
 
 from ...grading.graders import grade_math
+from ...grading.reference import grade_math_verify
 from ..data import DataFile, DataSource
 from ..templates import render_math
 from ..items import Item
@@ -26,5 +27,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "math", "AMC 12 2023 (40 problems), answer verification", DATA, load,
-                  render_math, grade_math, size=40, reply_set="math",
+                  render_math, grade_math_verify, size=40, reply_set="math", alternate=grade_math,
                   protocol="0-shot, \\boxed{} answer, math-verify, pass@1 over samples")

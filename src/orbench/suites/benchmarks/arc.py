@@ -10,6 +10,7 @@ are often 25-shot log-likelihood scores of base models, not comparable with a ch
 from __future__ import annotations
 
 from ...grading.graders import grade_reasoning
+from ...grading.reference import grade_choice_simple_evals
 from ..data import DataFile, DataSource
 from ..suite import answer_line_gold
 from ..items import Item
@@ -38,5 +39,6 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "reasoning", "ARC-Challenge test (1,172 science questions), choice letter", DATA, load,
-                  render_reasoning, grade_reasoning, size=1172, reply_set="choice", gold=answer_line_gold,
+                  render_reasoning, grade_choice_simple_evals, size=1172, reply_set="choice",
+                  alternate=grade_reasoning, gold=answer_line_gold,
                   protocol="0-shot chat, lettered options, 'Answer: X'")

@@ -13,6 +13,7 @@ permutation), so the correct answer lands on A-D evenly and the same seed gives 
 from __future__ import annotations
 
 from ...grading.graders import grade_reasoning
+from ...grading.reference import grade_choice_simple_evals
 from ..data import DataFile, DataSource
 from ..suite import answer_line_gold
 from ..items import Item
@@ -40,5 +41,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "reasoning", "GPQA Diamond (198 science questions, gated), options shuffled per item", DATA,
-                  load, render_reasoning, grade_reasoning, size=198, seeded=True, reply_set="choice", quote_items=False,
+                  load, render_reasoning, grade_choice_simple_evals, alternate=grade_reasoning, size=198, seeded=True, reply_set="choice", quote_items=False,
                   gold=answer_line_gold, protocol="0-shot chat, 4 options shuffled per item and seed, 'Answer: X'")

@@ -19,6 +19,7 @@ import re
 from ...grading import GradeContext, Score
 from ...grading.verify import math_equal
 from ...grading.graders import grade_math
+from ...grading.reference import grade_math_verify
 from ...grading.versions import versioned
 from ..data import DataFile, DataSource
 from ..items import Item
@@ -82,6 +83,6 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
 
 
 SUITE = benchmark(NAME, "math", "GSM8K test (1,319 grade-school word problems), answer verification", DATA, load,
-                  render_math, grade, size=1319, reply_set="gsm8k",
+                  render_math, grade_math_verify, size=1319, reply_set="gsm8k", alternate=grade,
                   protocol="0-shot chat, \\boxed{} answer with flexible last-number fallback, math-verify; "
                            "unit words dropped")

@@ -11,6 +11,7 @@ Subject is the category; level 1-2 is easy, 3 medium, 4-5 hard (the level is kep
 from __future__ import annotations
 
 from ...grading.graders import grade_math
+from ...grading.reference import grade_math_verify
 from ..data import DataFile, DataSource
 from ..items import Difficulty, Item
 from ..templates import render_math
@@ -38,5 +39,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "math", "MATH-500 (Lightman et al. subset of MATH), answer verification", DATA, load,
-                  render_math, grade_math, size=500, reply_set="math",
+                  render_math, grade_math_verify, size=500, reply_set="math", alternate=grade_math,
                   protocol="R1 report / open-r1: 0-shot, \\boxed{} answer, math-verify, pass@1 over samples")
