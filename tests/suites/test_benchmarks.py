@@ -20,6 +20,7 @@ from orbench.suites.gold_check import check_suite
 from orbench.cli import app
 from orbench.grading import GradeContext
 from orbench.suites.replysets import SETS
+from orbench.store.catalog import Generation
 from orbench.grading.sandbox import Limits
 from orbench.suites import get_suite
 from orbench.suites.benchmarks import aime, amc23, arc, bbh, evalplus, gpqa, gsm8k, humaneval, livecodebench, math500, mbpp
@@ -297,6 +298,47 @@ def test_gpqa_shuffles_each_item_with_its_own_seeded_permutation(hub, monkeypatc
     assert sum(a.choices != b.choices for a, b in zip(items, other)) > 100  # a new seed reshuffles most items
     assert suite.quote_items is False and check_suite(suite).passed and check_suite(suite, strict=True).passed
     assert suite.grade(items[0], f"Reasoning...\nAnswer: {items[0].answer}", FAST).correct
+
+
+# simple-evals' QUERY_TEMPLATE_MULTICHOICE (openai/simple-evals, common.py), as gpqa_eval.py fills it.
+SIMPLE_EVALS_QUERY = ("Answer the following multiple choice question. The last line of your response should be of the "
+                      "following format: 'Answer: $LETTER' (without quotes) where LETTER is one of {letters}. Think "
+                      "step by step before answering.\n\n{question}\n\n{options}")
+
+
+def test_gpqa_prompt_and_answer_rule_are_simple_evals(hub, monkeypatch):
+    rows = [{"Question": "What is the spin of a photon?\n", "Correct Answer": " 1", "Incorrect Answer 1": "1/2",
+             "Incorrect Answer 2": "0", "Incorrect Answer 3": "3/2", "Record ID": "rec1", "High-level domain": "Physics"}]
+    serve(hub, monkeypatch, gpqa, {"gpqa_diamond.csv": csv_bytes(rows)}, suite_names=("gpqa-diamond",))
+    suite = get_suite("gpqa-diamond")
+    item = suite.load(0)[0]
+    options = "\n".join(f"{letter}) {choice}" for letter, choice in zip("ABCD", item.choices))
+    expected = SIMPLE_EVALS_QUERY.format(letters="ABCD", question="What is the spin of a photon?\n", options=options)
+    assert suite.render(item, Generation(system_prompt=None)) == [{"role": "user", "content": expected}]
+    assert item.choices[ord(item.answer) - 65] == " 1"  # the CSV's text, as simple-evals reads it
+    other = "ABCD".replace(item.answer, "")[0]
+    graded = {reply: suite.grade(item, reply, FAST).correct for reply in (
+        f"Answer: {item.answer}", f"Answer: ${item.answer}$", f"answer:{item.answer}\nmore",
+        f"Answer: {other}\nAnswer: {item.answer}", f"Answer: **{item.answer}**", f"The answer is {item.answer}.",
+        f"Answer: {item.answer.lower()}")}
+    assert graded == {f"Answer: {item.answer}": True, f"Answer: ${item.answer}$": True,
+                      f"answer:{item.answer}\nmore": True, f"Answer: {other}\nAnswer: {item.answer}": False,
+                      f"Answer: **{item.answer}**": False, f"The answer is {item.answer}.": False,
+                      f"Answer: {item.answer.lower()}": False}
+
+
+def test_arc_prompt_names_the_items_own_letters(hub, monkeypatch):
+    rows = [{"id": "Mercury_1", "question": "Which is a gas?", "choices": {"text": ["rock", "steam", "ice"],
+                                                                            "label": ["A", "B", "C"]}, "answerKey": "B"},
+            {"id": "Mercury_2", "question": "Pick e.", "choices": {"text": list("abcde"), "label": list("ABCDE")},
+             "answerKey": "E"}]
+    serve(hub, monkeypatch, arc, {"ARC-Challenge/test-00000-of-00001.parquet": parquet(rows)})
+    suite = get_suite("arc-challenge")
+    three, five = suite.load(0)
+    assert suite.render(three, Generation(system_prompt=None))[0]["content"] == SIMPLE_EVALS_QUERY.format(
+        letters="ABC", question="Which is a gas?", options="A) rock\nB) steam\nC) ice")
+    assert "where LETTER is one of ABCDE." in five.prompt and five.prompt.endswith("D) d\nE) e")
+    assert suite.grade(five, "Answer: E", FAST).correct and suite.grade(three, "Answer: B", FAST).correct
 
 
 def test_arc_letters_numeric_labels(hub, monkeypatch):
