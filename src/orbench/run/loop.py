@@ -277,6 +277,8 @@ def grade_sample(suite: Suite, item: Item, request: GenerationRequest, completio
     result = suite.grade(item, split.answer, context or GradeContext(sandbox=spec.sandbox))
     if result.extracted is None and result.status == "ok":
         flags.append("no_answer")
+    if result.limit is not None and result.status == "ok" and not result.correct:
+        flags.append(f"{result.limit}_limit")  # failed because a time or memory limit stopped the program
     return SampleRecord(
         **common, thinking=split.thinking, extracted=result.extracted,
         correct=result.correct if result.status == "ok" else None, status=result.status,

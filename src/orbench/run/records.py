@@ -108,6 +108,9 @@ class SuiteSummary(BaseModel):
                                  "(multiple-choice suites); None where answers are exact")
     grader_version: str | None = Field(default=None, description="the grader version its samples were graded with "
                                        "('mixed: ...' if they differ; None: before grader versions were recorded)")
+    limit_failures: int = Field(default=0, ge=0, description="samples that failed because a time or memory limit "
+                                "stopped the program (flags time_limit, memory_limit; counted as wrong, as the "
+                                "reference harnesses count them)")
 
 
 class Provenance(BaseModel):

@@ -20,6 +20,8 @@ from .items import Item
 class Failure(BaseModel):
     item_id: str
     detail: str = Field(description="what the grader said about the gold reply")
+    limit: str | None = Field(default=None, description="'time' or 'memory': the gold solution failed because that "
+                              "limit stopped it (a limit too tight for the item, or a machine too loaded)")
 
 
 class SuiteCheck(BaseModel):
@@ -40,6 +42,11 @@ class SuiteCheck(BaseModel):
     @property
     def share(self) -> float | None:
         return self.correct / self.checked if self.checked else None
+
+    @property
+    def limit_failures(self) -> int:
+        """Gold solutions that failed because a time or memory limit stopped them."""
+        return sum(1 for f in self.failures if f.limit)
 
     @property
     def passed(self) -> bool:
@@ -63,7 +70,7 @@ def check_suite(suite: Suite, seed: int = 0, limit: int | None = None, context: 
     else:  # on this thread: math-verify's time limit uses signals, which need the main thread
         graded = [grade(item) for item in items]
     scores = [(item, score) for item, score in graded if score is not None]
-    failures = [Failure(item_id=item.id, detail=score.detail or f"extracted {score.extracted!r}")
+    failures = [Failure(item_id=item.id, detail=score.detail or f"extracted {score.extracted!r}", limit=score.limit)
                 for item, score in scores if not (score.status == "ok" and score.correct)]
     checked, strict_failures = _strict(suite, [item for item, _ in scores]) if strict else (0, [])
     return SuiteCheck(suite=suite.name, items=len(items), checked=len(scores),
