@@ -425,7 +425,16 @@ def test_grading_protocol_is_a_run_setting_recorded_with_the_scores(hub, monkeyp
     after = json.loads((tmp_path / "lenient" / "summary.json").read_text())["suites"][0]
     assert after["grader_version"] == "gsm8k-1" and after["accuracy"]["value"] == 0.25
     compared = CliRunner().invoke(app, ["compare", str(tmp_path / "reference"), str(tmp_path / "lenient")])
-    assert compared.exit_code == 2 and "gsm8k" in compared.output  # never compared across protocols
+    assert compared.exit_code == 2 and "different grading protocols (lenient, reference" in compared.output
+    assert f"orbench regrade {tmp_path / 'lenient'} --grading reference" in compared.output  # never mixed
+    moved = CliRunner().invoke(app, ["regrade", str(tmp_path / "lenient"), "--grading", "reference", "--json"])
+    assert moved.exit_code == 0, moved.output
+    summary = json.loads((tmp_path / "lenient" / "summary.json").read_text())
+    assert summary["provenance"]["grading"] == "reference" and summary["suites"][0]["accuracy"]["value"] == 0.0
+    assert json.loads((tmp_path / "lenient" / "plan.json").read_text())["grading"] == "reference"
+    assert not any("--grading" in note for note in summary["notes"])
+    again = CliRunner().invoke(app, ["compare", str(tmp_path / "reference"), str(tmp_path / "lenient")])
+    assert "grader" not in again.output and "share only 4 scored item(s)" in again.output  # now comparable
     bad = CliRunner().invoke(app, ["run", "--backend", "mock", "-s", "gsm8k", "--grading", "loose"])
     assert bad.exit_code == 2 and "--grading takes one of reference, lenient" in bad.output
 

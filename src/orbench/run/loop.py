@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Literal
 
 from .. import __version__
-from .summarize import summarize_suite
+from .summarize import grading_notes, summarize_suite
 from ..backends import Backend, BackendInfo, Completion, GenerationRequest
 from ..errors import OrbenchError
 from ..grading import GradeContext
@@ -188,10 +188,7 @@ class Run:
         if self.provenance.overrides:
             notes.append("command-line settings over the config: " +
                          ", ".join(f"{k}={v}" for k, v in self.provenance.overrides.items()))
-        if self.spec.grading != "reference":
-            notes.append(f"graded with --grading {self.spec.grading}: the benchmarks' answers were read more "
-                         "leniently than their reference harnesses read them (docs/benchmarks-grading.md), so "
-                         "their scores are not the published protocol's")
+        notes += grading_notes(self.spec.grading)
         if self.tally.errors:
             notes.append(f"{self.tally.errors} sample(s) failed with infrastructure errors; they are excluded from "
                          "accuracy and counted under 'errors'")

@@ -63,6 +63,17 @@ def graded_with(records: list[SampleRecord]) -> str | None:
     return "mixed: " + ", ".join(sorted(v or "none" for v in versions))
 
 
+GRADING_NOTE = "graded with --grading"
+
+
+def grading_notes(protocol: str) -> list[str]:
+    """The summary's note for a run graded under a protocol other than the reference one (none for it)."""
+    if protocol == "reference":
+        return []
+    return [f"{GRADING_NOTE} {protocol}: the benchmarks' answers were read more leniently than their reference "
+            "harnesses read them (docs/benchmarks-grading.md), so their scores are not the published protocol's"]
+
+
 LIMIT_FLAGS = ("time_limit", "memory_limit")  # a code sample that failed because a limit stopped its program
 DIAGNOSTIC_FLAGS = ("truncated", "unterminated_thinking", "no_answer", "repetition_loop")
 
