@@ -6,7 +6,7 @@ Examination (I and II), integer answers 0-999.
 The problems are the MAA's; the Hub sets carry no licence of their own ("see the MAA").
 
 Protocol (the DeepSeek-R1 report and open-r1): zero-shot chat with the \\boxed{} instruction,
-math-verify on the last \\boxed{}, pass@1 averaged over k samples (the report uses k = 64 for AIME;
+math-verify alone on the reply (`--grading lenient`: on the last \\boxed{}), pass@1 averaged over k samples (the report uses k = 64 for AIME;
 `--samples 64`). orbench ships these repos' commits but not the files' sha256 (not checkable
 without Hub access here): each file is pinned on its first download and checked on every use.
 """
