@@ -4,7 +4,6 @@ time_limit or memory_limit, so the summary, the printed table and the viewer sho
 
 from __future__ import annotations
 
-from orbench.grading import GradeContext
 from orbench.grading.graders import score
 from orbench.grading.sandboxtypes import SandboxResult
 from orbench.grading.verdict import limit_of
