@@ -238,6 +238,7 @@ def test_a_memory_bomb_fails_with_memory_error(marker):
     for bomb in ("x = bytearray(8 << 30)\n", "xs = []\nwhile True:\n    xs.append(bytearray(64 << 20))\n"):
         result = check(bomb)
         assert not result.passed and result.reason.startswith("MemoryError"), result.reason
+        assert result.limit == "memory"  # a limit failure, recorded as one (issue 22)
 
 
 def test_a_disk_bomb_fills_only_its_own_small_tmpfs(namespaced, marker):
@@ -446,7 +447,20 @@ def test_a_program_that_exits_during_a_call_fails_even_if_the_tests_swallow_it(m
 def test_a_call_over_its_time_limit_is_a_limit_failure(marker):
     result = judged("import time\ndef add(a, b):\n    time.sleep(30)\n", call_seconds=0.5)
     assert not result.passed and result.reason == "time limit: a call ran over 0.5 s", result.reason
-    assert result.seconds < 4
+    assert result.seconds < 4 and result.limit == "time"
+    assert judged(WRONG).limit is None  # a wrong answer is not a limit failure
+
+
+def test_a_program_the_memory_cgroup_kills_is_a_memory_limit_failure(namespaced, marker):
+    """Under the address-space limit but over the whole program's cap: the cgroup's OOM kill (a
+    SIGKILL, nothing in the output says why) is read from the group's oom_kill count."""
+    limits = Limits(wall_seconds=20, cpu_seconds=15, memory_bytes=4 << 30, program_memory_bytes=256 << 20,
+                    processes=32, disk_bytes=16 << 20)
+    program = "block = bytearray(1 << 30)\nfor i in range(0, len(block), 4096):\n    block[i] = 1\n"
+    result = check(program, limits)
+    if "memory-cgroup" not in result.layers:
+        pytest.skip(f"no memory cgroup can be made here ({result.isolation}); per-process limits only")
+    assert not result.passed and result.limit == "memory", (result.reason, result.limit)
 
 
 # --- Side doors (issue 23): unix sockets in exposed folders, pid 1, the whole program's memory ----

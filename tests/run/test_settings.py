@@ -33,7 +33,7 @@ def test_config_keys_are_the_settings_marked_config_with_their_bounds(tmp_path):
 
 
 def test_plan_keys_are_what_a_resumed_plan_must_match():
-    assert PLAN_KEYS == ("suites", "limit", "samples", "seed", "max_tokens", "temperature", "ctx")
+    assert PLAN_KEYS == ("suites", "limit", "samples", "seed", "max_tokens", "temperature", "ctx", "grading")
 
 
 def test_flags_become_options_with_parsed_values():
@@ -42,6 +42,9 @@ def test_flags_become_options_with_parsed_values():
     assert isinstance(opts, RunOptions) and opts.shard == (2, 4) and str(opts.since) == "2024-08-01"
     with pytest.raises(OrbenchError, match="--sandbox takes one of"):
         from_flags(values | {"sandbox": "chroot"})
+    assert opts.grading == "reference"  # the default is the reference harnesses' grading
+    with pytest.raises(OrbenchError, match="--grading takes one of reference, lenient"):
+        from_flags(values | {"grading": "loose"})
 
 
 def test_a_bound_declared_once_holds_on_the_command_line():

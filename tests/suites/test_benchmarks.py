@@ -20,6 +20,7 @@ from orbench.suites.gold_check import check_suite
 from orbench.cli import app
 from orbench.grading import GradeContext
 from orbench.suites.replysets import SETS
+from orbench.store.catalog import Generation
 from orbench.grading.sandbox import Limits
 from orbench.suites import get_suite
 from orbench.suites.benchmarks import aime, amc23, arc, bbh, evalplus, gpqa, gsm8k, humaneval, livecodebench, math500, mbpp
@@ -299,6 +300,47 @@ def test_gpqa_shuffles_each_item_with_its_own_seeded_permutation(hub, monkeypatc
     assert suite.grade(items[0], f"Reasoning...\nAnswer: {items[0].answer}", FAST).correct
 
 
+# simple-evals' QUERY_TEMPLATE_MULTICHOICE (openai/simple-evals, common.py), as gpqa_eval.py fills it.
+SIMPLE_EVALS_QUERY = ("Answer the following multiple choice question. The last line of your response should be of the "
+                      "following format: 'Answer: $LETTER' (without quotes) where LETTER is one of {letters}. Think "
+                      "step by step before answering.\n\n{question}\n\n{options}")
+
+
+def test_gpqa_prompt_and_answer_rule_are_simple_evals(hub, monkeypatch):
+    rows = [{"Question": "What is the spin of a photon?\n", "Correct Answer": " 1", "Incorrect Answer 1": "1/2",
+             "Incorrect Answer 2": "0", "Incorrect Answer 3": "3/2", "Record ID": "rec1", "High-level domain": "Physics"}]
+    serve(hub, monkeypatch, gpqa, {"gpqa_diamond.csv": csv_bytes(rows)}, suite_names=("gpqa-diamond",))
+    suite = get_suite("gpqa-diamond")
+    item = suite.load(0)[0]
+    options = "\n".join(f"{letter}) {choice}" for letter, choice in zip("ABCD", item.choices))
+    expected = SIMPLE_EVALS_QUERY.format(letters="ABCD", question="What is the spin of a photon?\n", options=options)
+    assert suite.render(item, Generation(system_prompt=None)) == [{"role": "user", "content": expected}]
+    assert item.choices[ord(item.answer) - 65] == " 1"  # the CSV's text, as simple-evals reads it
+    other = "ABCD".replace(item.answer, "")[0]
+    graded = {reply: suite.grade(item, reply, FAST).correct for reply in (
+        f"Answer: {item.answer}", f"Answer: ${item.answer}$", f"answer:{item.answer}\nmore",
+        f"Answer: {other}\nAnswer: {item.answer}", f"Answer: **{item.answer}**", f"The answer is {item.answer}.",
+        f"Answer: {item.answer.lower()}")}
+    assert graded == {f"Answer: {item.answer}": True, f"Answer: ${item.answer}$": True,
+                      f"answer:{item.answer}\nmore": True, f"Answer: {other}\nAnswer: {item.answer}": False,
+                      f"Answer: **{item.answer}**": False, f"The answer is {item.answer}.": False,
+                      f"Answer: {item.answer.lower()}": False}
+
+
+def test_arc_prompt_names_the_items_own_letters(hub, monkeypatch):
+    rows = [{"id": "Mercury_1", "question": "Which is a gas?", "choices": {"text": ["rock", "steam", "ice"],
+                                                                            "label": ["A", "B", "C"]}, "answerKey": "B"},
+            {"id": "Mercury_2", "question": "Pick e.", "choices": {"text": list("abcde"), "label": list("ABCDE")},
+             "answerKey": "E"}]
+    serve(hub, monkeypatch, arc, {"ARC-Challenge/test-00000-of-00001.parquet": parquet(rows)})
+    suite = get_suite("arc-challenge")
+    three, five = suite.load(0)
+    assert suite.render(three, Generation(system_prompt=None))[0]["content"] == SIMPLE_EVALS_QUERY.format(
+        letters="ABC", question="Which is a gas?", options="A) rock\nB) steam\nC) ice")
+    assert "where LETTER is one of ABCDE." in five.prompt and five.prompt.endswith("D) d\nE) e")
+    assert suite.grade(five, "Answer: E", FAST).correct and suite.grade(three, "Answer: B", FAST).correct
+
+
 def test_arc_letters_numeric_labels(hub, monkeypatch):
     rows = [{"id": "Mercury_1", "question": "Which is a gas?", "choices": {"text": ["rock", "steam", "ice"],
                                                                             "label": ["A", "B", "C"]}, "answerKey": "B"},
@@ -320,12 +362,18 @@ def test_bbh_exact_match_after_normalisation(hub, monkeypatch):
     strict = CliRunner().invoke(app, ["check-suite", "bbh", "--strict"])
     assert strict.exit_code == 0 and "bbh --strict: 69/69 formatted golds and reply-set replies" in strict.stdout
     date = next(i for i in items if i.category == "date_understanding")
-    for reply in ("Let's think.\nSo the answer is (B).", "**So the answer is B**", "the answer is: (b)"):
-        assert suite.grade(date, reply, FAST).correct, reply
-    assert not suite.grade(date, "So the answer is (C).", FAST).correct
+    lenient = suite.graded_as("lenient")
+    for reply in ("Let's think.\nSo the answer is (B).", "So the answer is (b).\nDone."):
+        assert suite.grade(date, reply, FAST).correct and lenient.grade(date, reply, FAST).correct, reply
+    for reply in ("**So the answer is B**", "the answer is: (b)", "So the answer is **(B)**."):
+        assert lenient.grade(date, reply, FAST).correct and not suite.grade(date, reply, FAST).correct, reply
+    for grader in (suite, lenient):
+        assert not grader.grade(date, "So the answer is (C).", FAST).correct
     fallacy = next(i for i in items if i.category == "formal_fallacies")
     assert suite.grade(fallacy, "So the answer is Valid.", FAST).correct
     assert not suite.grade(fallacy, "So the answer is invalid.", FAST).correct
+    lenient_strict = check_suite(lenient, strict=True)
+    assert lenient_strict.passed and lenient_strict.strict_checked == 27 * 4 + 15
 
 
 @pytest.mark.sandbox
@@ -348,6 +396,47 @@ def test_a_benchmark_run_records_its_data_and_the_published_figure(hub, monkeypa
     suite = json.loads((tmp_path / "out" / "summary.json").read_text())["suites"][0]
     assert suite["accuracy"]["value"] == 0.25 and suite["data"]["files"][0]["pinned"] == "orbench"
     assert suite["published"][0]["value"] == 62.8
+
+
+def test_grading_protocol_is_a_run_setting_recorded_with_the_scores(hub, monkeypatch, mock_script, tmp_path):
+    """The default grades as the reference harness does; --grading lenient is explicit and recorded in
+    plan.json, summary.json (provenance, note, grader versions) and the printed table, and a regrade
+    keeps the run's own protocol."""
+    rows = [{"question": f"{i}+{i}?", "answer": f"#### {2 * i}"} for i in range(1, 5)]
+    serve(hub, monkeypatch, gsm8k, {"main/test-00000-of-00001.parquet": parquet(rows)})
+    mock_script({"*": "So the total is \\boxed{4 dollars}."})  # right only once unit words are dropped
+    runs = {}
+    for protocol in ("reference", "lenient"):
+        out = tmp_path / protocol
+        flags = [] if protocol == "reference" else ["--grading", "lenient"]
+        result = CliRunner().invoke(app, ["run", "--backend", "mock", "-m", "gemma-3-1b-it", "-s", "gsm8k",
+                                          "-o", str(out), "-q", *flags])
+        assert result.exit_code == 0, result.output
+        assert ("grading lenient" in result.stdout) == (protocol == "lenient")
+        runs[protocol] = (json.loads((out / "summary.json").read_text()), json.loads((out / "plan.json").read_text()))
+    (ref, ref_plan), (lenient, lenient_plan) = runs["reference"], runs["lenient"]
+    assert ref["provenance"]["grading"] == ref_plan["grading"] == "reference"
+    assert lenient["provenance"]["grading"] == lenient_plan["grading"] == "lenient"
+    assert ref["suites"][0]["accuracy"]["value"] == 0.0 and lenient["suites"][0]["accuracy"]["value"] == 0.25
+    assert ref["suites"][0]["grader_version"] == "math-verify-1" and lenient["suites"][0]["grader_version"] == "gsm8k-1"
+    assert any("--grading lenient" in note for note in lenient["notes"]) and not any("--grading" in n for n in ref["notes"])
+    regraded = CliRunner().invoke(app, ["regrade", str(tmp_path / "lenient"), "--json"])
+    assert regraded.exit_code == 0, regraded.output
+    after = json.loads((tmp_path / "lenient" / "summary.json").read_text())["suites"][0]
+    assert after["grader_version"] == "gsm8k-1" and after["accuracy"]["value"] == 0.25
+    compared = CliRunner().invoke(app, ["compare", str(tmp_path / "reference"), str(tmp_path / "lenient")])
+    assert compared.exit_code == 2 and "different grading protocols (lenient, reference" in compared.output
+    assert f"orbench regrade {tmp_path / 'lenient'} --grading reference" in compared.output  # never mixed
+    moved = CliRunner().invoke(app, ["regrade", str(tmp_path / "lenient"), "--grading", "reference", "--json"])
+    assert moved.exit_code == 0, moved.output
+    summary = json.loads((tmp_path / "lenient" / "summary.json").read_text())
+    assert summary["provenance"]["grading"] == "reference" and summary["suites"][0]["accuracy"]["value"] == 0.0
+    assert json.loads((tmp_path / "lenient" / "plan.json").read_text())["grading"] == "reference"
+    assert not any("--grading" in note for note in summary["notes"])
+    again = CliRunner().invoke(app, ["compare", str(tmp_path / "reference"), str(tmp_path / "lenient")])
+    assert "grader" not in again.output and "share only 4 scored item(s)" in again.output  # now comparable
+    bad = CliRunner().invoke(app, ["run", "--backend", "mock", "-s", "gsm8k", "--grading", "loose"])
+    assert bad.exit_code == 2 and "--grading takes one of reference, lenient" in bad.output
 
 
 def test_a_ladder_report_shows_published_figures_and_never_quotes_gpqa(hub, monkeypatch, mock_script, tmp_path):
@@ -379,9 +468,13 @@ def test_check_suite_strict_fails_a_grader_that_breaks_agreement(hub, monkeypatc
     literal = dataclasses.replace(get_suite("bbh"), grade=lambda item, text, context=None: Score(
         extracted=None, correct=text.rstrip().endswith(f"the answer is {item.answer}.")))
     assert check_suite(literal).passed
-    strict = check_suite(literal, strict=True)
-    assert not strict.passed and any(f.item_id == "reply-set:bold" for f in strict.strict_failures)
-    assert sum(f.detail.startswith("gold in markup") for f in strict.strict_failures) == 2 * 27
+    strict = check_suite(literal, strict=True)  # the reference protocol: lm-eval's strict-match
+    assert not strict.passed and any(f.item_id == "reply-set:final-answer-colon" for f in strict.strict_failures)
+    assert sum(f.detail.startswith("gold in markup") for f in strict.strict_failures) == 27
+    literal_lenient = dataclasses.replace(literal, grading="lenient")
+    lenient = check_suite(literal_lenient, strict=True)
+    assert not lenient.passed and any(f.item_id == "reply-set:bold" for f in lenient.strict_failures)
+    assert sum(f.detail.startswith("gold in markup") for f in lenient.strict_failures) == 3 * 27
     rows = [{"problem": "Solve.", "solution": "...", "answer": "(3,4]", "subject": "Algebra", "level": 2,
              "unique_id": "test/algebra/1.json"}]
     serve(hub, monkeypatch, math500, {"test.jsonl": jsonl(rows)})

@@ -95,6 +95,30 @@ def test_a_suite_whose_terms_forbid_quoting_is_left_out_unless_asked(tmp_path):
     assert bodies[0]["reference"] is None and any("Reference answers of secret are not shown" in n for n in meta["notes"])
 
 
+def test_limit_failures_are_flagged_and_counted_in_the_page(tmp_path):
+    """A sample that failed at a time or memory limit carries the flag (listed, filterable) and its run's
+    suite says how many failed so (issue 22)."""
+    from orbench.grading import Score
+
+    items = [Item(id=f"c{i}", suite="slow", category="loops", difficulty="hard", prompt=f"Write f{i}.",
+                  answer="x") for i in range(3)]
+    verdicts = {"c0": Score(extracted="def f(): ...", correct=False, detail="time limit: a call ran over 4 s",
+                            limit="time"),
+                "c1": Score(extracted="def f(): ...", correct=False, detail="AssertionError"),
+                "c2": Score(extracted="def f(): ...", correct=True, detail="passed")}
+    suite = Suite("slow", "reasoning", "test", lambda seed: items, render_reasoning,
+                  lambda item, text, context=None: verdicts[item.id], source="test")
+    spec = RunSpec(suites=[suite], generation=Generation(max_tokens=32, context=256), folder=tmp_path / "run")
+    backend = MockBackend({"*": "```python\ndef f(): ...\n```"})
+    Run(backend, spec, base_provenance("toy", "Q8_0", spec, backend.info())).execute()
+    write_view([tmp_path / "run"], tmp_path / "page.html")
+    meta, rows, bodies = read_view(tmp_path / "page.html")
+    assert meta["runs"][0]["suites"][0]["limit_failures"] == 1 and meta["runs"][0]["grading"] == "reference"
+    flagged = [r[0] for r in rows if r[8][0][1] & (1 << meta["flags"].index("time_limit"))]
+    assert flagged == ["slow/c0#0"] and bodies[0]["runs"][0]["rec"]["flags"] == ["time_limit"]
+    assert "failed at a time or memory limit" in (tmp_path / "page.html").read_text()  # the header says it
+
+
 def test_gpqa_stays_out_even_when_an_older_summary_does_not_say_so(tmp_path):
     items = [Item(id="gpqa-1", suite="gpqa-diamond", category="physics", difficulty="hard", prompt="Gated question?",
                   choices=["yes", "no"], answer="A")]

@@ -42,7 +42,8 @@ def check_suite(
 
     results = [run_check(suite, seed=seed, limit=limit, strict=strict) for suite in parse_suites(suites)]
     if json_out:
-        print_json([{**r.model_dump(mode="json"), "share": r.share, "passed": r.passed} for r in results])
+        print_json([{**r.model_dump(mode="json"), "share": r.share, "passed": r.passed,
+                     "limit_failures": r.limit_failures} for r in results])
     else:
         _table(results)
     if not all(r.passed for r in results):
@@ -53,18 +54,23 @@ def _table(results: list[SuiteCheck]) -> None:
     from rich.table import Table
 
     table = Table(title="Gold answers through each suite's grader", title_justify="left")
-    for col in ("suite", "items", "checked", "graded correct", "errors", "no gold"):
+    for col in ("suite", "items", "checked", "graded correct", "errors", "no gold", "failed at a limit"):
         table.add_column(col)
     for r in results:
         share = "-" if r.share is None else f"{r.correct}/{r.checked} ({r.share:.1%})"
-        table.add_row(r.suite, str(r.items), str(r.checked), share, str(r.errors), str(r.no_gold))
+        table.add_row(r.suite, str(r.items), str(r.checked), share, str(r.errors), str(r.no_gold),
+                      str(r.limit_failures))
     out = console()
     out.print(table)
     for r in results:
         if r.strict_checked:
             out.print(f"{r.suite} --strict: {r.strict_checked - len(r.strict_failures)}/{r.strict_checked} "
                       "formatted golds and reply-set replies graded as intended")
+        if r.limit_failures:
+            out.print(f"{r.suite}: {r.limit_failures} gold solution(s) failed because a time or memory limit stopped "
+                      "them: the limit is too tight for the item, or the machine too loaded", markup=False)
         for failure in [*r.failures, *r.strict_failures][:10]:
-            out.print(f"{r.suite} {failure.item_id}: {failure.detail}")
+            limit = f" [{failure.limit} limit]" if failure.limit else ""
+            out.print(f"{r.suite} {failure.item_id}{limit}: {failure.detail}", markup=False)
         if len(r.failures) + len(r.strict_failures) > 10:
             out.print(f"{r.suite}: … {len(r.failures) + len(r.strict_failures) - 10} more")

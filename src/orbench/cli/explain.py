@@ -24,7 +24,8 @@ DASH = {
     "gen tok/s": "the backend reported no generation timings",
     "mean tokens": "no scored sample to average",
     "time": "machine time was not recorded",
-    "flags": "no sample was flagged (truncated, no answer, repetition loop, unterminated thinking)",
+    "flags": "no sample was flagged (truncated, no answer, repetition loop, unterminated thinking, time or memory "
+             "limit)",
     "easy": "no item of that difficulty in the run",
     "medium": "no item of that difficulty in the run",
     "hard": "no item of that difficulty in the run",
@@ -72,7 +73,7 @@ def _chance(s: "SuiteSummary") -> str | None:
 
 def reading(summary: "RunSummary") -> list[str]:
     """Chance levels, published figures (or their absence), and a reading for a tiny model."""
-    lines = [line for s in summary.suites if (line := _chance(s))]
+    lines = [line for s in summary.suites if (line := _chance(s))] + limit_lines(summary)
     unpublished = [s.suite for s in summary.suites if not s.published]
     if unpublished:
         lines.append(f"no published figure for {summary.provenance.model} on {', '.join(unpublished)}")
@@ -87,6 +88,18 @@ def reading(summary: "RunSummary") -> list[str]:
         items = min(s.items for s in summary.suites)
         lines.append(f"with {items} item(s) per suite an interval spans up to {max(widths):.0%}: raise --limit "
                      "(or drop it) for a number that says more")
+    return lines
+
+
+def limit_lines(summary: "RunSummary") -> list[str]:
+    """One line per suite with samples that failed at a time or memory limit: they count as wrong."""
+    lines = []
+    for s in summary.suites:
+        if s.limit_failures:
+            kinds = ", ".join(f"{flag} {s.flags[flag]}" for flag in ("time_limit", "memory_limit") if s.flags.get(flag))
+            lines.append(f"{s.suite}: {s.limit_failures} of {s.samples} sample(s) failed because a time or memory "
+                         f"limit stopped the program ({kinds}); they count as wrong, as in the reference harness "
+                         "(orbench view: filter by flag)")
     return lines
 
 

@@ -21,6 +21,9 @@ def regrade(
     suite: Annotated[Optional[list[str]], typer.Option(
         "--suite", "-s", help="A user suite's .jsonl file or folder, for runs of your own items (repeatable).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    grading: Annotated[Optional[str], typer.Option(
+        help="Regrade under this grading protocol (reference or lenient) instead of each run's own, and record it: "
+             "to compare runs graded under different protocols.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -41,13 +44,15 @@ def regrade(
         orbench regrade results/r1-ladder --dry-run
 
         orbench regrade results/mine -s my-items.jsonl --json
+
+        orbench regrade results/old-run --grading reference
     """
     from ..run.progress import make_progress
     from ..run.regrade import regrade as regrade_runs
     from ..suites import parse_suites
 
     extra = parse_suites(suite) if suite else []
-    results = regrade_runs(runs, extra, dry_run, make_progress(sys.stderr, quiet=quiet or json_out))
+    results = regrade_runs(runs, extra, dry_run, make_progress(sys.stderr, quiet=quiet or json_out), grading)
     if json_out:
         print_json([r.model_dump(mode="json") for r in results])
         return

@@ -47,7 +47,8 @@ def print_summary(summary: "RunSummary", explain: bool = True) -> None:
     from .explain import LEGEND, footnotes, reading
 
     p = summary.provenance
-    title = f"{p.model}{':' + p.quant if p.quant else ''}  ({summary.status}, seed {p.seed})"
+    grading = "" if p.grading == "reference" else f", grading {p.grading}"
+    title = f"{p.model}{':' + p.quant if p.quant else ''}  ({summary.status}, seed {p.seed}{grading})"
     table = Table(title=title, title_justify="left")
     for col in SUMMARY_HEADER:
         table.add_column(col)

@@ -26,6 +26,7 @@ class Score(BaseModel):
     status: Literal["ok", "error"] = "ok"
     detail: str = ""
     isolation: str | None = None
+    limit: Literal["time", "memory"] | None = None  # a failed program was stopped by a time or memory limit
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,18 @@ class PidsCgroup:
         """Write descriptors on each group's `cgroup.procs`, for the sandbox to join them with."""
         return [os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for path in self.paths]
 
+    def oom_killed(self) -> bool:
+        """True once the memory cap killed a process of the group (v2 `memory.events`, v1
+        `memory.oom_control`: their `oom_kill` count); False where there is no memory cap or no count."""
+        if "memory" not in self.kinds and self.memory is None:
+            return False
+        where = self.memory / "memory.oom_control" if self.memory is not None else self.path / "memory.events"
+        try:
+            counts = dict(line.split()[:2] for line in where.read_text().splitlines() if len(line.split()) >= 2)
+        except OSError:
+            return False
+        return counts.get("oom_kill", "0") not in ("0", "")
+
     def pids(self) -> list[int]:
         found: set[int] = set()
         for path in self.paths:

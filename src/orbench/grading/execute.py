@@ -94,8 +94,9 @@ class Sandboxed:
                               for name in ("stdout", "stderr"))
         except OSError as exc:
             return infra_result(f"cannot read the sandbox's results: {exc}", self.choice.engine, started)
+        oom = self.cgroup is not None and self.cgroup.oom_killed()
         return verdict(parse_evidence(raw, self.token), self.proc.returncode, timed_out, stdout, stderr,
-                       self.choice.engine, started)
+                       self.choice.engine, started, oom_killed=oom)
 
     def cleanup(self) -> None:
         if self.evidence_r >= 0:

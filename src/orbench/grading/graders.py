@@ -83,4 +83,6 @@ def score(extracted: str, result: SandboxResult) -> Score:
     if result.infra_error:
         return Score(extracted=extracted, correct=False, status="error", detail=result.reason,
                      isolation=result.isolation)
-    return Score(extracted=extracted, correct=result.passed, detail=result.reason, isolation=result.isolation)
+    limit = result.limit if result.limit in ("time", "memory") and not result.passed else None
+    return Score(extracted=extracted, correct=result.passed, detail=result.reason, isolation=result.isolation,
+                 limit=limit)  # type: ignore[arg-type]

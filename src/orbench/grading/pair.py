@@ -73,8 +73,9 @@ def combine(tests: SandboxResult, program: SandboxResult, choice: Choice) -> San
     if program.infra_error and tests.passed:
         return replace(program, seconds=tests.seconds)
     layers = (*(program.layers or choice.layers), CALL_CHANNEL)
+    limit = None if tests.passed else tests.limit or program.limit  # the program's OOM kill ends its calls
     return replace(tests, stdout=program.stdout, stderr=_join(tests.stderr, program.stderr), layers=layers,
-                   isolation="+".join((choice.engine, *layers)))
+                   isolation="+".join((choice.engine, *layers)), limit=limit)
 
 
 def _join(tests: str, program: str) -> str:

@@ -41,6 +41,7 @@ class SandboxResult:
     reason: str  # "passed", "timeout", "killed by SIGKILL", "exited before the tests finished", ...
     infra_error: str | None = None  # the sandbox failed, not the program: not a wrong answer
     layers: tuple[str, ...] = ()
+    limit: str | None = None  # "time" or "memory": a failed program was stopped by that limit (verdict.limit_of)
 
 
 REQUIRED = {"pid-ns": "a pid namespace", "mount-ns": "a mount namespace", "net-ns": "a network namespace",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import signal
 import time
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def parse_evidence(raw: bytes, token: str) -> Evidence:
 
 
 def verdict(evidence: Evidence, returncode: int, timed_out: bool, stdout: str, stderr: str, engine: str,
-            started: float) -> SandboxResult:
+            started: float, oom_killed: bool = False) -> SandboxResult:
     seconds = time.monotonic() - started
     if evidence.layers is None:
         problem = evidence.setup_error or _tail(stderr) or f"exit code {returncode}"
@@ -47,8 +48,20 @@ def verdict(evidence: Evidence, returncode: int, timed_out: bool, stdout: str, s
     passed = evidence.outcome == "passed" and not timed_out
     common = dict(returncode=returncode, timed_out=timed_out, stdout=stdout, stderr=stderr, seconds=seconds,
                   isolation=label, layers=evidence.layers)
-    return SandboxResult(passed=passed, reason="passed" if passed else _reason(evidence, returncode, timed_out),
-                         **common)  # type: ignore[arg-type]
+    reason = "passed" if passed else _reason(evidence, returncode, timed_out)
+    limit = None if passed else limit_of(reason, timed_out, oom_killed)
+    return SandboxResult(passed=passed, reason=reason, limit=limit, **common)  # type: ignore[arg-type]
+
+
+def limit_of(reason: str, timed_out: bool = False, oom_killed: bool = False) -> str | None:
+    """"time" or "memory" when a failure was a limit stopping the program, else None: the whole
+    program's wall time, a call's time limit (per input: EvalPlus's and LCB's), the CPU-time rlimit;
+    the memory cgroup's OOM kill, or a MemoryError (the address-space rlimit)."""
+    if timed_out or reason == "timeout" or reason.startswith("time limit") or "(CPU time limit)" in reason:
+        return "time"
+    if oom_killed or re.search(r"\bMemoryError\b", reason):
+        return "memory"
+    return None
 
 
 def _reason(evidence: Evidence, returncode: int, timed_out: bool) -> str:

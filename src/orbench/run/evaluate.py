@@ -200,7 +200,8 @@ def _run_model(ref: ModelRef, suites: list[Suite], out: Path, opts: RunOptions, 
 
         generation = generation_for(ref, opts, read_metadata(local.path))
         ref = ref.model_copy(update=dict(quant=local.quant or ref.quant))
-    spec = RunSpec(suites=windowed(suites, opts.since, opts.until), generation=generation, options=opts, folder=out)
+    graded = [suite.graded_as(opts.grading) for suite in suites]
+    spec = RunSpec(suites=windowed(graded, opts.since, opts.until), generation=generation, options=opts, folder=out)
     reset_peak_rss()
     engine = create_backend(opts.backend, **backend_options(opts, local, generation))
     try:

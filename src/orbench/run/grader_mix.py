@@ -78,6 +78,12 @@ def check_grader_versions(runs: list["LoadedRun"], allow: bool = False) -> list[
         return []
     stale = list({id(run): run for m in mismatches for run in m.stale}.values())
     what = "; ".join(m.describe() for m in mismatches)
+    protocols = {run.summary.provenance.grading for run in runs}
+    if not allow and len(protocols) > 1:  # a lenient run beside a reference one: regrade under one protocol
+        lenient = [run for run in runs if run.summary.provenance.grading != "reference"]
+        raise OrbenchError(f"runs graded under different grading protocols ({', '.join(sorted(protocols))}: {what}); "
+                           f"regrade with: {regrade_command(lenient)} --grading reference (or pass "
+                           "--allow-grader-mismatch)")
     if not allow:
         raise OrbenchError(f"runs graded by different grader versions ({what}); regrade with: "
                            f"{regrade_command(stale)} (or pass --allow-grader-mismatch)")

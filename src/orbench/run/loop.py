@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Literal
 
 from .. import __version__
-from .summarize import summarize_suite
+from .summarize import grading_notes, summarize_suite
 from ..backends import Backend, BackendInfo, Completion, GenerationRequest
 from ..errors import OrbenchError
 from ..grading import GradeContext
@@ -188,6 +188,7 @@ class Run:
         if self.provenance.overrides:
             notes.append("command-line settings over the config: " +
                          ", ".join(f"{k}={v}" for k, v in self.provenance.overrides.items()))
+        notes += grading_notes(self.spec.options.grading)
         if self.tally.errors:
             notes.append(f"{self.tally.errors} sample(s) failed with infrastructure errors; they are excluded from "
                          "accuracy and counted under 'errors'")
@@ -273,6 +274,8 @@ def grade_sample(suite: Suite, item: Item, request: GenerationRequest, completio
     result = suite.grade(item, split.answer, context or GradeContext(sandbox=spec.sandbox))
     if result.extracted is None and result.status == "ok":
         flags.append("no_answer")
+    if result.limit is not None and result.status == "ok" and not result.correct:
+        flags.append(f"{result.limit}_limit")  # failed because a time or memory limit stopped the program
     return SampleRecord(
         **common, thinking=split.thinking, extracted=result.extracted,
         correct=result.correct if result.status == "ok" else None, status=result.status,
@@ -305,7 +308,8 @@ def base_provenance(model: str, quant: str | None, spec: RunSpec, backend_info: 
     return Provenance(
         orbench_version=__version__, model=model, quant=quant, file=None, sha256=None, size=None, source=None,
         repo=None, revision=None, backend=backend_info, sampler=_sampler(spec), seed=spec.options.seed,
-        samples_per_item=spec.options.samples, limit=spec.options.limit, overrides=dict(spec.options.overrides), python=sys.version.split()[0],
+        samples_per_item=spec.options.samples, limit=spec.options.limit, overrides=dict(spec.options.overrides),
+        grading=spec.options.grading, python=sys.version.split()[0],
         platform=platform.platform(), started_at=now(),
     )
 

@@ -32,17 +32,21 @@ class _PlanHead(BaseModel):
     sha256: str | None = Field(description="sha256 of the model file (None for the mock backend)")
 
 
-def _recorded(base: type[BaseModel], *names: str) -> Any:
+def _recorded(base: type[BaseModel], *names: str, since_v1: bool = False) -> Any:
     """`base` with plan.json's fields for these run settings, made from their declaration in
-    run/settings.py (type, bounds, and `record=` as the description), in this order."""
-    declared = {f.name: (f, flag) for f, flag in flags() if flag.record is not None}
-    fields: dict[str, Any] = {name: (field_type(declared[name][0]), Field(ge=declared[name][1].low, le=declared[name][1].high,
-                                                           description=declared[name][1].record)) for name in names}
-    return create_model(f"{base.__name__}Settings", __base__=base, **fields)
+    run/settings.py (type, bounds, and `record=` as the description), in this order. Settings
+    recorded `since_v1` (added after plan.json's first layout) default to the setting's default,
+    which is what a run of an older orbench used."""
+    fields: dict[str, Any] = {}
+    for f, flag in flags():
+        if f.name in names and flag.record is not None:
+            default = f.default if since_v1 else ...
+            fields[f.name] = (field_type(f), Field(default, ge=flag.low, le=flag.high, description=flag.record))
+    return create_model(f"{base.__name__}Settings", __base__=base, **{name: fields[name] for name in names})
 
 
 # plan.json's keys stay where they have always been: the head, seed/samples/limit, the sampler and the
-# suites, the shard, the request count and the overrides. Type checkers see the classes without the
+# suites, the shard, the request count and the overrides, then the grading protocol. Type checkers see the classes without the
 # settings' fields; those are read through Plan.options(), typed there.
 if TYPE_CHECKING:
     _HeadAndRun = _PlanHead
@@ -61,12 +65,20 @@ else:
     _BodyAndShard = _recorded(_PlanBody, "shard")
 
 
-class Plan(_BodyAndShard):
-    """`plan.json`: what makes two runs the same plan; a resumed run must match it exactly."""
-
+class _PlanTail(_BodyAndShard):
     requests: int = Field(ge=0, description="requests in this shard")
     overrides: dict[str, Any] = Field(default={}, description="settings of this plan given on the command line "
                                       "over the config's (`orbench run --config ... --limit 2`)")
+
+
+if TYPE_CHECKING:
+    _TailAndGrading = _PlanTail
+else:
+    _TailAndGrading = _recorded(_PlanTail, "grading", since_v1=True)
+
+
+class Plan(_TailAndGrading):
+    """`plan.json`: what makes two runs the same plan; a resumed run must match it exactly."""
 
     @classmethod
     def of(cls, options: RunOptions, **fields: Any) -> "Plan":
@@ -167,6 +179,7 @@ def make_plan(spec: RunSpec, model: str, quant: str | None, sha256: str | None,
             raise OrbenchError(f"suite '{suite.name}' has no items", hint="check its file or folder")
         parts.append(SuitePlan(suite, items, shard_slice(build_requests(suite, items, spec), shard)))
     plan = Plan.of(spec.options, model=model, quant=quant, sha256=sha256, sampler=spec.generation,
-                   suites={p.suite.name: prompt_set_hash(p.items) for p in parts}, shard=shard, requests=sum(len(p.requests) for p in parts),
+                   suites={p.suite.name: prompt_set_hash(p.items) for p in parts}, shard=shard,
+                   requests=sum(len(p.requests) for p in parts),
                    overrides={k: v for k, v in spec.options.overrides.items() if k in PLAN_KEYS})
     return plan, parts

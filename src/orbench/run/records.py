@@ -107,6 +107,9 @@ class SuiteSummary(BaseModel):
                                  "(multiple-choice suites); None where answers are exact")
     grader_version: str | None = Field(default=None, description="the grader version its samples were graded with "
                                        "('mixed: ...' if they differ; None: before grader versions were recorded)")
+    limit_failures: int = Field(default=0, ge=0, description="samples that failed because a time or memory limit "
+                                "stopped the program (flags time_limit, memory_limit; counted as wrong, as the "
+                                "reference harnesses count them)")
 
 
 class Provenance(BaseModel):
@@ -129,6 +132,8 @@ class Provenance(BaseModel):
                                        "time are unchanged since")
     locked: bool = False
     overrides: dict[str, Any] = Field(default={}, description="settings given on the command line over the config's")
+    grading: str = Field(default="reference", description="the grading protocol: reference (each benchmark's "
+                         "reference harness's answer rule) or lenient (--grading lenient)")
     backend: BackendInfo
     sampler: dict[str, Any]
     seed: int

@@ -21,7 +21,8 @@ from typing import Iterator
 
 from pydantic import BaseModel, Field
 
-from .summarize import graded_with, summarize_suite
+from .settings import check_grading
+from .summarize import GRADING_NOTE, graded_with, grading_notes, summarize_suite
 from ..backends import Completion, GenerationRequest
 from .loader import LoadedRun, load_runs
 from ..errors import OrbenchError
@@ -62,16 +63,20 @@ class RunRegrade(BaseModel):
 
 
 def regrade(folders: list[Path], extra_suites: list[Suite] | None = None, dry_run: bool = False,
-            progress: Progress | None = None) -> list[RunRegrade]:
-    """Regrade every run under `folders` (a ladder or matrix folder holds several)."""
+            progress: Progress | None = None, grading: str | None = None) -> list[RunRegrade]:
+    """Regrade every run under `folders` (a ladder or matrix folder holds several); `grading` regrades
+    under that protocol instead of each run's own (and records it in plan.json and summary.json)."""
+    if grading is not None:
+        check_grading(grading)
     runs = load_runs(folders, mixed_ok=True)  # a run graded by several grader versions is what regrade mends
-    return [regrade_run(run, extra_suites or [], dry_run, progress or NoProgress()) for run in runs]
+    return [regrade_run(run, extra_suites or [], dry_run, progress or NoProgress(), grading) for run in runs]
 
 
 def regrade_run(run: LoadedRun, extra_suites: list[Suite], dry_run: bool = False,
-                progress: Progress | None = None) -> RunRegrade:
+                progress: Progress | None = None, grading: str | None = None) -> RunRegrade:
     progress = progress or NoProgress()
-    plan = _plan(run.folder)
+    recorded = _plan(run.folder)
+    plan = recorded if grading is None else recorded.model_copy(update={"grading": grading})
     by_suite: dict[str, list[SampleRecord]] = {}
     for record in run.records:
         by_suite.setdefault(record.suite, []).append(record)
@@ -92,6 +97,8 @@ def regrade_run(run: LoadedRun, extra_suites: list[Suite], dry_run: bool = False
         with FolderLock(run.folder):  # not while a run (or another regrade) writes this folder
             _write_samples(run.folder / "samples.jsonl", records)
             write_json_atomic(run.folder / "summary.json", _summary(run.summary, plan, records, changes))
+            if plan.options().grading != recorded.options().grading:
+                write_json_atomic(run.folder / "plan.json", plan.model_dump(mode="json"))
     return RunRegrade(label=run.label, folder=str(run.folder), suites=changes, written=not dry_run)
 
 
@@ -118,6 +125,7 @@ def _suite_and_items(name: str, run: LoadedRun, plan: Plan, extra: list[Suite]) 
     if suite is None:
         raise OrbenchError(f"{run.folder}: suite '{name}' is not one orbench knows by name",
                            hint="pass the user suite's file or folder with --suite PATH")
+    suite = suite.graded_as(plan.options().grading)  # the run's grading protocol (plan.json), not today's default
     recorded = plan.options()
     items = select(suite.load(recorded.seed), recorded.limit, recorded.seed)
     if name in plan.suites and prompt_set_hash(items) != plan.suites[name]:
@@ -195,13 +203,15 @@ def _summary(before: RunSummary, plan: Plan, records: list[SampleRecord], change
         fresh = summarize_suite(old.suite, old.kind, mine, plan.options().samples, old.prompt_set_hash)
         suites.append(old.model_copy(update={f: getattr(fresh, f) for f in fresh.model_fields_set}))
     errors = sum(r.status == "error" for r in records)
-    notes = [n for n in before.notes if ERRORS_NOTE not in n]
+    notes = [n for n in before.notes if ERRORS_NOTE not in n and not n.startswith(GRADING_NOTE)]
+    notes += grading_notes(plan.options().grading)
     if errors:
         notes.append(f"{errors} {ERRORS_NOTE}; they are excluded from accuracy and counted under 'errors'")
     changed = ", ".join(f"{c.suite} {c.changed}" for c in changes if c.changed) or "none"
     notes.append(f"regraded {_now()} with grader versions "
                  f"{', '.join(f'{c.suite} {c.grader_after}' for c in changes)}; verdicts changed: {changed}")
-    return before.model_copy(update=dict(suites=suites, errors=errors, notes=notes))
+    provenance = before.provenance.model_copy(update={"grading": plan.options().grading})
+    return before.model_copy(update=dict(suites=suites, errors=errors, notes=notes, provenance=provenance))
 
 
 def _write_samples(path: Path, records: list[SampleRecord]) -> None:

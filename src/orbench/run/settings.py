@@ -111,6 +111,12 @@ class RunOptions:
                                   "(never the baseline).", low=1, config=True)
     max_error_rate: float = setting(0.05, "Exit 3 when more than this share of samples failed with infrastructure "
                                     "errors (with --config: [gate] max_error_rate).", low=0.0, high=1.0)
+    grading: str = setting("reference", "How the public benchmarks' replies are graded: reference (their reference "
+                           "harness's answer rule as it is: math-verify alone, lm-eval's BBH strict-match, simple-evals' "
+                           "'Answer: X') or lenient (orbench's reading of more chat formatting: bold, boxed, the last "
+                           "answer line; see docs/benchmarks-grading.md). Recorded in plan.json and summary.json.",
+                           config=True, plan=True, record="the grading protocol: reference (each benchmark's "
+                           "reference harness's answer rule) or lenient (--grading lenient)")
     backend: str = setting("llama.cpp", "llama.cpp (in-process), or openai: an OpenAI-compatible server at --base-url.")
     sandbox: "SandboxMode" = setting("auto", SANDBOX_HELP, cli_type=str)
     graders: Optional[int] = setting(None, "Programs graded at once beside generation (default: half the cores).",
@@ -172,11 +178,20 @@ def from_flags(values: dict[str, Any], server: "ServerOptions | None" = None) ->
 
     if values["sandbox"] not in SANDBOX_MODES:
         raise OrbenchError(f"--sandbox takes one of {', '.join(SANDBOX_MODES)}, got '{values['sandbox']}'")
+    check_grading(values.get("grading", "reference"))
     parsed = dict(values, shard=parse_shard(values["shard"]), since=parse_day(values["since"], "--since"),
                   until=parse_day(values["until"], "--until"), server=server)
     if server is not None:
         parsed["backend"] = "openai"
     return RunOptions(**parsed)
+
+
+def check_grading(protocol: str) -> None:
+    """--grading takes "reference" or "lenient" (suites.suite.GRADING_PROTOCOLS)."""
+    from ..suites.suite import GRADING_PROTOCOLS
+
+    if protocol not in GRADING_PROTOCOLS:
+        raise OrbenchError(f"--grading takes one of {', '.join(GRADING_PROTOCOLS)}, got '{protocol}'")
 
 
 def config_field(f: dataclasses.Field, flag: Flag) -> tuple[Any, Any]:

@@ -50,6 +50,7 @@ def summarize_suite(suite: str, kind: str, records: list[SampleRecord], samples_
         prompt_tokens_per_s=tokens_per_s(prompt_eval, prompt_seconds),
         flags=dict(sorted(flags.items())), diagnostics=_diagnostics(records, flags, scored),
         prompt_set_hash=prompt_set_hash, grader_version=graded_with(records),
+        limit_failures=sum(1 for r in records if set(r.flags) & set(LIMIT_FLAGS)),
     )
 
 
@@ -62,6 +63,18 @@ def graded_with(records: list[SampleRecord]) -> str | None:
     return "mixed: " + ", ".join(sorted(v or "none" for v in versions))
 
 
+GRADING_NOTE = "graded with --grading"
+
+
+def grading_notes(protocol: str) -> list[str]:
+    """The summary's note for a run graded under a protocol other than the reference one (none for it)."""
+    if protocol == "reference":
+        return []
+    return [f"{GRADING_NOTE} {protocol}: the benchmarks' answers were read more leniently than their reference "
+            "harnesses read them (docs/benchmarks-grading.md), so their scores are not the published protocol's"]
+
+
+LIMIT_FLAGS = ("time_limit", "memory_limit")  # a code sample that failed because a limit stopped its program
 DIAGNOSTIC_FLAGS = ("truncated", "unterminated_thinking", "no_answer", "repetition_loop")
 
 

@@ -20,6 +20,8 @@ from .items import Item
 class Failure(BaseModel):
     item_id: str
     detail: str = Field(description="what the grader said about the gold reply")
+    limit: str | None = Field(default=None, description="'time' or 'memory': the gold solution failed because that "
+                              "limit stopped it (a limit too tight for the item, or a machine too loaded)")
 
 
 class SuiteCheck(BaseModel):
@@ -42,6 +44,11 @@ class SuiteCheck(BaseModel):
         return self.correct / self.checked if self.checked else None
 
     @property
+    def limit_failures(self) -> int:
+        """Gold solutions that failed because a time or memory limit stopped them."""
+        return sum(1 for f in self.failures if f.limit)
+
+    @property
     def passed(self) -> bool:
         return self.correct == self.checked and not self.errors and not self.strict_failures
 
@@ -57,10 +64,13 @@ def check_suite(suite: Suite, seed: int = 0, limit: int | None = None, context: 
         reply = suite.gold(item)
         return item, None if reply is None else suite.grade(item, reply, context)
 
-    with ThreadPoolExecutor(max_workers=workers or max(1, os.cpu_count() or 1)) as pool:
-        graded = list(pool.map(grade, items))
+    if suite.executes_code:
+        with ThreadPoolExecutor(max_workers=workers or max(1, os.cpu_count() or 1)) as pool:
+            graded = list(pool.map(grade, items))
+    else:  # on this thread: math-verify's time limit uses signals, which need the main thread
+        graded = [grade(item) for item in items]
     scores = [(item, score) for item, score in graded if score is not None]
-    failures = [Failure(item_id=item.id, detail=score.detail or f"extracted {score.extracted!r}")
+    failures = [Failure(item_id=item.id, detail=score.detail or f"extracted {score.extracted!r}", limit=score.limit)
                 for item, score in scores if not (score.status == "ok" and score.correct)]
     checked, strict_failures = _strict(suite, [item for item, _ in scores]) if strict else (0, [])
     return SuiteCheck(suite=suite.name, items=len(items), checked=len(scores),
@@ -79,7 +89,7 @@ def _strict(suite: Suite, items: list[Item]) -> tuple[int, list[Failure]]:
         return 0, []
     failures, checked = [], 0
     for item in items:
-        for reply in formatted_golds(suite.reply_set, item.answer or ""):
+        for reply in formatted_golds(suite.reply_set, item.answer or "", suite.grading):
             checked += 1
             score = suite.grade(item, reply, GradeContext())
             if not (score.status == "ok" and score.correct):

@@ -1,7 +1,8 @@
 """Reply sets for checking the answer-text graders against the reference harnesses (issue 22): right
 and wrong answers in the formatting chat models use (bold, boxed, backticks, trailing prose, units,
-interval ends), each with the verdict of the benchmark's reference rule, and the replies where orbench
-deliberately grades differently, with the reason.
+interval ends), each with the verdict of the benchmark's reference rule, and the replies where orbench's
+lenient protocol (`--grading lenient`) deliberately grades differently, with the reason. The default
+protocol ("reference") must agree with the reference rule on every reply.
 
 The reference verdicts are those of:
 
@@ -14,8 +15,8 @@ The reference verdicts are those of:
   ANSWER_PATTERN_MULTICHOICE): the first "Answer: X", compared with the correct letter.
 
 tests/support/reference_rules.py re-implements those rules and checks every verdict stored here against
-them; tests/grading/test_reference_agreement.py checks orbench's graders against the verdicts and the
-listed differences; `orbench check-suite --strict` grades the set of each suite with its grader.
+them; tests/grading/test_reference_agreement.py checks orbench's graders against the verdicts (and the
+lenient graders against the listed differences); `orbench check-suite --strict` grades the set of each suite with its grader.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ CHOICE = [
 ]
 
 
-# Where orbench deliberately grades differently from the reference rule, reply by reply, and why.
+# Where orbench's lenient protocol deliberately grades differently from the reference rule, reply by reply, and why.
 MATH_DIFFERENCES = {
     "changed-mind": "orbench grades the last \\boxed{} (the reply's final answer, as MATH's own "
                     "last_boxed_only_string does); math-verify joins every \\boxed{} into one set {41, 42}",
@@ -138,12 +139,13 @@ class ReplySet:
     name: str
     reference: str
     replies: list[Reply]
-    differences: dict[str, str]  # reply key -> why orbench's verdict differs from the reference's
+    differences: dict[str, str]  # reply key -> why the lenient protocol's verdict differs from the reference's
     item_fields: dict[str, Any] = field(default_factory=dict)  # what a synthetic item needs (kind, choices)
 
-    def expected(self, reply: Reply) -> bool:
-        """orbench's intended verdict: the reference's, flipped where a difference is listed."""
-        return reply.reference != (reply.key in self.differences)
+    def expected(self, reply: Reply, grading: str = "reference") -> bool:
+        """orbench's intended verdict under a grading protocol: the reference's, and under "lenient"
+        flipped where a difference is listed."""
+        return reply.reference != (grading == "lenient" and reply.key in self.differences)
 
 
 OPTIONS = ["first option", "second option", "third option", "fourth option"]
@@ -155,18 +157,26 @@ SETS = {
                        {"choices": OPTIONS}),
 }
 
-# The item's own gold answer in the formatting chat models use: each must be graded correct.
+# The item's own gold answer in the formatting chat models use, per protocol: each must be graded correct
+# (the lenient protocol also reads every reference one).
 _FORMATTED_GOLD = {
     "math": ("**Final answer:** $\\boxed{{{gold}}}$", "The answer is $\\boxed{{{gold}}}$.\n\nEverything checks out."),
     "gsm8k": ("**Final answer:** $\\boxed{{{gold}}}$", "The answer is $\\boxed{{{gold}}}$.\n\nEverything checks out."),
+    "bbh": ("Step by step.\nSo the answer is {gold}.", "Step by step.\nSo the answer is {gold}.\n\nDone."),
+    "choice": ("Weighing the options.\n**Answer: {gold}**", "Weighing the options.\nAnswer: ${gold}$"),
+}
+_FORMATTED_GOLD_LENIENT = {
     "bbh": ("Step by step.\nSo the answer is **{gold}**.", "Step by step.\nSo the answer is `{gold}`."),
-    "choice": ("Weighing the options.\n**Answer: {gold}**", "Weighing the options.\nAnswer: **{gold}**"),
+    "choice": ("Weighing the options.\nAnswer: **{gold}**",),
 }
 
 
-def formatted_golds(set_name: str, gold: str) -> list[str]:
-    """Replies that state `gold` with chat markup around it, for a suite whose reply set is `set_name`."""
-    return [template.format(gold=gold) for template in _FORMATTED_GOLD.get(set_name, ())]
+def formatted_golds(set_name: str, gold: str, grading: str = "reference") -> list[str]:
+    """Replies that state `gold` with chat markup around it, for a suite whose reply set is `set_name`,
+    in the formatting its grading protocol reads."""
+    templates = _FORMATTED_GOLD.get(set_name, ()) + (_FORMATTED_GOLD_LENIENT.get(set_name, ())
+                                                     if grading == "lenient" else ())
+    return [template.format(gold=gold) for template in templates]
 
 
 def reply_set_failures(suite: Any) -> list[tuple[str, str]]:
@@ -181,8 +191,8 @@ def reply_set_failures(suite: Any) -> list[tuple[str, str]]:
     for reply in replies.replies:
         item = Item(id=f"reply-{reply.key}", suite=suite.name, category="reply-set", difficulty="hard",
                     prompt="(reply set)", answer=reply.gold, **replies.item_fields)
-        got, intended = suite.grade(item, reply.text).correct, replies.expected(reply)
+        got, intended = suite.grade(item, reply.text).correct, replies.expected(reply, suite.grading)
         if got != intended:
             verdicts = f"graded {'right' if got else 'wrong'}, intended {'right' if intended else 'wrong'}"
-            failures.append((reply.key, f"{verdicts} (reference: {replies.reference})"))
+            failures.append((reply.key, f"{verdicts} ({suite.grading} protocol; reference: {replies.reference})"))
     return failures

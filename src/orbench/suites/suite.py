@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .data import DataProvenance, DataSource
 
 Kind = Literal["math", "code", "reasoning"]
+GradingProtocol = Literal["reference", "lenient"]
+GRADING_PROTOCOLS: tuple[str, ...] = ("reference", "lenient")
 Messages = list[dict[str, str]]
 
 
@@ -44,6 +46,10 @@ class Suite:
     gold: Callable[[Item], "str | None"] = field(default=lambda item: gold_reply(item))  # a perfect reply
     runs_code: bool | None = None  # the grader runs model-written code (default: kind == "code")
     reply_set: str | None = None  # the set of tricky replies `check-suite --strict` grades (suites.replysets)
+    # The grader of the other protocol (`graded_as` swaps it with `grade`): a benchmark's lenient grader;
+    # None: the suite grades alike under both.
+    alternate: "Callable[[Item, str, GradeContext], Score] | None" = None
+    grading: GradingProtocol = "reference"  # the protocol `grade` follows
 
     @property
     def executes_code(self) -> bool:
@@ -56,6 +62,16 @@ class Suite:
         from ..grading.versions import version_of
 
         return version_of(self.grade)
+
+    def graded_as(self, protocol: str) -> "Suite":
+        """The suite under a grading protocol: "reference" (the default: the reference harness's answer
+        rule as it is) or "lenient" (orbench's reading of more chat formatting, where the suite has one;
+        its grader carries its own version, so runs graded either way are never compared)."""
+        if protocol not in GRADING_PROTOCOLS:
+            raise OrbenchError(f"--grading takes one of {', '.join(GRADING_PROTOCOLS)}, got '{protocol}'")
+        if protocol == self.grading or self.alternate is None:
+            return self
+        return replace(self, grade=self.alternate, alternate=self.grade, grading=protocol)  # type: ignore[arg-type]
 
     def windowed(self, since: date | None, until: date | None) -> "Suite":
         """The suite restricted to items dated within [since, until] (contest dates, say)."""

@@ -170,9 +170,10 @@ def _run_meta(run: LoadedRun) -> dict[str, Any]:
     p = run.summary.provenance
     return {
         "label": run.label, "folder": str(run.folder), "model": p.model, "quant": p.quant,
-        "status": run.summary.status, "seed": p.seed, "samples": len(run.records),
+        "status": run.summary.status, "seed": p.seed, "samples": len(run.records), "grading": p.grading,
         "suites": [{"suite": s.suite, "accuracy": s.accuracy.value, "scored": s.scored, "errors": s.errors,
-                    "grader_version": s.grader_version} for s in run.summary.suites],
+                    "grader_version": s.grader_version, "limit_failures": s.limit_failures}
+                   for s in run.summary.suites],
     }
 
 

@@ -467,10 +467,12 @@
     META.runs.forEach(r => {
       const s = el("span");
       s.appendChild(el("b", "", r.label));
-      const acc = r.suites.map(x => `${x.suite} ${x.accuracy == null ? "-" : (100 * x.accuracy).toFixed(1) + "%"}`).join(", ");
+      const acc = r.suites.map(x => `${x.suite} ${x.accuracy == null ? "-" : (100 * x.accuracy).toFixed(1) + "%"}` +
+                               (x.limit_failures ? ` (${x.limit_failures} failed at a time or memory limit)` : "")).join(", ");
       const name = r.model + (r.quant ? ":" + r.quant : "");  // said once: the label is usually model:quant
       s.appendChild(document.createTextNode(`${name === r.label ? "" : " " + name} · ${r.samples} samples · ${acc}` +
-                                            (r.status !== "complete" ? ` · ${r.status}` : "")));
+                                            (r.status !== "complete" ? ` · ${r.status}` : "") +
+                                            (r.grading && r.grading !== "reference" ? ` · grading ${r.grading}` : "")));
       s.title = r.folder;
       $("runs").appendChild(s);
     });

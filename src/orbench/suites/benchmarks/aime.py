@@ -6,7 +6,7 @@ Examination (I and II), integer answers 0-999.
 The problems are the MAA's; the Hub sets carry no licence of their own ("see the MAA").
 
 Protocol (the DeepSeek-R1 report and open-r1): zero-shot chat with the \\boxed{} instruction,
-math-verify on the last \\boxed{}, pass@1 averaged over k samples (the report uses k = 64 for AIME;
+math-verify alone on the reply (`--grading lenient`: on the last \\boxed{}), pass@1 averaged over k samples (the report uses k = 64 for AIME;
 `--samples 64`). orbench ships these repos' commits but not the files' sha256 (not checkable
 without Hub access here): each file is pinned on its first download and checked on every use.
 """
@@ -14,6 +14,7 @@ without Hub access here): each file is pinned on its first download and checked 
 from __future__ import annotations
 
 from ...grading.graders import grade_math
+from ...grading.reference import grade_math_verify
 from ..data import DataFile, DataSource
 from ..items import Item
 from ..templates import render_math
@@ -49,8 +50,10 @@ def load_aime25(seed: int) -> list[Item]:
 
 PROTOCOL = "R1 report / open-r1: 0-shot, \\boxed{} integer answer, math-verify, pass@1 over k samples"
 AIME24_SUITE = benchmark("aime24", "math", "AIME 2024 I and II (30 problems), answer verification", AIME24,
-                         load_aime24, render_math, grade_math, size=30, reply_set="math",
+                         load_aime24, render_math, grade_math_verify, size=30, reply_set="math",
+                         alternate=grade_math,
                          protocol=PROTOCOL)
 AIME25_SUITE = benchmark("aime25", "math", "AIME 2025 I and II (30 problems), answer verification", AIME25,
-                         load_aime25, render_math, grade_math, size=30, reply_set="math",
+                         load_aime25, render_math, grade_math_verify, size=30, reply_set="math",
+                         alternate=grade_math,
                          protocol=PROTOCOL)

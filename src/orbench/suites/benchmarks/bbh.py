@@ -5,10 +5,11 @@
 Protocol: zero-shot chain of thought in chat: the task input, then "think step by step and end with
 'So the answer is <answer>.'". The reference rule is lm-eval's bbh_cot_zeroshot "strict-match" filter
 (the text after the first "the answer is" or "The answer:", then exact match with the target, case
-ignored; the paper's repo publishes outputs but no scorer). orbench reads the same text, from the *last* such phrase (else the
-last \\boxed{}, else the last line), and then deliberately differs only on formatting: markup around
-the answer is dropped (`**(A)**`, `` `(A)` ``, `\\boxed{(A)}`, a closing period), spacing is folded,
-and an option may be written `A` for `(A)`. Trailing prose after the answer stays wrong. The paper's
+ignored; the paper's repo publishes outputs but no scorer), and it is the default (`grade_strict`).
+With `--grading lenient` orbench reads the text after the *last* such phrase (else the last \\boxed{},
+else the last line) and differs only on formatting: markup around the answer is dropped (`**(A)**`,
+`` `(A)` ``, `\\boxed{(A)}`, a closing period), spacing is folded, and an option may be written `A`
+for `(A)`; trailing prose after the answer stays wrong. The paper's
 headline figures are 3-shot CoT with its own exemplars (on GitHub, not in the Hub set): the run
 table says so next to published figures. orbench knows no commit of this repo that it could check
 here, so the commit `main` points to is recorded on the first download with each file's sha256.
@@ -111,14 +112,45 @@ def extract(text: str) -> str | None:
     return lines[-1] if lines else None
 
 
+# lm-eval's bbh_cot_zeroshot "strict-match" pattern (lm_eval/tasks/bbh/cot_zeroshot/_cot_zeroshot_template_yaml):
+# the text after one of four phrases, up to the line's last character, which it leaves out (meant for the period).
+_STRICT = re.compile(r"(?<=The answer is )(.*)(?=.)|(?<=the answer is )(.*)(?=.)|(?<=The answer: )(.*)(?=.)"
+                     r"|(?<=The final answer: )(.*)(?=.)")
+
+
+def strict_extract(text: str) -> str | None:
+    """lm-eval's strict-match: the first match of its pattern (the first non-empty group), stripped."""
+    first = _STRICT.search(text)
+    return next((group for group in first.groups() if group), "").strip() if first else None
+
+
+def exact_match_form(text: str) -> str:
+    """lm-eval's exact_match as the BBH tasks set it: a final period, commas, backslashes, newlines and
+    double quotes removed, case ignored."""
+    for ignored in (r"\.$", ",", r"\\", "\n", '"'):
+        text = re.sub(ignored, "", text)
+    return text.lower()
+
+
+@versioned("bbh-strict-1")
+def grade_strict(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    """The reference rule: lm-eval's strict-match extraction and exact_match, nothing more."""
+    found = strict_extract(text)
+    if found is None:
+        return Score(extracted=None, correct=False, detail="no 'the answer is' phrase found")
+    return Score(extracted=found[:200], correct=exact_match_form(found) == exact_match_form(item.answer or ""))
+
+
 @versioned("bbh-2")
 def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
+    """The lenient rule (`--grading lenient`): the last answer phrase, markup dropped, `A` = `(A)`."""
     found = extract(text)
     if found is None:
         return Score(extracted=None, correct=False, detail="no answer found")
     return Score(extracted=found[:200], correct=normalize(found) == normalize(item.answer or ""))
 
 
-SUITE = benchmark(NAME, "reasoning", "BIG-Bench Hard (27 tasks, 6,511 items), exact match", DATA, load, render, grade,
+SUITE = benchmark(NAME, "reasoning", "BIG-Bench Hard (27 tasks, 6,511 items), exact match", DATA, load, render,
+                  grade_strict, alternate=grade,
                   size=6511, reply_set="bbh", gold=lambda item: f"Let me think.\nSo the answer is {item.answer}.",
                   protocol="0-shot CoT, 'So the answer is X', exact match after normalisation")

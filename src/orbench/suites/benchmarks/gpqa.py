@@ -4,19 +4,24 @@ the Hub dataset Idavidrein/gpqa (gpqa_diamond.csv). Licence: CC-BY-4.0; the data
 its terms on the dataset page, then `hf auth login` or HF_TOKEN) and its authors ask that examples are
 not revealed online, so orbench's reports never quote its items.
 
-Protocol (the R1 report and open-r1's zero-shot chat form): the question and four options, the model
-reasons and ends with "Answer: X"; the letter is compared with the correct one. The options are
-shuffled for each item with a seed drawn from the run seed and the item id (never one global
-permutation), so the correct answer lands on A-D evenly and the same seed gives the same order.
+Protocol: simple-evals' (openai/simple-evals, gpqa_eval.py; the R1 report and open-r1 use the same
+form): one user turn, its multiple-choice query (`prompts.multichoice_query`: the instruction to end
+with "Answer: $LETTER", the question and the four options as the CSV has them), and by default its
+answer rule (`grading.reference`: the first "Answer: X"); `--grading lenient` reads more formatting.
+The options are shuffled for each item with a seed drawn from the run seed and the item id (never one
+global permutation), so the correct answer lands on A-D evenly and the same seed gives the same order;
+simple-evals draws its permutations from one `random.Random(0)` over the rows, and averages 4 of them
+per question (`--samples 4` here repeats one permutation).
 """
 
 from __future__ import annotations
 
 from ...grading.graders import grade_reasoning
+from ...grading.reference import grade_choice_simple_evals
 from ..data import DataFile, DataSource
 from ..suite import answer_line_gold
 from ..items import Item
-from ..templates import render_reasoning
+from .prompts import multichoice_query, render_as_given
 from .common import benchmark, field, rows, shuffled_choices
 
 NAME = "gpqa-diamond"
@@ -31,14 +36,17 @@ def load(seed: int) -> list[Item]:
     for index, (path, row) in enumerate(rows(DATA, NAME)):
         where = f"{DATA.repo}/{path}"
         ident = f"gpqa-{str(row.get('Record ID') or index).strip()}"
-        wrong = [str(field(row, f"Incorrect Answer {i}", where=where)).strip() for i in (1, 2, 3)]
-        choices, letter = shuffled_choices(str(field(row, "Correct Answer", where=where)).strip(), wrong, seed, ident)
+        wrong = [str(field(row, f"Incorrect Answer {i}", where=where)) for i in (1, 2, 3)]
+        choices, letter = shuffled_choices(str(field(row, "Correct Answer", where=where)), wrong, seed, ident)
+        query = multichoice_query(str(field(row, "Question", where=where)), choices)
         items.append(Item(id=ident, suite=NAME, category=str(row.get("High-level domain") or "science"),
-                          difficulty="hard", prompt=str(field(row, "Question", where=where)).strip(), choices=choices,
-                          answer=letter, source=f"hf:{DATA.repo}#{ident}"))
+                          difficulty="hard", prompt=query, choices=choices, answer=letter,
+                          source=f"hf:{DATA.repo}#{ident}"))
     return items
 
 
 SUITE = benchmark(NAME, "reasoning", "GPQA Diamond (198 science questions, gated), options shuffled per item", DATA,
-                  load, render_reasoning, grade_reasoning, size=198, seeded=True, reply_set="choice", quote_items=False,
-                  gold=answer_line_gold, protocol="0-shot chat, 4 options shuffled per item and seed, 'Answer: X'")
+                  load, render_as_given, grade_choice_simple_evals, alternate=grade_reasoning, size=198, seeded=True, reply_set="choice", quote_items=False,
+                  gold=answer_line_gold,
+                  protocol="simple-evals: 0-shot chat, its multiple-choice query, 4 options shuffled per item and "
+                           "seed, the first 'Answer: X'")

@@ -3,11 +3,12 @@ Word Problems"), the test split of the Hub dataset openai/gsm8k, config main. Li
 
 Protocol: zero-shot chat with the model's own math instruction (step by step, final answer in
 \\boxed{}, as the R1 report and open-r1 prompt). The gold answer is the number after "####" in the
-reference solution. The reply's answer is the last \\boxed{}, else "#### x", else "the answer is x",
-else the last number in the reply (the flexible fallback: lm-eval's strict "####" match scores chat
-models near zero), and it is checked with math-verify. An answer that is one number among unit words
-(`\\boxed{70,000 dollars}`) is checked as that number, as lm-eval's gsm8k "flexible-extract" filter
-(last number, commas and `$` dropped) reads it; scale words (thousand, million, ...) are not dropped.
+reference solution. By default the reply is checked with math-verify alone, as for MATH-500
+(`grading.reference.grade_math_verify`). With `--grading lenient` (`grade`): the reply's answer is the
+last \\boxed{}, else "#### x", else "the answer is x", else the last number in the reply, checked with
+math-verify, and an answer that is one number among unit words (`\\boxed{70,000 dollars}`) is checked
+as that number, as lm-eval's gsm8k "flexible-extract" filter (last number, commas and `$` dropped)
+reads it; scale words (thousand, million, ...) are not dropped.
 Published GSM8K figures are often 8-shot chain-of-thought (Llama 3.2): the run table says so next to them.
 Difficulty: the number of reasoning lines in the reference solution (up to 3 easy, 6 or more hard).
 """
@@ -19,6 +20,7 @@ import re
 from ...grading import GradeContext, Score
 from ...grading.verify import math_equal
 from ...grading.graders import grade_math
+from ...grading.reference import grade_math_verify
 from ...grading.versions import versioned
 from ..data import DataFile, DataSource
 from ..items import Item
@@ -82,6 +84,6 @@ def grade(item: Item, text: str, context: GradeContext | None = None) -> Score:
 
 
 SUITE = benchmark(NAME, "math", "GSM8K test (1,319 grade-school word problems), answer verification", DATA, load,
-                  render_math, grade, size=1319, reply_set="gsm8k",
-                  protocol="0-shot chat, \\boxed{} answer with flexible last-number fallback, math-verify; "
-                           "unit words dropped")
+                  render_math, grade_math_verify, size=1319, reply_set="gsm8k", alternate=grade,
+                  protocol="0-shot chat, \\boxed{} instruction, math-verify alone (--grading lenient: last-number "
+                           "fallback, unit words dropped)")

@@ -3,14 +3,16 @@ by Step" (Lightman et al., 2023), as published on the Hub by HuggingFaceH4/MATH-
 Licence: MIT (MATH).
 
 Protocol (the DeepSeek-R1 report and open-r1): zero-shot chat, "Please reason step by step, and put
-your final answer within \\boxed{}." (the catalog's math instruction), the last \\boxed{} of the reply
-checked against the reference answer with math-verify; pass@1 averaged over `--samples` samples.
+your final answer within \\boxed{}." (the catalog's math instruction), the reply checked against the
+reference answer with math-verify alone (`grading.reference.grade_math_verify`; `--grading lenient`:
+the last \\boxed{} with orbench's fallbacks, `graders.grade_math`); pass@1 averaged over `--samples`.
 Subject is the category; level 1-2 is easy, 3 medium, 4-5 hard (the level is kept in the item).
 """
 
 from __future__ import annotations
 
 from ...grading.graders import grade_math
+from ...grading.reference import grade_math_verify
 from ..data import DataFile, DataSource
 from ..items import Difficulty, Item
 from ..templates import render_math
@@ -38,5 +40,5 @@ def load(seed: int) -> list[Item]:
 
 
 SUITE = benchmark(NAME, "math", "MATH-500 (Lightman et al. subset of MATH), answer verification", DATA, load,
-                  render_math, grade_math, size=500, reply_set="math",
+                  render_math, grade_math_verify, size=500, reply_set="math", alternate=grade_math,
                   protocol="R1 report / open-r1: 0-shot, \\boxed{} answer, math-verify, pass@1 over samples")

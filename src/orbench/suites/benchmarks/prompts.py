@@ -9,6 +9,10 @@
   ```python fence for the model to continue; orbench's backends are chat endpoints like
   EvalPlus's OpenAI one (llama.cpp's chat completion, OpenAI-compatible servers), which send whole
   turns and cannot continue an assistant turn, so orbench follows the chat-endpoint form.
+- GPQA (and ARC, which follows it): simple-evals' multiple-choice query (openai/simple-evals, common.py
+  QUERY_TEMPLATE_MULTICHOICE, used by gpqa_eval.py as one user turn): the instruction to end with
+  "Answer: $LETTER", the question, then the options as "A) ...". simple-evals has four options (ABCD);
+  an item with another number of options (ARC has 3 to 5) names its own letters.
 - LiveCodeBench: lcb_runner's OpenAI-chat prompt (lcb_runner/prompts/code_generation.py, as on its
   main branch in July 2025): its system message, then "### Question:", "### Format:" (the starter
   code, or stdin/stdout and an empty code block) and "### Answer:" in the user turn.
@@ -44,6 +48,16 @@ def mbpp_plus_task(text: str, first_test: str) -> str:
     if text.lstrip().startswith('"""'):
         return text
     return f'"""\n{text.strip()}\n{first_test.strip()}\n"""\n'
+
+
+def multichoice_query(question: str, choices: list[str]) -> str:
+    """simple-evals' multiple-choice user turn for a question and its options (in the order given)."""
+    letters = "ABCDEFGHIJ"[:len(choices)]
+    instruction = ("Answer the following multiple choice question. The last line of your response should be of the "
+                   f"following format: 'Answer: $LETTER' (without quotes) where LETTER is one of {letters}. Think "
+                   "step by step before answering.")
+    options = "\n".join(f"{letter}) {choice}" for letter, choice in zip(letters, choices))
+    return f"{instruction}\n\n{question}\n\n{options}"
 
 
 def lcb_user(question: str, starter: str) -> str:
