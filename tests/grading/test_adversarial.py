@@ -375,13 +375,16 @@ FORGERIES = {
         "import marshal, os, subprocess, sys\n"
         "def harness_config():\n    for pid in ['1', str(os.getppid()), 'self']:\n        try:\n"
         "            argv = open(f'/proc/{pid}/cmdline', 'rb').read().split(b'\\0')\n        except OSError:\n"
-        "            continue\n        for i, arg in enumerate(argv):\n            if arg.endswith(b'harness.py') and i + 1 < len(argv):\n"
-        "                return argv[i].decode(), marshal.loads(bytes.fromhex(argv[i + 1].decode()))\n"
-        "found = harness_config()\nprint('found', found is not None)\nif found:\n    path, cfg = found\n"
+        "            continue\n        for i, arg in enumerate(argv):\n"
+        "            if arg.endswith((b'harness.py', b'harness.bin')) and i + 1 < len(argv):\n"
+        "                start = next(j for j, a in enumerate(argv) if a.startswith(b'-'))\n"
+        "                return ([a.decode() for a in argv[start:i + 1]],\n"
+        "                        marshal.loads(bytes.fromhex(argv[i + 1].decode())))\n"
+        "found = harness_config()\nprint('found', found is not None)\nif found:\n    args, cfg = found\n"
         "    open('/tmp/harmless.py', 'w').write('pass\\n')\n"
         "    cfg.update(source='/tmp/harmless.py', namespaces=None, role=None, cgroup_fds=[])\n"
         "    fds = [int(fd) for fd in os.listdir('/proc/self/fd') if int(fd) > 2]\n"
-        "    subprocess.run([sys.executable, '-I', path, marshal.dumps(cfg).hex()], pass_fds=fds)\n" + WRONG),
+        "    subprocess.run([sys.executable, *args, marshal.dumps(cfg).hex()], pass_fds=fds)\n" + WRONG),
     "returns an object whose __eq__ is always True": (
         "class Anything:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
         "def add(a, b):\n    return Anything()\n"),
@@ -398,6 +401,8 @@ def test_a_forged_pass_fails_through_the_call_channel(program, marker):
     assert result.reason.startswith(("AssertionError", "exited before the tests finished",
                                      "the program broke the call channel")), result.reason
     assert "table {}" in result.stdout or "table" not in result.stdout, result.stdout[:300]
+    if "harness_config" in program:  # the attack must have found the harness's command line to mean anything
+        assert "found True" in result.stdout, result.stdout[-500:]
 
 
 def test_the_program_sees_no_test_source_no_expected_value_and_no_evidence_pipe(marker):

@@ -214,3 +214,21 @@ def test_a_container_engine_gets_no_network_a_read_only_image_and_caps():
                  f"--memory {512 << 20}", f"/tmp:size={16 << 20}", f"{folder.input}:/run/orbench:ro"):
         assert flag in text, flag
     assert argv[-4:] == ["python", "-I", "-B", "/run/orbench/harness.py"]
+
+
+def test_the_harness_runs_compiled_where_the_interpreter_shares_orbench_s_bytecode(monkeypatch):
+    """orbench compiles the harness once; an interpreter with other bytecode gets the sources."""
+    from orbench.grading import engines
+
+    seen = "words = open('/proc/self/cmdline', 'rb').read().split(b'\\0')\nprint(words[-3].rsplit(b'/', 1)[-1].decode())\n"
+    assert engines.compiled_harness(sys.executable) is not None
+    assert run_python(seen, FAST).stdout.strip() == "harness.bin"
+    engines.compiled_harness.cache_clear()
+    monkeypatch.setattr(engines.importlib.util, "MAGIC_NUMBER", b"\0\0\r\n")
+    try:
+        assert engines.compiled_harness(sys.executable) is None
+        result = run_python(seen, FAST)
+        assert result.passed and result.stdout.strip() == "harness.py", result.reason
+        assert run_python("assert 1 + 1 == 3\n", FAST).reason == "AssertionError at line 1: assert 1 + 1 == 3"
+    finally:
+        engines.compiled_harness.cache_clear()

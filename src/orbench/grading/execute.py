@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cgroups
-from .engines import NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, launch
+from .engines import COMPILED, NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, compiled_harness, launch
 from .sandboxtypes import SAFE_ENV, Choice, Limits, SandboxResult
 from .verdict import infra_result, parse_evidence, verdict
 
@@ -62,7 +62,9 @@ class Sandboxed:
     def start(self, source: str, epoch: int, files: dict[str, str] | None = None) -> None:
         choice = self.choice
         try:
-            self.folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine, files)
+            compiled = compiled_harness(self.python) if choice.engine in (*NAMESPACED, "process") else None
+            self.folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine, files,
+                                        compiled)
         except OSError as exc:
             raise _Failed(f"cannot prepare the sandbox folder: {exc}") from None
         if choice.cgroup and choice.engine in (*NAMESPACED, "process"):
@@ -110,7 +112,8 @@ class Sandboxed:
 def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str,
              fds: list[int]) -> tuple[Launch, dict[str, Any]]:
     """The launch command and the harness's configuration (descriptors, limits, host facts)."""
-    plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes)
+    plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes,
+                  (folder.input / COMPILED).exists())
     config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "cgroup_fds": fds[2:],
               "limits": _harness_limits(limits), "env": sorted(plan.env), "host": _host_facts(limits)}
     if choice.engine in ("bwrap", "process"):  # the kernel uid cannot change after the start

@@ -1,7 +1,8 @@
 """The program that runs inside the sandbox, in front of the model's script.
 
-orbench copies this file (and `nsroot.py`) next to the script and starts `python -I harness.py
-CONFIG` (a marshalled dict, in hex). In order, it: joins the run's pids cgroup (where there is
+orbench copies this file (and its siblings) next to the script and starts `python -I harness.py
+CONFIG` (a marshalled dict, in hex), or, where the interpreter runs orbench's own bytecode, the
+same files compiled once by orbench (`engines.COMPILED`, loaded by `engines.BOOT`). In order, it: joins the run's pids cgroup (where there is
 one); sets up namespaces and the filesystem view when orbench asked it to (`nsroot.py`;
 bubblewrap and `unshare` do part of that themselves); sets the resource limits; checks which
 isolation layers are really in force and reports them on the evidence channel; runs the script
@@ -31,7 +32,7 @@ NAMESPACES = (("user", "user-ns"), ("pid", "pid-ns"), ("mnt", "mount-ns"), ("net
 
 
 def main(argv: list[str]) -> NoReturn:
-    cfg = marshal.loads(bytes.fromhex(argv[1]))
+    cfg = marshal.loads(bytes.fromhex(argv[-1]))
     channel = Channel(cfg)
     try:
         for fd in cfg.get("cgroup_fds", []):  # first, so that every process from here on is counted
@@ -307,8 +308,8 @@ def _outside_uid() -> int | None:
 
 
 def _sibling(name: str, cfg: dict[str, Any] | None = None) -> Any:
-    """A module copied beside this file (found beside the script once the view has changed),
-    loaded without importlib's machinery (its import costs every program a few ms)."""
+    """A module copied beside this file (found beside the script once the view has changed), or
+    compiled by orbench; loaded without importlib's machinery (its import costs every program a few ms)."""
     import types
 
     folder = os.path.dirname(cfg["source"]) if cfg else os.path.dirname(__file__)
@@ -316,6 +317,10 @@ def _sibling(name: str, cfg: dict[str, Any] | None = None) -> Any:
     module = types.ModuleType(f"_orbench_{name}")
     module.__file__ = path
     sys.modules[module.__name__] = module  # so that the siblings find each other
+    compiled = globals().get("__orbench_code__")
+    if compiled is not None:
+        exec(compiled[name], module.__dict__)
+        return module
     with open(path, encoding="utf-8") as fh:
         exec(compile(fh.read(), path, "exec", dont_inherit=True), module.__dict__)
     return module
