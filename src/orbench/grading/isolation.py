@@ -18,7 +18,7 @@ from dataclasses import replace
 from . import cgroups
 from .engines import NAMESPACED
 from .execute import run_program
-from .sandboxtypes import PROCESS_CAPS, REQUIRED, Choice, Limits
+from .sandboxtypes import Choice, Limits
 
 HOW_TO_GET = ("install bubblewrap (e.g. apt-get install bubblewrap) or allow unprivileged user namespaces "
               "(sysctl kernel.unprivileged_userns_clone=1 / kernel.apparmor_restrict_unprivileged_userns=0)")
