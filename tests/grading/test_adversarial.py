@@ -487,17 +487,25 @@ def test_no_connect_to_a_unix_socket_in_a_folder_the_sandbox_exposes(namespaced,
 
 
 def test_pid_1_cannot_be_traced_or_read(namespaced, marker):
-    if namespaced.engine == "bwrap":
-        pytest.skip("bubblewrap's pid 1 is bubblewrap's own, not orbench's harness")
+    """On every namespaced engine (bubblewrap's too: the harness is its pid 1) pid 1 is undumpable,
+    and the seccomp filter refuses ptrace and process_vm_readv on any process."""
     program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
                "print('attach', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"
                "try:\n    open('/proc/1/mem', 'rb').read(1)\n    print('mem readable')\nexcept OSError as exc:\n"
-               "    print('mem', exc.errno)\n")
+               "    print('mem', exc.errno)\n"
+               "class Iovec(ctypes.Structure):\n    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]\n"
+               "buf = ctypes.create_string_buffer(8)\nlocal, remote = Iovec(ctypes.addressof(buf), 8), Iovec(4096, 8)\n"
+               "libc.process_vm_readv.restype = ctypes.c_ssize_t\n"
+               "print('vm_readv', libc.process_vm_readv(1, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0), "
+               "ctypes.get_errno())\nprint('pid1', open('/proc/1/cmdline', 'rb').read().split(b'\\0')[0].decode())\n")
     result = check(program)
     assert result.passed, result.reason
-    attach, mem = result.stdout.splitlines()
-    assert attach.split()[1] == "-1" and attach.split()[2] in ("1", "13"), attach  # EPERM / EACCES
+    assert {"pid1-undumpable", "no-ptrace"} <= set(result.layers), result.isolation
+    attach, mem, readv, pid1 = result.stdout.splitlines()
+    assert attach.split()[1:] == ["-1", "1"], attach  # EPERM, from the filter
     assert mem != "mem readable", mem
+    assert readv.split()[1:] == ["-1", "1"], readv
+    assert "python" in pid1, pid1  # the harness, not bubblewrap's own init
 
 
 def test_a_memory_cgroup_caps_the_whole_program(namespaced, marker):
@@ -540,7 +548,8 @@ def test_the_call_channel_and_side_door_cases_hold_for_an_unprivileged_user():
     here = Path(__file__).resolve().parent
     src = Path(__import__("orbench").__file__).resolve().parent.parent
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "ORBENCH_ADVERSARIAL_NESTED": "1", "ORBENCH_ADVERSARIAL_ENGINE": ENGINE,
-           "PYTHONPATH": os.pathsep.join([str(src), sysconfig.get_paths()["purelib"], str(here)])}
+           "PYTHONPATH": os.pathsep.join([str(src), sysconfig.get_paths()["purelib"], str(here),
+                                          str(Path(pytest.__file__).resolve().parent.parent)])}  # wherever it lives
     user = [setpriv, "--reuid", "65534", "--regid", "65534", "--clear-groups"]
     tried = []
     for python in dict.fromkeys([sys.executable, "/usr/bin/python3"]):

@@ -232,3 +232,20 @@ def test_the_harness_runs_compiled_where_the_interpreter_shares_orbench_s_byteco
         assert run_python("assert 1 + 1 == 3\n", FAST).reason == "AssertionError at line 1: assert 1 + 1 == 3"
     finally:
         engines.compiled_harness.cache_clear()
+
+
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_a_container_engine_is_refused_since_it_cannot_keep_the_tests_apart(engine, monkeypatch):
+    """No call channel into a container, and one script could forge its own verdict: refused with
+    the reason, before any program runs, whether or not the tool is installed."""
+    from orbench.grading import sandbox
+    from orbench.grading.sandboxtypes import Choice
+
+    isolation.forget()
+    with pytest.raises(SandboxUnavailable, match=f"--sandbox {engine}: the {engine} engine cannot run a benchmark's "
+                                                 "tests apart from the program"):
+        choose(engine, sys.executable)
+    isolation.forget()
+    monkeypatch.setattr(sandbox, "choose", lambda mode, python: Choice(engine, layers=("net-ns",)))
+    result = sandbox.run_calls("def f():\n    return 1\n", "assert f() == 1\n", FAST, entry="f")
+    assert result.infra_error and "no call channel into a container" in result.reason and not result.passed

@@ -1,13 +1,15 @@
 """How each sandbox engine starts the harness, and the folder one program runs from.
 
-- `bwrap`: bubblewrap builds the namespaces and the filesystem view; as root it is started as
-  the sandbox uid (65534), so the kernel counts and limits the program as an ordinary user.
+- `bwrap`: bubblewrap builds the namespaces and the filesystem view, and the harness is its pid 1;
+  as root it is started as the sandbox uid (65534), so the kernel counts and limits the program as
+  an ordinary user.
 - `unshare`: the util-linux tool makes the namespaces; the harness (`nsroot.py`) builds the view
   and gives up its privileges.
 - `python`: the harness makes the namespaces itself with unshare(2), then as above.
 - `process`: no namespaces: process limits, its own session, a temporary folder, the sandbox uid
   when orbench runs as root; `sandbox-exec` with a no-network, no-writes profile on macOS.
-- `docker` / `podman`: a throwaway container (no network, read-only image, tmpfs work folder).
+- `docker` / `podman`: a throwaway container (no network, read-only image, tmpfs work folder);
+  refused by `isolation.probe`, since the call channel's pipes cannot be passed into a container.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ INSIDE_INPUT, INSIDE_WORK = "/run/orbench", "/work"
 WORK_CHOICES = (INSIDE_WORK, "/sandbox", "/orbench-work")  # the first that hides no exposed folder
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 NAMESPACED = ("bwrap", "unshare", "python")
-ENGINES = (*NAMESPACED, "process", "docker", "podman")
-HARNESS_FILES = ("harness.py", "nsroot.py", "seccomp.py", "calls.py", "callends.py")
+CONTAINERS = ("docker", "podman")  # refused by isolation.probe: no call channel into a container
+ENGINES = (*NAMESPACED, "process", *CONTAINERS)
+HARNESS_FILES = ("harness.py", "libc.py", "nsroot.py", "seccomp.py", "calls.py", "callends.py")
 COMPILED = "harness.bin"  # the harness files compiled once per orbench process: {module name: code}
 # loads the compiled harness (no compiling ~300 lines per file, per program, in each sandbox); argv[1] is its path
 BOOT = ("import marshal, sys\nwith open(sys.argv[1], 'rb') as fh:\n    __orbench_code__ = marshal.loads(fh.read())\n"
@@ -127,8 +130,10 @@ def launch(engine: str, folder: Folder, python: str, disk_bytes: int, max_pids: 
 
 
 def bwrap_args(folder: Folder, python: str, disk_bytes: int, env: dict[str, str], work: str) -> list[str]:
+    # --as-pid-1: the harness is the sandbox's pid 1 (not bubblewrap's own init, which the program
+    # could trace): it makes itself undumpable and reaps, as with the other engines
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
-            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+            "--die-with-parent", "--new-session", "--as-pid-1", "--hostname", "sandbox"]
     # the private /tmp first, so an interpreter installed under /tmp (a venv in a temporary checkout)
     # is bound on top of it rather than hidden by it
     args += ["--size", str(disk_bytes), "--tmpfs", "/tmp"]

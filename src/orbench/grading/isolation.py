@@ -16,7 +16,7 @@ import threading
 from dataclasses import replace
 
 from . import cgroups
-from .engines import NAMESPACED
+from .engines import CONTAINERS, NAMESPACED
 from .execute import run_program
 from .sandboxtypes import Choice, Limits
 
@@ -76,9 +76,18 @@ def _choose(mode: str, python: str) -> Choice:
     return replace(_process(python), unavailable=tuple(tried))
 
 
+CONTAINER_REFUSAL = ("cannot run a benchmark's tests apart from the program (no call channel into a container: "
+                     "in one process the program could forge its own verdict); use --sandbox auto, bwrap, unshare "
+                     "or python")
+
+
 def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
-    """Run a harmless program through `engine`; the choice it makes, or why it cannot be used."""
-    tool = {"bwrap": "bwrap", "unshare": "unshare", "docker": "docker", "podman": "podman"}.get(engine)
+    """Run a harmless program through `engine`; the choice it makes, or why it cannot be used.
+    The container engines are refused: every code benchmark runs its tests apart from the program,
+    which they cannot do (their one-script path is kept, untested here, for no grader)."""
+    if engine in CONTAINERS:
+        return None, f"the {engine} engine {CONTAINER_REFUSAL}"
+    tool = {"bwrap": "bwrap", "unshare": "unshare"}.get(engine)
     if tool and not shutil.which(tool):
         return None, f"{tool} is not installed"
     if engine in NAMESPACED and not sys.platform.startswith("linux"):
