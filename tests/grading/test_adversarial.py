@@ -382,7 +382,7 @@ FORGERIES = {
         "                        marshal.loads(bytes.fromhex(argv[i + 1].decode())))\n"
         "found = harness_config()\nprint('found', found is not None)\nif found:\n    args, cfg = found\n"
         "    open('/tmp/harmless.py', 'w').write('pass\\n')\n"
-        "    cfg.update(source='/tmp/harmless.py', namespaces=None, role=None, cgroup_fds=[])\n"
+        "    cfg.update(source='/tmp/harmless.py', namespaces=None, role=None, joined_fd=None)\n"
         "    fds = [int(fd) for fd in os.listdir('/proc/self/fd') if int(fd) > 2]\n"
         "    subprocess.run([sys.executable, *args, marshal.dumps(cfg).hex()], pass_fds=fds)\n" + WRONG),
     "returns an object whose __eq__ is always True": (

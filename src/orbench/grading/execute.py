@@ -32,6 +32,7 @@ def run_program(choice: Choice, source: str, limits: Limits, python: str) -> San
     run = Sandboxed(choice, limits, python)
     try:
         run.start(source, epoch)
+        run.join_cgroup()
         timed_out, cancelled = _wait_and_kill(run.proc, limits.wall_seconds)
         return run.collect(timed_out, cancelled, started)
     except _Failed as exc:
@@ -54,7 +55,7 @@ class Sandboxed:
         self.extra, self.call_fds = extra or {}, call_fds
         self.folder: Folder | None = None
         self.cgroup: cgroups.PidsCgroup | None = None
-        self.evidence_r = -1
+        self.evidence_r = self.joined_w = self.info_r = -1
         self.token = secrets.token_hex(16)
         self.config: dict[str, Any] = {}
         self.proc: subprocess.Popen[bytes]
@@ -73,8 +74,12 @@ class Sandboxed:
             token_r, self.evidence_r, evidence_w = _pipes(self.token)
             passed = [token_r, evidence_w]
             try:
-                if self.cgroup is not None:
-                    passed.extend(self.cgroup.open_procs())
+                if self.cgroup is not None:  # the harness waits on `joined` until orbench has moved it
+                    joined_r, self.joined_w = os.pipe()
+                    passed.append(joined_r)
+                    if choice.engine == "bwrap":  # bubblewrap says its child's pid on --info-fd
+                        self.info_r, info_w = os.pipe()
+                        passed.append(info_w)
                 plan, self.config = _prepare(choice, self.folder, self.limits, self.python, passed)
                 kinds = list(self.cgroup.kinds) if self.cgroup is not None else []
                 self.config.update(self.extra, call_fds=list(self.call_fds), cgroup_kinds=kinds)
@@ -84,6 +89,41 @@ class Sandboxed:
                     os.close(fd)
         except OSError as exc:
             raise _Failed(f"cannot start the sandbox: {exc}") from None
+
+    def join_cgroup(self) -> None:
+        """Move the sandbox's first process into its cgroup(s) from here, while its interpreter
+        starts, and tell its harness, which starts nothing before it hears: a move waits for an RCU
+        grace period (~10 ms) that the harness would otherwise spend waiting itself."""
+        if self.joined_w < 0:
+            return
+        assert self.cgroup is not None
+        pid = self._first_pid()
+        moved = pid is not None and self.cgroup.add(pid)
+        try:
+            os.write(self.joined_w, b"1" if moved else b"0")
+        except OSError:  # the sandbox is gone already
+            pass
+        self._close_join()
+
+    def _first_pid(self) -> int | None:
+        """The host pid of the process that runs the harness: the launcher's own (python,
+        process), the child of `unshare`, the child that bubblewrap names on --info-fd."""
+        if self.choice.engine == "bwrap":
+            return _bwrap_child(self.info_r, self.limits.wall_seconds)
+        if self.choice.engine == "unshare":
+            deadline = time.monotonic() + self.limits.wall_seconds
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if children := _children(self.proc.pid):
+                    return children[0]
+                time.sleep(0.0005)
+            return None
+        return self.proc.pid
+
+    def _close_join(self) -> None:
+        for name in ("joined_w", "info_r"):
+            if getattr(self, name) >= 0:
+                os.close(getattr(self, name))
+                setattr(self, name, -1)
 
     def collect(self, timed_out: bool, cancelled: bool, started: float) -> SandboxResult:
         """The verdict, from the evidence, exit status and output of a program that has ended."""
@@ -100,6 +140,7 @@ class Sandboxed:
                        self.choice.engine, started)
 
     def cleanup(self) -> None:
+        self._close_join()
         if self.evidence_r >= 0:
             os.close(self.evidence_r)
             self.evidence_r = -1
@@ -114,7 +155,10 @@ def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str,
     """The launch command and the harness's configuration (descriptors, limits, host facts)."""
     plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes,
                   (folder.input / COMPILED).exists())
-    config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "cgroup_fds": fds[2:],
+    if len(fds) > 3:  # bubblewrap's --info-fd
+        plan = Launch([plan.argv[0], "--info-fd", str(fds[3]), *plan.argv[1:]], plan.config, plan.env)
+    config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "joined_fd": fds[2] if len(fds) > 2 else None,
+              "passed_fds": fds,
               "limits": _harness_limits(limits), "env": sorted(plan.env), "host": _host_facts(limits)}
     if choice.engine in ("bwrap", "process"):  # the kernel uid cannot change after the start
         config["launch_uid"] = SANDBOX_UID if choice.drop_uid else os.geteuid()
@@ -122,6 +166,25 @@ def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str,
         token = os.read(fds[0], 64).decode()  # containers get the token as a file instead
         _container_channel(folder, token)
     return plan, config
+
+
+def _bwrap_child(info_r: int, limit_s: float) -> int | None:
+    """The `child-pid` in bubblewrap's --info-fd JSON (written, then closed, before its child
+    builds the sandbox), or None if bubblewrap ended or said nothing in time."""
+    import json
+
+    data, deadline = b"", time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([info_r], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(info_r, 4096) if ready else b""
+        data += chunk
+        if not chunk or data.rstrip().endswith(b"}"):
+            break
+    try:
+        pid = json.loads(data)["child-pid"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return pid if isinstance(pid, int) and pid > 0 else None
 
 
 def _pipes(token: str) -> tuple[int, int, int]:
@@ -140,7 +203,7 @@ def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: Choice,
     drop: dict[str, Any] = dict(user=SANDBOX_UID, group=SANDBOX_GID, extra_groups=[]) if choice.drop_uid else {}
     launcher_env = plan.env if choice.engine in ("unshare", "python", "process") else dict(SAFE_ENV)
     cwd = folder.work if choice.engine == "process" else folder.base
-    fds = [config["token_fd"], config["evidence_fd"], *config["cgroup_fds"], *config.get("call_fds", [])]
+    fds = [*config.pop("passed_fds"), *config.get("call_fds", [])]
     argv = [*plan.argv, marshal.dumps(config, 4).hex()]
     with open(folder.base / "stdout", "wb") as out, open(folder.base / "stderr", "wb") as err:
         proc = subprocess.Popen(argv, cwd=cwd, env=launcher_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,

@@ -2,12 +2,13 @@
 
 orbench copies this file (and its siblings) next to the script and starts `python -I harness.py
 CONFIG` (a marshalled dict, in hex), or, where the interpreter runs orbench's own bytecode, the
-same files compiled once by orbench (`engines.COMPILED`, loaded by `engines.BOOT`). In order, it: joins the run's pids cgroup (where there is
-one); sets up namespaces and the filesystem view when orbench asked it to (`nsroot.py`;
-bubblewrap and `unshare` do part of that themselves); sets the resource limits; checks which
-isolation layers are really in force and reports them on the evidence channel; runs the script
-as `__main__`; and only when the script has run to its end without an exception or an exit,
-reads the run's one-time token and writes it back as the evidence of a pass.
+same files compiled once by orbench (`engines.COMPILED`, loaded by `engines.BOOT`). In order, it:
+waits until orbench has moved it into the run's cgroup (where there is one); sets up namespaces
+and the filesystem view when orbench asked it to (`nsroot.py`; bubblewrap and `unshare` do part
+of that themselves); sets the resource limits; checks which isolation layers are really in force
+and reports them on the evidence channel; runs the script as `__main__`; and only when the script
+has run to its end without an exception or an exit, reads the run's one-time token and writes it
+back as the evidence of a pass.
 
 The token is not in this process until the script has finished: it waits unread in a pipe that
 orbench filled before the start, so it is in no variable, file, argument or environment the
@@ -35,9 +36,11 @@ def main(argv: list[str]) -> NoReturn:
     cfg = marshal.loads(bytes.fromhex(argv[-1]))
     channel = Channel(cfg)
     try:
-        for fd in cfg.get("cgroup_fds", []):  # first, so that every process from here on is counted
-            os.write(fd, b"0")  # the kernel moved this process into the run's pids (or memory) cgroup
-            os.close(fd)
+        if cfg.get("joined_fd") is not None:  # first: nothing starts before orbench has moved this
+            joined = os.read(cfg["joined_fd"], 1)  # process into the run's pids (and memory) cgroup
+            os.close(cfg["joined_fd"])
+            if joined != b"1":
+                raise RuntimeError("orbench could not move the sandbox into its cgroup")
             cfg["joined_cgroup"] = True
         _sibling("libc")  # before the view changes: nsroot and seccomp call the C library through it
         if cfg.get("namespaces"):
