@@ -249,3 +249,31 @@ def test_a_container_engine_is_refused_since_it_cannot_keep_the_tests_apart(engi
     monkeypatch.setattr(sandbox, "choose", lambda mode, python: Choice(engine, layers=("net-ns",)))
     result = sandbox.run_calls("def f():\n    return 1\n", "assert f() == 1\n", FAST, entry="f")
     assert result.infra_error and "no call channel into a container" in result.reason and not result.passed
+
+
+def test_a_sandbox_that_orbench_could_not_move_into_its_cgroup_runs_nothing(monkeypatch):
+    """orbench moves the harness into the program's cgroup while it starts; where the move fails
+    the harness starts nothing (an infrastructure error), and the probe keeps the engine without one."""
+    from dataclasses import replace
+
+    from orbench.grading import cgroups
+    from orbench.grading.execute import run_program
+
+    if cgroups.writable_parent() is None:
+        pytest.skip("no writable pids cgroup here: nothing to move into")
+    choice = replace(choose("auto", sys.executable), cgroup=True)
+    marker = "import os\nopen(os.environ['HOME'] + '/ran', 'w')\nprint('ran')\n"
+    joined = run_program(choice, marker, FAST, sys.executable)
+    assert joined.passed and "pids-cgroup" in joined.layers, joined.reason
+    monkeypatch.setattr(cgroups.PidsCgroup, "add", lambda self, pid: False)
+    refused = run_program(choice, marker, FAST, sys.executable)
+    assert refused.infra_error and "could not move the sandbox into its cgroup" in refused.reason, refused.reason
+    assert "ran" not in refused.stdout
+    if choice.engine == "process":
+        return  # the process engine is only ever probed with its cgroup
+    isolation.forget()
+    try:
+        fallback, why = probe(choice.engine, sys.executable)
+        assert fallback is not None and not fallback.cgroup and "pids-cgroup" not in fallback.layers, why
+    finally:
+        isolation.forget()

@@ -113,8 +113,9 @@ class Sandboxed:
         if self.choice.engine == "unshare":
             deadline = time.monotonic() + self.limits.wall_seconds
             while time.monotonic() < deadline and self.proc.poll() is None:
-                if children := _children(self.proc.pid):
-                    return children[0]
+                children = _children(self.proc.pid)
+                if children:  # `unshare --fork` forks once; anything else is not moved (a setup error)
+                    return children[0] if len(children) == 1 else None
                 time.sleep(0.0005)
             return None
         return self.proc.pid

@@ -96,13 +96,15 @@ def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
     # A pid namespace already takes every process with it, and RLIMIT_NPROC counts per user
     # namespace: the cgroup (whose join costs a few ms a program) only where that cap is missing,
     # or where it can also cap the whole program's memory.
+    found: Choice | None = None
     for cgroup in ((False, True) if engine in NAMESPACED else (True,)):
         result = run_program(Choice(engine, drop, cgroup), PROBE_SOURCE, PROBE_LIMITS, python)
-        if not result.passed:
-            return None, _short(result.infra_error or result.reason)
+        if not result.passed:  # with a cgroup that could not be joined: the engine without one
+            return (found, None) if found is not None else (None, _short(result.infra_error or result.reason))
+        found = Choice(engine, drop, cgroup, result.layers)
         if cgroup or ("nproc-limit" in result.layers and not cgroups.can_cap_memory()):
             break
-    return Choice(engine, drop, cgroup, result.layers), None
+    return found, None
 
 
 def _process(python: str) -> Choice:
