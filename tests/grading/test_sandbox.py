@@ -277,3 +277,11 @@ def test_a_sandbox_that_orbench_could_not_move_into_its_cgroup_runs_nothing(monk
         assert fallback is not None and not fallback.cgroup and "pids-cgroup" not in fallback.layers, why
     finally:
         isolation.forget()
+
+
+def test_mount_points_are_read_as_the_kernel_escapes_them():
+    from orbench.grading.nsroot import _unescape
+
+    assert _unescape("/usr") == "/usr" and _unescape("/né") == "/né"
+    assert _unescape("/a\\040b\\011c\\012d\\134e") == "/a b\tc\nd\\e"
+    assert _unescape("/odd\\9x") == "/odd\\9x"
