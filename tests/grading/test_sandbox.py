@@ -285,3 +285,16 @@ def test_mount_points_are_read_as_the_kernel_escapes_them():
     assert _unescape("/usr") == "/usr" and _unescape("/né") == "/né"
     assert _unescape("/a\\040b\\011c\\012d\\134e") == "/a b\tc\nd\\e"
     assert _unescape("/odd\\9x") == "/odd\\9x"
+
+
+def test_the_tests_side_starts_without_site_yet_finds_the_same_packages():
+    """The tests' interpreter skips `site` (its .pth files and sitecustomize) with the `sys.path`
+    site would make, so a dataset's `import numpy`-style imports and exit() still work there; the
+    program's side starts as any script does."""
+    from orbench.grading.sandbox import run_calls
+
+    program = "import sys\ndef f():\n    return sys.flags.no_site\n"
+    tests = ("import sys, iniconfig\nassert callable(exit) and callable(quit)\n"
+             "assert sys.flags.no_site == 1\nassert f() == 0\n")
+    result = run_calls(program, tests, FAST, entry="f")
+    assert result.passed, (result.reason, result.stderr[-500:])

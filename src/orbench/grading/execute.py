@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from . import cgroups
-from .engines import COMPILED, NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, compiled_harness, launch
+from .engines import (COMPILED, NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, compiled_harness, launch,
+                      site_path)
 from .sandboxtypes import SAFE_ENV, Choice, Limits, SandboxResult
 from .verdict import infra_result, parse_evidence, verdict
 
@@ -80,7 +81,8 @@ class Sandboxed:
                     if choice.engine == "bwrap":  # bubblewrap says its child's pid on --info-fd
                         self.info_r, info_w = os.pipe()
                         passed.append(info_w)
-                plan, self.config = _prepare(choice, self.folder, self.limits, self.python, passed)
+                plan, self.config = _prepare(choice, self.folder, self.limits, self.python, passed,
+                                             self.extra.get("role") == "tests")
                 kinds = list(self.cgroup.kinds) if self.cgroup is not None else []
                 self.config.update(self.extra, call_fds=list(self.call_fds), cgroup_kinds=kinds)
                 self.proc = _spawn(plan, self.config, self.folder, choice, epoch)
@@ -151,16 +153,21 @@ class Sandboxed:
             self.folder.remove()
 
 
-def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str,
-             fds: list[int]) -> tuple[Launch, dict[str, Any]]:
-    """The launch command and the harness's configuration (descriptors, limits, host facts)."""
+def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str, fds: list[int],
+             tests: bool = False) -> tuple[Launch, dict[str, Any]]:
+    """The launch command and the harness's configuration (descriptors, limits, host facts). The
+    tests' side starts without `site` (its .pth files and sitecustomize run no test's code), with
+    the `sys.path` that `site` would have made; the program's side starts as any script would."""
+    path = site_path(python) if tests else None
     plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes,
-                  (folder.input / COMPILED).exists())
+                  (folder.input / COMPILED).exists(), site=path is None)
     if len(fds) > 3:  # bubblewrap's --info-fd
         plan = Launch([plan.argv[0], "--info-fd", str(fds[3]), *plan.argv[1:]], plan.config, plan.env)
     config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "joined_fd": fds[2] if len(fds) > 2 else None,
               "passed_fds": fds,
               "limits": _harness_limits(limits), "env": sorted(plan.env), "host": _host_facts(limits)}
+    if path is not None:
+        config["sys_path"] = list(path)
     if choice.engine in ("bwrap", "process"):  # the kernel uid cannot change after the start
         config["launch_uid"] = SANDBOX_UID if choice.drop_uid else os.geteuid()
     if "channel_dir" in config:

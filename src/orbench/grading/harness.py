@@ -34,6 +34,12 @@ NAMESPACES = (("user", "user-ns"), ("pid", "pid-ns"), ("mnt", "mount-ns"), ("net
 
 def main(argv: list[str]) -> NoReturn:
     cfg = marshal.loads(bytes.fromhex(argv[-1]))
+    if "sys_path" in cfg:  # started without `site` (the tests' side): its path, and exit() and quit()
+        sys.path[:] = cfg["sys_path"]
+        import _sitebuiltins
+        import builtins
+
+        builtins.exit, builtins.quit = (_sitebuiltins.Quitter(name, "Ctrl-D (i.e. EOF)") for name in ("exit", "quit"))
     channel = Channel(cfg)
     try:
         if cfg.get("joined_fd") is not None:  # first: nothing starts before orbench has moved this
