@@ -10,8 +10,8 @@ one test call (tests that call the function 2,000 times, less tests that call it
 With `--baseline COMMIT` (default: 3767634, the commit before the call channel) that commit's
 `src/` is unpacked into a temporary folder and run in a worker process beside one for this
 checkout; every cell is timed in alternation, old, new, old, new, ..., so both see the same load.
-The last table gives the overhead of each engine above the bare interpreter, before and now, and
-their ratio; the load average is printed with it (2 cores shared with others: read it as rough).
+The last table gives the overhead of each engine above the bare interpreter (timed in the same
+rounds; the median of the per-round differences), before and now, and their ratio; the load average is printed with it (2 cores shared with others: read it as rough).
 CPU is the sandboxes' own CPU time per program (children's rusage), which load does not inflate.
 
     .venv/bin/python -m benchmarks.sandbox_overhead [--runs 20] [--python /usr/bin/python3] [--baseline 3767634]
@@ -178,12 +178,17 @@ def _per_call(worker: Worker, engine: str, runs: int) -> float:
     return (median(timed["many"]) - median(timed["one"])) / 1999 * 1000  # µs
 
 
+def overhead(timed: dict[str, list[dict]], cell: str) -> float:
+    """The median over rounds of the cell's time less the bare interpreter's in the same round
+    (neighbours in time share the load, so its swings cancel better than in a difference of medians)."""
+    return statistics.median(a["s"] - b["s"] for a, b in zip(timed[cell], timed["bare"])) * 1000
+
+
 def row(engine: str, timed: dict[str, list[dict]], per_call: float) -> None:
-    bare_ms = median(timed["bare"])
     before = median(timed["before one"]) if "before one" in timed else None
     now_one, now_pair = median(timed["now one"]), median(timed["now pair"])
-    over_before = None if before is None else before - bare_ms
-    over_now = now_pair - bare_ms
+    over_before = None if before is None else overhead(timed, "before one")
+    over_now = overhead(timed, "now pair")
     ratio = f"{over_now / over_before:.2f}x" if over_before and over_before > 0 else "-"
     cpu_before = f"{median(timed['before one'], 'cpu'):.1f}" if before is not None else "-"
     fmt = (lambda v: "-" if v is None else f"{v:.1f}")
