@@ -214,3 +214,87 @@ def test_a_container_engine_gets_no_network_a_read_only_image_and_caps():
                  f"--memory {512 << 20}", f"/tmp:size={16 << 20}", f"{folder.input}:/run/orbench:ro"):
         assert flag in text, flag
     assert argv[-4:] == ["python", "-I", "-B", "/run/orbench/harness.py"]
+
+
+def test_the_harness_runs_compiled_where_the_interpreter_shares_orbench_s_bytecode(monkeypatch):
+    """orbench compiles the harness once; an interpreter with other bytecode gets the sources."""
+    from orbench.grading import engines
+
+    seen = "words = open('/proc/self/cmdline', 'rb').read().split(b'\\0')\nprint(words[-3].rsplit(b'/', 1)[-1].decode())\n"
+    assert engines.compiled_harness(sys.executable) is not None
+    assert run_python(seen, FAST).stdout.strip() == "harness.bin"
+    engines.compiled_harness.cache_clear()
+    monkeypatch.setattr(engines.importlib.util, "MAGIC_NUMBER", b"\0\0\r\n")
+    try:
+        assert engines.compiled_harness(sys.executable) is None
+        result = run_python(seen, FAST)
+        assert result.passed and result.stdout.strip() == "harness.py", result.reason
+        assert run_python("assert 1 + 1 == 3\n", FAST).reason == "AssertionError at line 1: assert 1 + 1 == 3"
+    finally:
+        engines.compiled_harness.cache_clear()
+
+
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_a_container_engine_is_refused_since_it_cannot_keep_the_tests_apart(engine, monkeypatch):
+    """No call channel into a container, and one script could forge its own verdict: refused with
+    the reason, before any program runs, whether or not the tool is installed."""
+    from orbench.grading import sandbox
+    from orbench.grading.sandboxtypes import Choice
+
+    isolation.forget()
+    with pytest.raises(SandboxUnavailable, match=f"--sandbox {engine}: the {engine} engine cannot run a benchmark's "
+                                                 "tests apart from the program"):
+        choose(engine, sys.executable)
+    isolation.forget()
+    monkeypatch.setattr(sandbox, "choose", lambda mode, python: Choice(engine, layers=("net-ns",)))
+    result = sandbox.run_calls("def f():\n    return 1\n", "assert f() == 1\n", FAST, entry="f")
+    assert result.infra_error and "no call channel into a container" in result.reason and not result.passed
+
+
+def test_a_sandbox_that_orbench_could_not_move_into_its_cgroup_runs_nothing(monkeypatch):
+    """orbench moves the harness into the program's cgroup while it starts; where the move fails
+    the harness starts nothing (an infrastructure error), and the probe keeps the engine without one."""
+    from dataclasses import replace
+
+    from orbench.grading import cgroups
+    from orbench.grading.execute import run_program
+
+    if cgroups.writable_parent() is None:
+        pytest.skip("no writable pids cgroup here: nothing to move into")
+    choice = replace(choose("auto", sys.executable), cgroup=True)
+    marker = "import os\nopen(os.environ['HOME'] + '/ran', 'w')\nprint('ran')\n"
+    joined = run_program(choice, marker, FAST, sys.executable)
+    assert joined.passed and "pids-cgroup" in joined.layers, joined.reason
+    monkeypatch.setattr(cgroups.PidsCgroup, "add", lambda self, pid: False)
+    refused = run_program(choice, marker, FAST, sys.executable)
+    assert refused.infra_error and "could not move the sandbox into its cgroup" in refused.reason, refused.reason
+    assert "ran" not in refused.stdout
+    if choice.engine == "process":
+        return  # the process engine is only ever probed with its cgroup
+    isolation.forget()
+    try:
+        fallback, why = probe(choice.engine, sys.executable)
+        assert fallback is not None and not fallback.cgroup and "pids-cgroup" not in fallback.layers, why
+    finally:
+        isolation.forget()
+
+
+def test_mount_points_are_read_as_the_kernel_escapes_them():
+    from orbench.grading.nsroot import _unescape
+
+    assert _unescape("/usr") == "/usr" and _unescape("/né") == "/né"
+    assert _unescape("/a\\040b\\011c\\012d\\134e") == "/a b\tc\nd\\e"
+    assert _unescape("/odd\\9x") == "/odd\\9x"
+
+
+def test_the_tests_side_starts_without_site_yet_finds_the_same_packages():
+    """The tests' interpreter skips `site` (its .pth files and sitecustomize) with the `sys.path`
+    site would make, so a dataset's `import numpy`-style imports and exit() still work there; the
+    program's side starts as any script does."""
+    from orbench.grading.sandbox import run_calls
+
+    program = "import sys\ndef f():\n    return sys.flags.no_site\n"
+    tests = ("import sys, iniconfig\nassert callable(exit) and callable(quit)\n"
+             "assert sys.flags.no_site == 1\nassert f() == 0\n")
+    result = run_calls(program, tests, FAST, entry="f")
+    assert result.passed, (result.reason, result.stderr[-500:])

@@ -25,7 +25,6 @@ from __future__ import annotations
 import builtins
 import os
 import select
-import sys
 import time
 
 TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs every program ~5 ms

@@ -6,9 +6,9 @@ per-process limits cannot do (six children of 400 MiB each stay under a 1 GiB RL
 Used where a cgroup that can hold the `pids` controller is writable: cgroup v2 (a delegated
 subtree, or the root hierarchy when orbench runs as root) or the v1 `pids` hierarchy. The memory
 cap lives in the same v2 group when its parent delegates `memory`, or in a group of the v1
-`memory` hierarchy. The sandboxed harness joins the groups itself, first thing, by writing to a
-`cgroup.procs` descriptor that orbench opened for each (the kernel checks the opener's rights, so
-an unprivileged sandbox can).
+`memory` hierarchy. orbench moves the sandbox's first process into the groups while its
+interpreter starts (`execute.Sandboxed.join_cgroup`); the harness starts nothing before orbench
+says it did.
 """
 
 from __future__ import annotations
@@ -37,9 +37,14 @@ class PidsCgroup:
     def paths(self) -> tuple[Path, ...]:
         return (self.path,) if self.memory is None else (self.path, self.memory)
 
-    def open_procs(self) -> list[int]:
-        """Write descriptors on each group's `cgroup.procs`, for the sandbox to join them with."""
-        return [os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for path in self.paths]
+    def add(self, pid: int) -> bool:
+        """Move process `pid` into each group (its children from then on are born there)."""
+        try:
+            for path in self.paths:
+                (path / "cgroup.procs").write_text(str(pid))
+        except OSError:
+            return False
+        return True
 
     def oom_killed(self) -> bool:
         """True once the memory cap killed a process of the group (v2 `memory.events`, v1

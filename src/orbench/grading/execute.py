@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from . import cgroups
-from .engines import NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, launch
+from .engines import (COMPILED, NAMESPACED, SANDBOX_GID, SANDBOX_UID, Folder, Launch, compiled_harness, launch,
+                      site_path)
 from .sandboxtypes import SAFE_ENV, Choice, Limits, SandboxResult
 from .verdict import infra_result, parse_evidence, verdict
 
@@ -32,6 +33,7 @@ def run_program(choice: Choice, source: str, limits: Limits, python: str) -> San
     run = Sandboxed(choice, limits, python)
     try:
         run.start(source, epoch)
+        run.join_cgroup()
         timed_out, cancelled = _wait_and_kill(run.proc, limits.wall_seconds)
         return run.collect(timed_out, cancelled, started)
     except _Failed as exc:
@@ -54,7 +56,7 @@ class Sandboxed:
         self.extra, self.call_fds = extra or {}, call_fds
         self.folder: Folder | None = None
         self.cgroup: cgroups.PidsCgroup | None = None
-        self.evidence_r = -1
+        self.evidence_r = self.joined_w = self.info_r = -1
         self.token = secrets.token_hex(16)
         self.config: dict[str, Any] = {}
         self.proc: subprocess.Popen[bytes]
@@ -62,7 +64,9 @@ class Sandboxed:
     def start(self, source: str, epoch: int, files: dict[str, str] | None = None) -> None:
         choice = self.choice
         try:
-            self.folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine, files)
+            compiled = compiled_harness(self.python) if choice.engine in (*NAMESPACED, "process") else None
+            self.folder = Folder.create(source, SANDBOX_UID if choice.drop_uid else None, choice.engine, files,
+                                        compiled)
         except OSError as exc:
             raise _Failed(f"cannot prepare the sandbox folder: {exc}") from None
         if choice.cgroup and choice.engine in (*NAMESPACED, "process"):
@@ -71,9 +75,14 @@ class Sandboxed:
             token_r, self.evidence_r, evidence_w = _pipes(self.token)
             passed = [token_r, evidence_w]
             try:
-                if self.cgroup is not None:
-                    passed.extend(self.cgroup.open_procs())
-                plan, self.config = _prepare(choice, self.folder, self.limits, self.python, passed)
+                if self.cgroup is not None:  # the harness waits on `joined` until orbench has moved it
+                    joined_r, self.joined_w = os.pipe()
+                    passed.append(joined_r)
+                    if choice.engine == "bwrap":  # bubblewrap says its child's pid on --info-fd
+                        self.info_r, info_w = os.pipe()
+                        passed.append(info_w)
+                plan, self.config = _prepare(choice, self.folder, self.limits, self.python, passed,
+                                             self.extra.get("role") == "tests")
                 kinds = list(self.cgroup.kinds) if self.cgroup is not None else []
                 self.config.update(self.extra, call_fds=list(self.call_fds), cgroup_kinds=kinds)
                 self.proc = _spawn(plan, self.config, self.folder, choice, epoch)
@@ -82,6 +91,42 @@ class Sandboxed:
                     os.close(fd)
         except OSError as exc:
             raise _Failed(f"cannot start the sandbox: {exc}") from None
+
+    def join_cgroup(self) -> None:
+        """Move the sandbox's first process into its cgroup(s) from here, while its interpreter
+        starts, and tell its harness, which starts nothing before it hears: a move waits for an RCU
+        grace period (~10 ms) that the harness would otherwise spend waiting itself."""
+        if self.joined_w < 0:
+            return
+        assert self.cgroup is not None
+        pid = self._first_pid()
+        moved = pid is not None and self.cgroup.add(pid)
+        try:
+            os.write(self.joined_w, b"1" if moved else b"0")
+        except OSError:  # the sandbox is gone already
+            pass
+        self._close_join()
+
+    def _first_pid(self) -> int | None:
+        """The host pid of the process that runs the harness: the launcher's own (python,
+        process), the child of `unshare`, the child that bubblewrap names on --info-fd."""
+        if self.choice.engine == "bwrap":
+            return _bwrap_child(self.info_r, self.limits.wall_seconds)
+        if self.choice.engine == "unshare":
+            deadline = time.monotonic() + self.limits.wall_seconds
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                children = _children(self.proc.pid)
+                if children:  # `unshare --fork` forks once; anything else is not moved (a setup error)
+                    return children[0] if len(children) == 1 else None
+                time.sleep(0.0005)
+            return None
+        return self.proc.pid
+
+    def _close_join(self) -> None:
+        for name in ("joined_w", "info_r"):
+            if getattr(self, name) >= 0:
+                os.close(getattr(self, name))
+                setattr(self, name, -1)
 
     def collect(self, timed_out: bool, cancelled: bool, started: float) -> SandboxResult:
         """The verdict, from the evidence, exit status and output of a program that has ended."""
@@ -99,6 +144,7 @@ class Sandboxed:
                        self.choice.engine, started, oom_killed=oom)
 
     def cleanup(self) -> None:
+        self._close_join()
         if self.evidence_r >= 0:
             os.close(self.evidence_r)
             self.evidence_r = -1
@@ -108,18 +154,46 @@ class Sandboxed:
             self.folder.remove()
 
 
-def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str,
-             fds: list[int]) -> tuple[Launch, dict[str, Any]]:
-    """The launch command and the harness's configuration (descriptors, limits, host facts)."""
-    plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes)
-    config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "cgroup_fds": fds[2:],
+def _prepare(choice: Choice, folder: Folder, limits: Limits, python: str, fds: list[int],
+             tests: bool = False) -> tuple[Launch, dict[str, Any]]:
+    """The launch command and the harness's configuration (descriptors, limits, host facts). The
+    tests' side starts without `site` (its .pth files and sitecustomize run no test's code), with
+    the `sys.path` that `site` would have made; the program's side starts as any script would."""
+    path = site_path(python) if tests else None
+    plan = launch(choice.engine, folder, python, limits.disk_bytes, limits.processes, limits.memory_bytes,
+                  (folder.input / COMPILED).exists(), site=path is None)
+    if len(fds) > 3:  # bubblewrap's --info-fd
+        plan = Launch([plan.argv[0], "--info-fd", str(fds[3]), *plan.argv[1:]], plan.config, plan.env)
+    config = {**plan.config, "token_fd": fds[0], "evidence_fd": fds[1], "joined_fd": fds[2] if len(fds) > 2 else None,
+              "passed_fds": fds,
               "limits": _harness_limits(limits), "env": sorted(plan.env), "host": _host_facts(limits)}
+    if path is not None:
+        config["sys_path"] = list(path)
     if choice.engine in ("bwrap", "process"):  # the kernel uid cannot change after the start
         config["launch_uid"] = SANDBOX_UID if choice.drop_uid else os.geteuid()
     if "channel_dir" in config:
         token = os.read(fds[0], 64).decode()  # containers get the token as a file instead
         _container_channel(folder, token)
     return plan, config
+
+
+def _bwrap_child(info_r: int, limit_s: float) -> int | None:
+    """The `child-pid` in bubblewrap's --info-fd JSON (written, then closed, before its child
+    builds the sandbox), or None if bubblewrap ended or said nothing in time."""
+    import json
+
+    data, deadline = b"", time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([info_r], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(info_r, 4096) if ready else b""
+        data += chunk
+        if not chunk or data.rstrip().endswith(b"}"):
+            break
+    try:
+        pid = json.loads(data)["child-pid"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return pid if isinstance(pid, int) and pid > 0 else None
 
 
 def _pipes(token: str) -> tuple[int, int, int]:
@@ -138,7 +212,7 @@ def _spawn(plan: Launch, config: dict[str, Any], folder: Folder, choice: Choice,
     drop: dict[str, Any] = dict(user=SANDBOX_UID, group=SANDBOX_GID, extra_groups=[]) if choice.drop_uid else {}
     launcher_env = plan.env if choice.engine in ("unshare", "python", "process") else dict(SAFE_ENV)
     cwd = folder.work if choice.engine == "process" else folder.base
-    fds = [config["token_fd"], config["evidence_fd"], *config["cgroup_fds"], *config.get("call_fds", [])]
+    fds = [*config.pop("passed_fds"), *config.get("call_fds", [])]
     argv = [*plan.argv, marshal.dumps(config, 4).hex()]
     with open(folder.base / "stdout", "wb") as out, open(folder.base / "stderr", "wb") as err:
         proc = subprocess.Popen(argv, cwd=cwd, env=launcher_env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,

@@ -1,12 +1,14 @@
 """The program that runs inside the sandbox, in front of the model's script.
 
-orbench copies this file (and `nsroot.py`) next to the script and starts `python -I harness.py
-CONFIG` (a marshalled dict, in hex). In order, it: joins the run's pids cgroup (where there is
-one); sets up namespaces and the filesystem view when orbench asked it to (`nsroot.py`;
-bubblewrap and `unshare` do part of that themselves); sets the resource limits; checks which
-isolation layers are really in force and reports them on the evidence channel; runs the script
-as `__main__`; and only when the script has run to its end without an exception or an exit,
-reads the run's one-time token and writes it back as the evidence of a pass.
+orbench copies this file (and its siblings) next to the script and starts `python -I harness.py
+CONFIG` (a marshalled dict, in hex), or, where the interpreter runs orbench's own bytecode, the
+same files compiled once by orbench (`engines.COMPILED`, loaded by `engines.BOOT`). In order, it:
+waits until orbench has moved it into the run's cgroup (where there is one); sets up namespaces
+and the filesystem view when orbench asked it to (`nsroot.py`; bubblewrap and `unshare` do part
+of that themselves); sets the resource limits; checks which isolation layers are really in force
+and reports them on the evidence channel; runs the script as `__main__`; and only when the script
+has run to its end without an exception or an exit, reads the run's one-time token and writes it
+back as the evidence of a pass.
 
 The token is not in this process until the script has finished: it waits unread in a pipe that
 orbench filled before the start, so it is in no variable, file, argument or environment the
@@ -31,25 +33,37 @@ NAMESPACES = (("user", "user-ns"), ("pid", "pid-ns"), ("mnt", "mount-ns"), ("net
 
 
 def main(argv: list[str]) -> NoReturn:
-    cfg = marshal.loads(bytes.fromhex(argv[1]))
+    cfg = marshal.loads(bytes.fromhex(argv[-1]))
+    if "sys_path" in cfg:  # started without `site` (the tests' side): its path, and exit() and quit()
+        sys.path[:] = cfg["sys_path"]
+        import _sitebuiltins
+        import builtins
+
+        builtins.exit, builtins.quit = (_sitebuiltins.Quitter(name, "Ctrl-D (i.e. EOF)") for name in ("exit", "quit"))
     channel = Channel(cfg)
     try:
-        for fd in cfg.get("cgroup_fds", []):  # first, so that every process from here on is counted
-            os.write(fd, b"0")  # the kernel moved this process into the run's pids (or memory) cgroup
-            os.close(fd)
+        if cfg.get("joined_fd") is not None:  # first: nothing starts before orbench has moved this
+            joined = os.read(cfg["joined_fd"], 1)  # process into the run's pids (and memory) cgroup
+            os.close(cfg["joined_fd"])
+            if joined != b"1":
+                raise RuntimeError("orbench could not move the sandbox into its cgroup")
             cfg["joined_cgroup"] = True
+        _sibling("libc")  # before the view changes: nsroot and seccomp call the C library through it
         if cfg.get("namespaces"):
             _sibling("nsroot").enter(cfg["namespaces"])  # returns as pid 1 of the new namespaces
-            cfg["pid1_undumpable"] = sys.modules["_orbench_nsroot"].set_dumpable(False)  # no ptrace of pid 1
+        if os.getpid() == 1:  # (bubblewrap's --as-pid-1 too) no ptrace of pid 1, no reading its memory
+            cfg["pid1_undumpable"] = set_dumpable(False)
         set_limits(cfg["limits"])
-        cfg["seccomp"] = _sibling("seccomp", cfg).install(os.uname().machine)
+        seccomp = _sibling("seccomp", cfg)
+        cfg["seccomp"] = seccomp.install(os.uname().machine)
+        cfg["no_tracing"] = cfg["seccomp"] and seccomp.tracing_refused()
         channel.send("layers", *observed_layers(cfg))
         if cfg.get("role") == "program":  # the program under test gets no evidence channel at all
             channel.close()
     except Exception as exc:  # noqa: BLE001 - anything here is the sandbox's fault, not the script's
         channel.send("setup_error", f"{type(exc).__name__}: {exc}")
         os._exit(SETUP_FAILED)
-    if cfg.get("namespaces"):
+    if os.getpid() == 1:
         supervise(cfg, channel)
     run_script(cfg, channel)
 
@@ -109,7 +123,7 @@ def supervise(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     child = os.fork()
     if child == 0:
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
-        sys.modules["_orbench_nsroot"].set_dumpable(True)  # the script's own /proc files stay its own
+        set_dumpable(True)  # the script's own /proc files stay its own
         run_script(cfg, channel)
     while True:
         pid, status = os.wait()
@@ -118,10 +132,17 @@ def supervise(cfg: dict[str, Any], channel: Channel) -> NoReturn:
             os._exit(128 - code if code < 0 else code)
 
 
+def set_dumpable(on: bool) -> bool:
+    """Set this process's dumpable flag; True if it now reads as asked. Pid 1 is made undumpable
+    after setup, so the program (same uid, no capabilities) cannot ptrace it or open its memory."""
+    libc = sys.modules["_orbench_libc"].libc
+    libc.prctl(4, int(on), 0, 0, 0)  # PR_SET_DUMPABLE
+    return libc.prctl(3, 0, 0, 0, 0) == int(on)  # PR_GET_DUMPABLE
+
+
 def run_script(cfg: dict[str, Any], channel: Channel) -> NoReturn:
     """Run the script as `__main__` and report how it ended; never returns."""
     import builtins
-    import types
 
     workdir = cfg["workdir"]
     os.chdir(workdir)
@@ -132,7 +153,7 @@ def run_script(cfg: dict[str, Any], channel: Channel) -> NoReturn:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     sys.argv = [path]
-    module = types.ModuleType("__main__")
+    module = type(sys)("__main__")
     module.__dict__.update(__file__=path, __builtins__=builtins, __cached__=None)
     sys.modules["__main__"] = module
     if cfg.get("role") == "program":
@@ -254,6 +275,8 @@ def observed_layers(cfg: dict[str, Any]) -> list[str]:
         layers.append("no-unix-sockets")
     if cfg.get("pid1_undumpable"):
         layers.append("pid1-undumpable")
+    if cfg.get("no_tracing"):
+        layers.append("no-ptrace")
     status = _read("/proc/self/status")
     if "CapEff:\t0000000000000000" in status:
         layers.append("no-capabilities")
@@ -307,15 +330,17 @@ def _outside_uid() -> int | None:
 
 
 def _sibling(name: str, cfg: dict[str, Any] | None = None) -> Any:
-    """A module copied beside this file (found beside the script once the view has changed),
-    loaded without importlib's machinery (its import costs every program a few ms)."""
-    import types
-
+    """A module copied beside this file (found beside the script once the view has changed), or
+    compiled by orbench; loaded without importlib's machinery (its import costs every program a few ms)."""
     folder = os.path.dirname(cfg["source"]) if cfg else os.path.dirname(__file__)
     path = os.path.join(folder, f"{name}.py")
-    module = types.ModuleType(f"_orbench_{name}")
+    module = type(sys)(f"_orbench_{name}")  # types.ModuleType, without importing types
     module.__file__ = path
     sys.modules[module.__name__] = module  # so that the siblings find each other
+    compiled = globals().get("__orbench_code__")
+    if compiled is not None:
+        exec(compiled[name], module.__dict__)
+        return module
     with open(path, encoding="utf-8") as fh:
         exec(compile(fh.read(), path, "exec", dont_inherit=True), module.__dict__)
     return module

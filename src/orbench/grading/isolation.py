@@ -16,9 +16,9 @@ import threading
 from dataclasses import replace
 
 from . import cgroups
-from .engines import NAMESPACED
+from .engines import CONTAINERS, NAMESPACED
 from .execute import run_program
-from .sandboxtypes import PROCESS_CAPS, REQUIRED, Choice, Limits
+from .sandboxtypes import Choice, Limits
 
 HOW_TO_GET = ("install bubblewrap (e.g. apt-get install bubblewrap) or allow unprivileged user namespaces "
               "(sysctl kernel.unprivileged_userns_clone=1 / kernel.apparmor_restrict_unprivileged_userns=0)")
@@ -76,9 +76,18 @@ def _choose(mode: str, python: str) -> Choice:
     return replace(_process(python), unavailable=tuple(tried))
 
 
+CONTAINER_REFUSAL = ("cannot run a benchmark's tests apart from the program (no call channel into a container: "
+                     "in one process the program could forge its own verdict); use --sandbox auto, bwrap, unshare "
+                     "or python")
+
+
 def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
-    """Run a harmless program through `engine`; the choice it makes, or why it cannot be used."""
-    tool = {"bwrap": "bwrap", "unshare": "unshare", "docker": "docker", "podman": "podman"}.get(engine)
+    """Run a harmless program through `engine`; the choice it makes, or why it cannot be used.
+    The container engines are refused: every code benchmark runs its tests apart from the program,
+    which they cannot do (their one-script path is kept, untested here, for no grader)."""
+    if engine in CONTAINERS:
+        return None, f"the {engine} engine {CONTAINER_REFUSAL}"
+    tool = {"bwrap": "bwrap", "unshare": "unshare"}.get(engine)
     if tool and not shutil.which(tool):
         return None, f"{tool} is not installed"
     if engine in NAMESPACED and not sys.platform.startswith("linux"):
@@ -87,13 +96,15 @@ def probe(engine: str, python: str) -> tuple[Choice | None, str | None]:
     # A pid namespace already takes every process with it, and RLIMIT_NPROC counts per user
     # namespace: the cgroup (whose join costs a few ms a program) only where that cap is missing,
     # or where it can also cap the whole program's memory.
+    found: Choice | None = None
     for cgroup in ((False, True) if engine in NAMESPACED else (True,)):
         result = run_program(Choice(engine, drop, cgroup), PROBE_SOURCE, PROBE_LIMITS, python)
-        if not result.passed:
-            return None, _short(result.infra_error or result.reason)
+        if not result.passed:  # with a cgroup that could not be joined: the engine without one
+            return (found, None) if found is not None else (None, _short(result.infra_error or result.reason))
+        found = Choice(engine, drop, cgroup, result.layers)
         if cgroup or ("nproc-limit" in result.layers and not cgroups.can_cap_memory()):
             break
-    return Choice(engine, drop, cgroup, result.layers), None
+    return found, None
 
 
 def _process(python: str) -> Choice:

@@ -7,13 +7,19 @@ Python installation read-only, a fresh /proc, a minimal /dev, size-capped tmpfs 
 /work, the harness's input folder read-only at /run/orbench; pivots into it; and gives up every
 privilege: as real root it switches to the sandbox uid (and a user namespace of its own, so the
 process limit counts this sandbox alone), otherwise it drops all capabilities; no new privileges
-either way. Standard library only (ctypes for mount, pivot_root and capset).
+either way. Standard library only (`libc.py`, loaded first, for mount, pivot_root and capset).
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
+import sys
+
+try:
+    from .libc import buffer, get_errno, libc as _libc
+except ImportError:  # loaded by path inside the sandbox, where harness.py loaded libc.py first
+    _c = sys.modules["_orbench_libc"]
+    buffer, get_errno, _libc = _c.buffer, _c.get_errno, _c.libc
 
 TYPE_CHECKING = False  # not `from typing import ...`: importing typing costs every program ~5 ms
 if TYPE_CHECKING:
@@ -29,8 +35,6 @@ PR_SET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_N
     1, 3, 4, 24, 38, 47)
 DEVICES = ("null", "zero", "full", "random", "urandom")
 SIGKILL = 9
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def enter(ns: dict[str, Any]) -> None:
@@ -50,7 +54,7 @@ def unshare(flags: int) -> None:
     if hasattr(os, "unshare"):  # Python 3.12+
         os.unshare(flags)
     elif _libc.unshare(flags) != 0:
-        raise OSError(ctypes.get_errno(), f"unshare: {os.strerror(ctypes.get_errno())}")
+        raise OSError(get_errno(), f"unshare: {os.strerror(get_errno())}")
 
 
 def map_ids(inside_uid: int, outside_uid: int, inside_gid: int, outside_gid: int) -> None:
@@ -145,31 +149,35 @@ def drop_privileges(ns: dict[str, Any]) -> None:
     _call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def set_dumpable(on: bool) -> bool:
-    """Set this process's dumpable flag; True if it now reads as asked. Pid 1 is made undumpable
-    after setup, so the program (same uid, no capabilities) cannot ptrace it or open its memory."""
-    _libc.prctl(PR_SET_DUMPABLE, int(on), 0, 0, 0)
-    return _libc.prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == int(on)
-
-
 def drop_capabilities() -> None:
     with open("/proc/sys/kernel/cap_last_cap") as fh:
         last = int(fh.read())
     for cap in range(last + 1):
         _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails harmlessly where there is nothing to drop
     _libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable x 2: all zero
-    _call("capset", ctypes.byref(Header(0x20080522, 0)), data)
+    header = buffer((0x20080522).to_bytes(4, sys.byteorder) + bytes(4))  # _LINUX_CAPABILITY_VERSION_3, this process
+    _call("capset", header, buffer(bytes(24)))  # effective, permitted, inheritable x 2: all zero
 
 
 def _mounts_under(target: str) -> list[str]:
     with open("/proc/self/mountinfo") as fh:
-        points = [line.split()[4].encode().decode("unicode_escape") for line in fh]
+        points = [_unescape(line.split()[4]) for line in fh]
     return [p for p in points if p == target or p.startswith(target.rstrip("/") + "/")]
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path, whose space, tab, newline and backslash the kernel writes as `\\ooo`
+    (by hand: the `unicode_escape` codec's import costs each sandbox 2-4 ms, and it would misread
+    UTF-8 names)."""
+    parts = field.split("\\")
+    out = [parts[0]]
+    for part in parts[1:]:
+        octal = part[:3]
+        if len(octal) == 3 and all(c in "01234567" for c in octal):
+            out.append(chr(int(octal, 8)) + part[3:])
+        else:
+            out.append("\\" + part)
+    return "".join(out)
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -179,7 +187,7 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 def _call(name: str, *args: Any) -> None:
     if getattr(_libc, name)(*args) != 0:
-        err = ctypes.get_errno()
+        err = get_errno()
         raise OSError(err, f"{name}{tuple(a for a in args if isinstance(a, (bytes, int)))}: {os.strerror(err)}")
 
 

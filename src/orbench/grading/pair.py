@@ -45,6 +45,8 @@ def run_pair(choice: Choice, program: str, tests: str, limits: Limits, python: s
     try:
         served.start(program, epoch)
         judged.start(tests, epoch, {"prelude.py": prelude} if prelude else None)
+        served.join_cgroup()  # while both interpreters start
+        judged.join_cgroup()
         for fd in mine:  # each sandbox has its ends; orbench keeps none, so an exit is seen as EOF
             os.close(fd)
         mine = []

@@ -16,7 +16,8 @@ import sys
 from typing import Any
 
 from .execute import cancel_all, run_program
-from .isolation import SandboxUnavailable, choose
+from .engines import CONTAINERS
+from .isolation import CONTAINER_REFUSAL, SandboxUnavailable, choose
 from .pair import run_pair
 from .sandboxtypes import SAFE_ENV, SANDBOX_MODES, Limits, SandboxMode, SandboxResult
 
@@ -39,17 +40,15 @@ def run_calls(program: str, tests: str, limits: Limits = Limits(), prelude: str 
     """Run `tests` against `program` with the two in separate sandboxes: the tests call the
     program's functions through the call channel (`pair.py`) and compare plain values. `prelude`
     (the task's helpers and imports) runs before the tests on their side; `entry` is always the
-    program's. Container engines, which cannot pass the channel's pipes, run the two as one script."""
+    program's. Container engines, which cannot pass the channel's pipes, are refused."""
     interpreter = python or sys.executable
     try:
         choice = choose(limits.isolation, interpreter)
     except SandboxUnavailable as exc:
         return SandboxResult(False, None, False, "", "", 0.0, "none", f"sandbox error: {exc}", infra_error=str(exc))
-    if choice.engine in ("docker", "podman"):  # no descriptors into a container: one script, as before
-        if stdin_preamble is not None:
-            why = f"the {choice.engine} engine cannot run stdin programs apart from their tests; use another --sandbox"
-            return SandboxResult(False, None, False, "", "", 0.0, choice.engine, f"sandbox error: {why}", infra_error=why)
-        return run_program(choice, f"{program}\n\n\n{tests}", limits, interpreter)
+    if choice.engine in CONTAINERS:  # no descriptors into a container, and one script could forge its verdict
+        why = f"the {choice.engine} engine {CONTAINER_REFUSAL}"
+        return SandboxResult(False, None, False, "", "", 0.0, choice.engine, f"sandbox error: {why}", infra_error=why)
     return run_pair(choice, program, tests, limits, interpreter, prelude, entry, call_seconds, stdin_preamble,
                     tests_config)
 

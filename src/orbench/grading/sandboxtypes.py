@@ -67,8 +67,8 @@ class Choice:
     @property
     def graded_layers(self) -> tuple[str, ...]:
         """The layers code graders get: the probe's, and the call channel (tests apart from the
-        program) wherever the engine can pass its pipes (not into containers)."""
-        return self.layers if self.engine in ("docker", "podman") else (*self.layers, "call-channel")
+        program); container engines, which cannot pass its pipes, are refused before any grading."""
+        return (*self.layers, "call-channel")
 
     @property
     def missing(self) -> list[str]:
