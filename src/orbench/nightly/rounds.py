@@ -181,9 +181,9 @@ def run_rounds(batch: Batch, suites: list[Suite], opts: RunOptions, baseline: Pa
     (nothing to pair with) run the whole pool. Returns the summaries and the record (None when no
     test could be formed: no accuracy rule or nothing shared with the baseline)."""
     if batch.started_at is None:  # as run_many: a night is resumed only within hours of its start
-        from ..run.loop import now
+        from ..run.loop import now as clock
 
-        batch.started_at = now()
+        batch.started_at = clock()
     base = load_runs([baseline])
     labels = [batch.label(r) for r in batch.refs]
     margins = _margins(labels, suites, base, rules)
