@@ -204,35 +204,48 @@ def run_rounds(batch: Batch, suites: list[Suite], opts: RunOptions, baseline: Pa
                            hint="the night's folders were changed since; start a new night")
     write_json_atomic(path, record)
     while (status := _status(record)) == "running":
-        taken = record.rounds[-1].items if record.rounds else 0
-        now = min(taken + opts.round_items, len(record.order))
-        started, before = time.perf_counter(), _tokens(folders)
-        running = [lb for lb in tested if any(s.verdict == "continue" for k, s in record.states().items()
-                                              if k.startswith(lb + "|"))]
-        for ref in batch.refs:
-            if batch.label(ref) in running:
-                batch.write_index()
-                items = _items(record, batch.label(ref), suites, now)
-                batch.summaries[batch.label(ref)] = run_model(ref, suites, folders[batch.label(ref)],
-                                                              replace(opts, items=items))
-        states = advance(record.states(), record.order[taken:now], _scores(folders), base_scores, level)
-        record.rounds.append(AdaptiveRound(round=len(record.rounds) + 1, items=now, states=states,
-                                           seconds=round(time.perf_counter() - started, 3),
-                                           tokens=_tokens(folders) - before))
+        _round(batch, record, suites, opts, base_scores, tested)
         write_json_atomic(path, record)
     record.status = status
     _finish(record)
     write_json_atomic(path, record)
-    for ref in batch.refs:  # untested runs (not in the baseline) run the whole pool; summaries of the rest
-        label = batch.label(ref)
-        if label not in tested:
-            batch.summaries[label] = _run(batch, ref, suites, opts)
-        elif label not in batch.summaries and (folders[label] / "summary.json").is_file():
-            from ..run.records import read_summary
-
-            batch.summaries[label] = read_summary(folders[label] / "summary.json")
-    batch.write_index()
+    _summaries(batch, suites, opts, tested)
     return batch.summaries, record
+
+
+def _round(batch: Batch, record: NightRecord, suites: list[Suite], opts: RunOptions,
+           base_scores: Mapping[str, dict], tested: list[str]) -> None:
+    """One round: every run with an undecided test takes the next items, then the tests advance."""
+    folders = {batch.label(r): batch.base / batch.folder(r) for r in batch.refs}
+    taken = record.rounds[-1].items if record.rounds else 0
+    now = min(taken + opts.round_items, len(record.order))
+    started, before = time.perf_counter(), _tokens(folders)
+    states = record.states()
+    running = [lb for lb in tested if any(s.verdict == "continue" for k, s in states.items() if k.startswith(lb + "|"))]
+    for ref in batch.refs:
+        label = batch.label(ref)
+        if label in running:
+            batch.write_index()
+            items = _items(record, label, suites, now)
+            batch.summaries[label] = run_model(ref, suites, folders[label], replace(opts, items=items))
+    states = advance(states, record.order[taken:now], _scores(folders), base_scores, record.settings.level)
+    record.rounds.append(AdaptiveRound(round=len(record.rounds) + 1, items=now, states=states,
+                                       seconds=round(time.perf_counter() - started, 3),
+                                       tokens=_tokens(folders) - before))
+
+
+def _summaries(batch: Batch, suites: list[Suite], opts: RunOptions, tested: list[str]) -> None:
+    """Runs the baseline does not have (nothing to pair with) run the whole pool; the others' summaries
+    are read back (a run decided in an earlier session did not run in this one)."""
+    from ..run.records import read_summary
+
+    for ref in batch.refs:
+        label, folder = batch.label(ref), batch.base / batch.folder(ref)
+        if label not in tested:
+            _run(batch, ref, suites, opts)
+        elif label not in batch.summaries and (folder / "summary.json").is_file():
+            batch.summaries[label] = read_summary(folder / "summary.json")
+    batch.write_index()
 
 
 def _run(batch: Batch, ref, suites: list[Suite], opts: RunOptions) -> RunSummary:
