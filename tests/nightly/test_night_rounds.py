@@ -160,3 +160,12 @@ def test_margin_is_the_smallest_accuracy_rule():
 def test_a_mistyped_budget_in_the_config_is_one_line(tmp_path):
     result = night(tmp_path, 'until_decided = true\nbudget = "2 hours"')
     assert result.exit_code == 2 and "run.budget" in result.output and "Traceback" not in result.output
+
+
+def test_the_command_line_flags_turn_a_config_night_adaptive(tmp_path, mock_script, baseline):
+    result = night(tmp_path, "", "--until-decided", "--round-items", "8")
+    assert result.exit_code == 0, result.output
+    tonight = nights(tmp_path)[-1]
+    record = read_model(tonight / "rounds.json", NightRecord)
+    assert record.settings.round_items == 8 and record.status == "decided"
+    assert len(samples(tonight)) == record.rounds[-1].items < ITEMS
