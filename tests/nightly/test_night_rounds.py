@@ -169,3 +169,15 @@ def test_the_command_line_flags_turn_a_config_night_adaptive(tmp_path, mock_scri
     record = read_model(tonight / "rounds.json", NightRecord)
     assert record.settings.round_items == 8 and record.status == "decided"
     assert len(samples(tonight)) == record.rounds[-1].items < ITEMS
+
+
+def test_view_of_an_adaptive_night_draws_its_running_interval(tmp_path, mock_script, baseline):
+    assert night(tmp_path, "until_decided = true\nround_items = 8").exit_code == 0
+    tonight = nights(tmp_path)[-1]
+    record = read_model(tonight / "rounds.json", NightRecord)
+    view = CliRunner().invoke(app, ["view", str(tonight), "--no-open"])
+    assert view.exit_code == 0, view.output
+    page = (tonight / "view.html").read_text()
+    assert f'data-label="{KEY}"' in page and "-30.0% margin" in page
+    stop = f"not worse after {record.rounds[-1].items} items"
+    assert stop in page

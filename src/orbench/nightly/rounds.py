@@ -295,3 +295,17 @@ def apply_rounds(candidates: list, record: NightRecord, baseline: Path) -> list[
     return [f"adaptive night ({record.status} after {len(record.rounds)} round(s), "
             f"{record.rounds[-1].items if record.rounds else 0} of {len(record.order)} items): accuracy verdicts and "
             f"intervals are the anytime-valid tests', Holm over {len(states)} test(s) at {record.settings.level:.2g}"]
+
+
+def chart_svg(night: Path) -> str:
+    """The running-interval chart of a night run with until_decided (inline SVG); empty otherwise.
+    Drawn against the smallest margin (the night's tests share it unless a relative rule varies it)."""
+    from ..quant.adaptive_record import running_tracks
+    from ..view.chart import running_interval_svg
+
+    record = read_rounds(night)
+    if record is None or not record.rounds:
+        return ""
+    return running_interval_svg(running_tracks(record.rounds, list(record.settings.margins)),
+                                min(record.settings.margins.values()), "anytime-valid interval of tonight minus "
+                                "the baseline, per run and suite")

@@ -203,11 +203,17 @@ def running_lines(record: AdaptiveRecord) -> list[str]:
 def tracks(record: AdaptiveRecord) -> list[Track]:
     """Each quant's anytime-valid interval after every round it ran, and where it stopped (the
     running-interval chart of the report and the viewer)."""
+    return running_tracks(record.rounds, record.settings.quants)
+
+
+def running_tracks(rounds: Sequence[AdaptiveRound], labels: Sequence[str]) -> list[Track]:
+    """The tests `labels` over these rounds: the interval after each round a test ran (up to and
+    including the round that decided it), and the items taken when it stopped."""
     out = []
-    for q in record.settings.quants:
-        track = Track(label=q)
-        for entry in record.rounds:
-            s = entry.states[q]
+    for label in labels:
+        track = Track(label=label)
+        for entry in rounds:
+            s = entry.states[label]
             if track.verdict != "continue":
                 break  # decided in an earlier round: it generated nothing more
             track.points.append((entry.items, *s.interval))
