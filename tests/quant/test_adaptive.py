@@ -4,6 +4,7 @@ quant stops generating, the budget, the record in adaptive.json, exact resume, a
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -198,3 +199,53 @@ def test_report_verdicts_of_an_adaptive_ladder_are_the_sequential_ones(ladder, t
     verdict = (tmp_path / "out" / "report.md").read_text().splitlines()[2]
     # at the report's default 2-point margin the fixed-n interval of these few items is inconclusive
     assert "smollm2-135m:Q4_1 not worse" in verdict and "smollm2-135m:Q4_0 worse" in verdict
+
+
+def _chart(html: str) -> str:
+    found = re.search(r'<svg class="running-interval".*?</svg>', html, re.S)
+    assert found, "no running-interval chart"
+    return found.group(0)
+
+
+def test_report_and_view_draw_the_running_interval_and_where_each_quant_stopped(ladder, tmp_path):
+    run, _ = ladder
+    record = run("Q4_1,Q8_0,Q4_0", tmp_path / "out").record
+    assert cli("report", tmp_path / "out").exit_code == 0
+    assert cli("view", tmp_path / "out", "--no-open").exit_code == 0
+    report, view = (_chart((tmp_path / "out" / name).read_text()) for name in ("report.html", "view.html"))
+    assert report == view  # one picture in both
+    states = record.states()
+    for label in record.settings.quants:
+        band = re.search(rf'<polygon class="band" data-label="{re.escape(label)}" points="([^"]+)"', report)
+        assert band, label
+        ran = [r for r in record.rounds if r.items <= record.rounds[-1].items and
+               (r.round == 1 or record.rounds[r.round - 2].states[label].verdict == "continue")]
+        assert len(band.group(1).split()) == 2 * len(ran)  # upper and lower end after each round it ran
+        stop = re.search(rf'<circle class="stop" data-label="{re.escape(label)}"[^>]*><title>([^<]+)', report)
+        assert stop and f"{states[label].verdict} after {ran[-1].items} items" in stop.group(1)
+    assert "-20.0% margin" in report and "stroke-dasharray" in report
+    assert 'id="chart"' in (tmp_path / "out" / "view.html").read_text()
+
+
+def test_view_of_a_plain_run_has_no_chart(ladder, tmp_path):
+    run, _ = ladder
+    result = run("Q4_1,Q8_0", tmp_path / "out")
+    folder = result.folders["smollm2-135m:Q4_1"]
+    assert cli("view", folder, "--no-open").exit_code == 0
+    assert 'running-interval' not in (folder / "view.html").read_text()
+
+
+@pytest.mark.browser
+def test_chart_is_drawn_in_the_browser(ladder, tmp_path):
+    from tests.support.browser import launch, open_page
+
+    run, _ = ladder
+    record = run("Q4_1,Q8_0,Q4_0", tmp_path / "out").record
+    assert cli("view", tmp_path / "out", "--no-open").exit_code == 0
+    for browser in launch():
+        page = open_page(browser, tmp_path / "out" / "view.html")
+        assert page.locator("#chart svg polygon.band").count() == len(record.settings.quants)
+        assert page.locator("#chart svg circle.stop").count() == 2  # both quants were decided
+        box = page.locator("#chart svg").bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 100
+        assert page.locator("#count").text_content().endswith("samples")  # the list still works below it

@@ -87,3 +87,26 @@ def test_speed_is_the_samples_busy_time_not_the_process_warm_up(tmp_path, data, 
     mock_run(tmp_path / "results" / "b", "math")  # no timings: the suite's machine time over its samples
     untimed = [(f, s) for f, s in earlier_summaries(tmp_path / "results", "smollm2-135m") if f.name == "b"]
     assert seconds_per_sample(untimed, "math") == pytest.approx(untimed[0][1].suites[0].wall_seconds / 8)
+
+
+def test_a_samples_cost_is_its_share_of_the_batch_not_divided_again(tmp_path, data, mock_script, monkeypatch):
+    """The batched engine splits each decode step's time among the sequences in it, so the shares add
+    up to the batch's busy time: a run that decoded 4 sequences together costs the sum of its
+    samples' times, not a quarter of it (which made a plan four times too cheap on the embedded model)."""
+    from orbench.quant.estimate import earlier_summaries, estimate, overhead_seconds, seconds_per_sample
+
+    mock_script({"*": "one two three four five six seven eight nine ten \\boxed{2}"})
+    monkeypatch.setenv("ORBENCH_MOCK_SPEED", "10,0,0")
+    mock_run(tmp_path / "results" / "a", "math")
+    [(folder, summary)] = earlier_summaries(tmp_path / "results", "smollm2-135m")
+    from orbench.run.records import Performance
+
+    perf = Performance(parallel=4, wall_seconds=8 * 1.1 + 3.0, load_seconds=0.5)
+    batched = [(folder, summary.model_copy(update=dict(performance=perf)))]
+    assert seconds_per_sample(batched, "math") == pytest.approx(1.1)
+    assert overhead_seconds(batched) == pytest.approx(2.5)
+    plan = estimate("m", ["a", "b", "c"], {"math": 8}, {"math": (1.1, "x")}, 0.5, 0.025, 1, 4, 0.2, "d",
+                    load=0.5, overhead=2.5)
+    (suite,) = plan.suites
+    rounds = -(-suite.items_each // 4)
+    assert plan.seconds == pytest.approx(suite.items_each * 3 * 1.1 + rounds * 3 * 3.0)

@@ -197,7 +197,7 @@ def _check_adaptive(opts: RunOptions, quant: str | None, config: Path | None) ->
             raise OrbenchError(f"{', '.join(given)} applies to adaptive ladders", hint="add --until-decided")
         return
     if config is not None:
-        raise OrbenchError("--until-decided runs a quant ladder; it cannot be combined with --config yet")
+        return  # the night stops when its gate is decided against the baseline (nightly/rounds.py)
     if quant is None:
         raise OrbenchError("--until-decided compares quants: give them with --quant A,B,C")
 

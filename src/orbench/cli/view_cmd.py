@@ -63,11 +63,14 @@ def view(
 
         orbench view results/tonight results/baseline --filter flipped --no-open -o flips.html
     """
+    from ..nightly.rounds import chart_svg
+    from ..quant.report import adaptive_chart
     from ..suites import parse_suites
     from ..view import ViewOptions, write_view
 
     opts = ViewOptions(reference=reference, focus=focus, filter=filter_.value, include_restricted=include_restricted,
-                       extra_suites=parse_suites(suite) if suite else [])
+                       extra_suites=parse_suites(suite) if suite else [],
+                       chart=adaptive_chart(runs) or (chart_svg(runs[0]) if len(runs) == 1 else ""))
     result = write_view(runs, output, opts)
     if json_out:
         print_json({"path": str(result.path), "runs": result.runs, "samples": result.samples, "bytes": result.bytes,

@@ -32,6 +32,9 @@ n_gpu_layers = 0                    # -1 offloads every layer to the GPU
 # max_tokens = 512                  # override the models' recommended settings
 # temperature = 0.6
 # keep = 30                         # keep the newest 30 nights; older ones are deleted (never the baseline)
+# until_decided = true              # take items in rounds; stop when the gate's anytime-valid tests decide
+# round_items = 10                  #   items per round
+# budget = "2h"                     #   stop before a round would pass this run time (or budget_tokens = N)
 
 [[models]]
 name = "smollm2-135m"               # a catalog name (orbench models)
@@ -134,6 +137,7 @@ def load_config(path: Path) -> Config:
     if not config.run.output.is_absolute():
         config.run.output = path.parent / config.run.output
     config.gate.baseline = resolve_baseline_key(config.gate.baseline, path.parent)
+    _check_budget(config, text, path)
     _check_names(config, text, path)
     return config
 
@@ -145,6 +149,15 @@ def resolve_baseline_key(value: str | None, folder: Path) -> str | None:
     if not value or value in KEYWORDS or Path(value).is_absolute():
         return value
     return str(folder / value)
+
+
+def _check_budget(config: Config, text: str, path: Path) -> None:
+    from ..quant.adaptive import parse_budget
+
+    try:
+        parse_budget(config.run.budget)
+    except OrbenchError as exc:
+        raise OrbenchError(f"{path}:{line_of(text, ('run', 'budget'))}: run.budget: {exc.message}") from None
 
 
 def _check_names(config: Config, text: str, path: Path) -> None:

@@ -37,6 +37,7 @@ from ..errors import EXIT_INFRA, EXIT_OK, EXIT_REGRESSION, OrbenchError
 from ..stats import log_shift, significant_drop
 from .findings import Finding, GateResult, Rule, parse_rule
 from .gate_report import junit_xml, markdown
+from .rounds import ROUNDS_FILE
 
 MIN_TIMED = 5
 GATE_FILE = "gate.json"  # a night's gate result, beside its junit.xml and summary.md
@@ -93,6 +94,14 @@ def _family(candidates: list[tuple[Finding, LoadedRun, LoadedRun, Rule]], level:
         finding.regression = going and finding.change is not None and finding.change < rule.threshold
         finding.underpowered = (not finding.regression and finding.detectable is not None
                                 and finding.detectable > -rule.threshold)
+
+
+def _adaptive(run_dir: Path, baseline_dir: Path, candidates: list) -> list[str]:
+    """A night run with until_decided: its accuracy findings are its anytime-valid tests' (rounds.py)."""
+    from .rounds import apply_rounds, read_rounds
+
+    record = read_rounds(run_dir)
+    return apply_rounds(candidates, record, baseline_dir) if record else []
 
 
 def _p(finding: Finding) -> float:
@@ -155,8 +164,9 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
     candidates: list[tuple[Finding, LoadedRun, LoadedRun, Rule]] = []
     notes: list[str] = check_grader_versions([*runs, *base], allow_grader_mismatch)
     pairs = _pair_up(runs, base)
-    for run, ref in pairs:
-        require_common_ground([run], ref, alpha)
+    for run, ref in pairs:  # an adaptive night's anytime-valid tests hold at any number of items
+        if not (run_dir / ROUNDS_FILE).is_file():
+            require_common_ground([run], ref, alpha)
     for run, ref in pairs:
         for rule in rules:
             if rule.metric == "accuracy":
@@ -167,6 +177,7 @@ def evaluate(run_dir: Path, baseline_dir: Path, rules: list[Rule], alpha: float 
                 findings += _speed_finding(run, ref, rule, alpha)
         notes += _notes(run, ref)
     _family(candidates, level)
+    notes += _adaptive(run_dir, baseline_dir, candidates)
     samples = sum(r.summary.samples_done for r in runs)
     errors = sum(r.summary.errors for r in runs)
     error_rate = errors / samples if samples else 0.0

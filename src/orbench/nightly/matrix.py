@@ -68,9 +68,8 @@ def run_config(path: Path, base_options: RunOptions | None = None, output: Path 
     prepare_output_dir(night)  # an output that is a file, or not writable: one line before any model work
     batch = Batch("matrix", refs, night, config=str(path), settings=settings,
                   started_at=earlier.started_at if earlier else None)
-    summaries = run_many(batch, parse_suites(config.run.suites), opts)
     g = config.gate
-    baseline, why = nights.resolve_baseline(base, g.baseline, tonight=night)
+    summaries, baseline, why = _run_night(batch, config, opts, night)
     notes = [why] if why else []
     gate = None
     if baseline is not None:
@@ -94,6 +93,28 @@ def run_config(path: Path, base_options: RunOptions | None = None, output: Path 
         notes.append(f"history or retention failed: {exc}")
     return MatrixResult(night, summaries, gate, code, resumed=earlier is not None, baseline=baseline, notes=notes,
                         history=history_md, removed=removed)
+
+
+def _run_night(batch: Batch, config: Config, opts: RunOptions, night: Path) -> tuple[dict[str, RunSummary],
+                                                                                   Path | None, str | None]:
+    """Every run of the night (in rounds until the gate is decided, with until_decided), and the baseline."""
+    from .nights import resolve_baseline
+
+    suites, g = parse_suites(config.run.suites), config.gate
+    if not opts.until_decided:
+        summaries = run_many(batch, suites, opts)
+        return (summaries, *resolve_baseline(config.run.output, g.baseline, tonight=night))
+    from ..quant.family import night_alpha
+    from .findings import parse_rule
+    from .rounds import run_rounds
+
+    baseline, why = resolve_baseline(config.run.output, g.baseline, tonight=night)
+    if baseline is None:
+        return run_many(batch, suites, opts), None, f"{why}; until_decided: nothing to decide against, the whole pool ran"
+    summaries, record = run_rounds(batch, suites, opts, baseline, [parse_rule(r) for r in g.fail_on],
+                                   night_alpha(g.alpha, g.nights))
+    return summaries, baseline, None if record else "until_decided: no accuracy rule or nothing shared with the " \
+        "baseline to decide; the whole pool ran"
 
 
 def _write_ungated(night: Path, reason: str) -> None:

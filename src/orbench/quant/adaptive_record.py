@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..run.records import SampleRecord
+from ..view.chart import Track, running_interval_svg
 from .family import ladder_items_needed, ladder_step
 from .sequential import SequentialState, item_difference, start, update
 
@@ -197,3 +198,32 @@ def running_lines(record: AdaptiveRecord) -> list[str]:
         lines.append(f"| {entry.round} | {entry.items} | " + " | ".join(cells) + " |")
     lines += [""] + [f"- {q}: {why}" for q, why in record.stopped.items()]
     return lines
+
+
+def tracks(record: AdaptiveRecord) -> list[Track]:
+    """Each quant's anytime-valid interval after every round it ran, and where it stopped (the
+    running-interval chart of the report and the viewer)."""
+    return running_tracks(record.rounds, record.settings.quants)
+
+
+def running_tracks(rounds: Sequence[AdaptiveRound], labels: Sequence[str]) -> list[Track]:
+    """The tests `labels` over these rounds: the interval after each round a test ran (up to and
+    including the round that decided it), and the items taken when it stopped."""
+    out = []
+    for label in labels:
+        track = Track(label=label)
+        for entry in rounds:
+            s = entry.states[label]
+            if track.verdict != "continue":
+                break  # decided in an earlier round: it generated nothing more
+            track.points.append((entry.items, *s.interval))
+            track.verdict = s.verdict
+            track.stopped_at = entry.items if s.verdict != "continue" else None
+        out.append(track)
+    return out
+
+
+def chart_svg(record: AdaptiveRecord) -> str:
+    """The running-interval chart of an adaptive ladder (inline SVG)."""
+    return running_interval_svg(tracks(record), record.settings.margin,
+                                f"anytime-valid interval of each quant's difference to {record.settings.reference}")

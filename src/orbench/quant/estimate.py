@@ -15,11 +15,15 @@ time that takes on this machine.
   the best bet needs (200 runs per cell). An estimate of the mean, not a bound: a quant far from the
   margin is decided sooner, one near it later.
 - **Time.** Seconds per sample of each suite, measured on this machine: from earlier runs of the
-  same model under the results folder (machine time over samples, loading included), else from a
-  short calibration run of the reference on a round's items per suite (kept there for the next
-  plan). A round runs its items together in one batch per quant, so a calibration of the same
-  size measures what a round costs; a small round leaves the batch part empty and costs more per
-  sample than a long run does, which is why the calibration uses the round's size. The discordance comes from earlier ladders of the model when there are any.
+  same model under the results folder, else from a short calibration run of the reference on a
+  round's items per suite (kept there for the next plan). A sample's cost is its prompt and
+  generation seconds as the batched engine records them: each decode step's time is split among
+  the sequences in it, so these shares add up to the batch's busy time and are not divided again
+  by the sequences decoded together (dividing them made a round look four times cheaper at N = 4).
+  On top, every round costs each running quant one call of the run: the model's load and the
+  call's own overhead (the shared template opening decoded once per context, grading, writing),
+  measured as the run's machine time less its samples' busy time and load. The discordance
+  comes from earlier ladders of the model when there are any.
 """
 
 from __future__ import annotations
@@ -53,8 +57,8 @@ class PlanEstimate(BaseModel):
     discordance: float
     discordance_source: str
     suites: list[SuiteCost]
-    seconds: float = Field(description="expected machine time of the adaptive ladder (the process's start and "
-                           "loading each quant's model once per round included)")
+    seconds: float = Field(description="expected machine time of the adaptive ladder (each quant's load and "
+                           "call overhead once per round included)")
     seconds_full_pool: float = Field(description="machine time if no quant is decided before the pool ends")
     tokens_per_sample: float | None = None
 
@@ -91,19 +95,17 @@ def earlier_summaries(results: Path, model: str) -> list[tuple[Path, RunSummary]
 
 def seconds_per_sample(runs: Iterable[tuple[Path, RunSummary]], suite: str) -> float | None:
     """Machine time per sample of `suite` over these runs. Where the samples carry their prompt and
-    generation times, their busy time divided by the sequences decoded together (a run's first
-    seconds in a fresh process, imports and warm-up, are not a sample's cost: a calibration of four
-    items measured 3x the per-sample time of the ladder's rounds with them included); else the
-    suite's machine time over its samples."""
+    generation times (each its share of the decode steps it was in), their mean; a run's overhead
+    per call (loading, imports, the template opening) is not a sample's cost (`overhead_seconds`).
+    Else the suite's machine time over its samples."""
     busy, timed, seconds, samples = 0.0, 0, 0.0, 0
     for folder, run in runs:
-        parallel = (run.performance.parallel if run.performance else None) or 1
         records = [r for r in read_samples(folder / "samples.jsonl") if r.suite == suite] \
             if (folder / "samples.jsonl").is_file() else []
         spans = [(r.prompt_seconds or 0.0) + (r.generation_seconds or 0.0) for r in records
                  if r.generation_seconds is not None]
         if spans and len(spans) == len(records):
-            busy += sum(spans) / min(parallel, len(spans))
+            busy += sum(spans)
             timed += len(spans)
             continue
         for s in run.suites:
@@ -115,9 +117,11 @@ def seconds_per_sample(runs: Iterable[tuple[Path, RunSummary]], suite: str) -> f
     return seconds / samples if samples else None
 
 
-def startup_seconds(runs: Iterable[tuple[Path, RunSummary]]) -> float:
-    """A fresh process's one-time cost before its first sample (imports, warm-up): a run's machine time
-    less its samples' busy time and its load, the smallest over runs that measured both."""
+def overhead_seconds(runs: Iterable[tuple[Path, RunSummary]]) -> float:
+    """What one call of a run costs beyond its samples and its load (the template opening decoded
+    once per context, grading, writing; in a fresh process also the imports): a run's machine time
+    less its samples' busy time and its load, the smallest over runs that measured both (a run made
+    in several sessions holds several calls)."""
     found = []
     for folder, run in runs:
         if not run.performance or not run.performance.wall_seconds or not (folder / "samples.jsonl").is_file():
@@ -125,9 +129,7 @@ def startup_seconds(runs: Iterable[tuple[Path, RunSummary]]) -> float:
         records = read_samples(folder / "samples.jsonl")
         if not records or any(r.generation_seconds is None for r in records):
             continue
-        parallel = run.performance.parallel or 1
-        busy = sum((r.prompt_seconds or 0.0) + (r.generation_seconds or 0.0) for r in records) / min(parallel,
-                                                                                                  len(records))
+        busy = sum((r.prompt_seconds or 0.0) + (r.generation_seconds or 0.0) for r in records)
         found.append(max(0.0, run.performance.wall_seconds - busy - (run.performance.load_seconds or 0.0)))
     return min(found) if found else 0.0
 
@@ -166,7 +168,7 @@ def discordance(folders: Iterable[Path]) -> float | None:
 
 def estimate(model: str, quants: list[str], pools: dict[str, int], speed: dict[str, tuple[float, str]],
              margin: float, alpha: float, samples: int, round_items: int, disc: float, disc_source: str,
-             tokens: float | None = None, load: float = 0.0, startup: float = 0.0) -> PlanEstimate:
+             tokens: float | None = None, load: float = 0.0, overhead: float = 0.0) -> PlanEstimate:
     """The ladder's expected cost: the reference and every quant run each suite's expected items."""
     tested = max(1, len(quants) - 1)
     need = expected_items(margin, tested, alpha, disc, samples, round_items)
@@ -180,8 +182,8 @@ def estimate(model: str, quants: list[str], pools: dict[str, int], speed: dict[s
         seconds += each * samples * len(quants) * per
         full += pool * samples * len(quants) * per
     rounds = math.ceil(max((c.items_each for c in suites), default=0) * len(suites) / round_items)
-    seconds += rounds * len(quants) * load + startup
-    full += math.ceil(total_pool / round_items) * len(quants) * load + startup
+    seconds += rounds * len(quants) * (load + overhead)  # each running quant, each round: one call
+    full += math.ceil(total_pool / round_items) * len(quants) * (load + overhead)
     return PlanEstimate(model=model, quants=quants, margin=margin, samples=samples, discordance=disc,
                         discordance_source=disc_source, suites=suites, seconds=seconds, seconds_full_pool=full,
                         tokens_per_sample=tokens)

@@ -13,7 +13,7 @@ from ..suites import Suite
 from .adaptive import choose_reference, item_pool
 from .adaptive_record import ALPHA
 from .estimate import (DEFAULT_DISCORDANCE, PlanEstimate, discordance, earlier_summaries, estimate,
-                       load_seconds, seconds_per_sample, startup_seconds, tokens_per_sample)
+                       load_seconds, overhead_seconds, seconds_per_sample, tokens_per_sample)
 
 
 def calibration_folder(results: Path, ref: ModelRef) -> Path:
@@ -48,5 +48,5 @@ def plan_ladder(refs: list[ModelRef], suites: list[Suite], opts: RunOptions, res
     result = estimate(model, [r.label for r in refs], pools, speed, opts.margin / 100, ALPHA, opts.samples,
                       opts.round_items, disc if disc is not None else DEFAULT_DISCORDANCE, source,
                       tokens_per_sample([r for _, r in earlier]), load_seconds(earlier),
-                      startup_seconds(earlier))
+                      overhead_seconds(earlier))
     return result, notes

@@ -67,6 +67,7 @@ class Report:
     published: dict[str, list[Published]] = field(default_factory=dict)  # suite -> published figures of the model
     unquoted: list[str] = field(default_factory=list)  # suites whose items the report must not quote
     adaptive: list[str] = field(default_factory=list)  # an adaptive ladder: its running intervals (markdown)
+    adaptive_chart: str = ""  # and as a chart (inline SVG)
 
 
 def _rows(runs: list[LoadedRun], kld: dict[str, dict[str, float]]) -> list[QuantRow]:
@@ -170,7 +171,7 @@ def build(folder: Path, reference: str | None = None, max_kld: float = 0.05, alp
                   max_kld=max_kld, margin=margin,
                   published={s.suite: s.published for s in ref.summary.suites if s.published},
                   unquoted=sorted({s.suite for run in runs for s in run.summary.suites if not s.quote_items}),
-                  adaptive=_adaptive_lines(folder))
+                  adaptive=_adaptive_lines(folder), adaptive_chart=adaptive_chart([folder]))
 
 
 def _adaptive_lines(folder: Path) -> list[str]:
@@ -179,6 +180,15 @@ def _adaptive_lines(folder: Path) -> list[str]:
 
     record = adaptive_record([folder])
     return running_lines(record) if record else []
+
+
+def adaptive_chart(folders: list[Path]) -> str:
+    """The running-interval chart of an adaptive ladder folder (inline SVG); empty for other runs."""
+    from .adaptive_record import chart_svg
+    from .compare import adaptive_record
+
+    record = adaptive_record(folders)
+    return chart_svg(record) if record else ""
 
 
 def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.05, alpha: float = 0.05,
@@ -191,7 +201,8 @@ def write_report(folder: Path, reference: str | None = None, max_kld: float = 0.
     html_path = html_path or folder / "report.html"
     md_path = folder / "report.md"
     md = markdown(rep)
-    view = write_view([folder], folder / "view.html", ViewOptions(reference=rep.reference, filter="flipped"))
+    view = write_view([folder], folder / "view.html", ViewOptions(reference=rep.reference, filter="flipped",
+                                                                  chart=rep.adaptive_chart))
     view_href = Path(os.path.relpath(view.path.resolve(), html_path.resolve().parent)).as_posix()
     write_text(html_path, html(rep, view_href), "the report")
     write_text(md_path, md, "the report")
@@ -302,6 +313,9 @@ def html(rep: Report, view_href: str | None = None) -> str:
            "(engine and N in the first table).</p>", bars(hourly, "correct / hour")] if hourly else []),
         "<h2>KL divergence versus bits per weight</h2>",
         scatter(kld_points, "bits per weight", "mean KLD", hline=(rep.max_kld, f"--max-kld {rep.max_kld:g}")),
+        *(["<h2>Running anytime-valid interval (--until-decided)</h2><p>Each quant's interval of the difference to "
+           "the reference after every round, against the margin (dashed); a ring where its test decided and it "
+           "stopped generating.</p>", rep.adaptive_chart] if rep.adaptive_chart else []),
         "<h2>Tables</h2>", _md_tables_to_html(markdown(rep)),
         *([report_section(rep.paired, rep.reference, view_href)] if view_href else []),
     ]

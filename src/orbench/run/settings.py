@@ -124,16 +124,17 @@ class RunOptions:
     quiet: bool = setting(False, "No progress output.", names=("--quiet", "-q"))
     until_decided: bool = setting(False, "With --quant: take items in a seeded random order in rounds and stop each "
                                   "quant once an anytime-valid test decides it (not worse / worse than the "
-                                  "reference), or at the pool's end or the budget.", names=("--until-decided",),
-                                  panel=ADAPTIVE)
+                                  "reference), or at the pool's end or the budget. In orbench.toml's [run]: the night "
+                                  "stops when its gate is decided against the baseline.", names=("--until-decided",),
+                                  panel=ADAPTIVE, config=True)
     round_items: int = setting(10, "--until-decided: items added per round (every undecided quant runs them).",
-                               low=1, panel=ADAPTIVE)
+                               low=1, panel=ADAPTIVE, config=True)
     margin: float = setting(2.0, "--until-decided: non-inferiority margin in accuracy points.", low=0.0, high=99.0,
                             panel=ADAPTIVE)
     budget: Optional[str] = setting(None, "--until-decided: stop before a round would pass this much run time "
-                                    "(e.g. 2h, 30m, 90s), with the verdicts reached so far.", panel=ADAPTIVE)
+                                    "(e.g. 2h, 30m, 90s), with the verdicts reached so far.", panel=ADAPTIVE, config=True)
     budget_tokens: Optional[int] = setting(None, "--until-decided: stop before a round would pass this many "
-                                           "generated tokens (all quants together).", low=1, panel=ADAPTIVE)
+                                           "generated tokens (all quants together).", low=1, panel=ADAPTIVE, config=True)
     server: "ServerOptions | None" = None  # for backend "openai"
     lock: "dict[str, LockEntry] | None" = None  # label -> locked file (see orbench.lock)
     overrides: dict[str, Any] = field(default_factory=dict)  # command-line settings over a config's, recorded

@@ -68,7 +68,7 @@ def write_view(folders: list[Path], output: Path | None = None, opts: ViewOption
         row.insert(7, position)
     data.meta["chunks"] = len(chunks)
     path = output or default_output(folders)
-    size = _write(path, page(data, chunks))
+    size = _write(path, page(data, chunks, opts.chart))
     return ViewResult(path=path, runs=[r.label for r in runs], samples=len(data.rows), chunks=len(chunks), bytes=size,
                       hidden=data.meta["hidden"])
 
@@ -110,12 +110,16 @@ def script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def page(data: Collected, chunks: list[str]) -> Iterator[str]:
-    """The HTML, in pieces (the chunks may be tens of megabytes)."""
+def page(data: Collected, chunks: list[str], chart: str = "") -> Iterator[str]:
+    """The HTML, in pieces (the chunks may be tens of megabytes); `chart` is inline SVG (view/chart.py)
+    shown, folded open, above the list."""
     head, tail = _asset("page.html").split("<!--DATA-->")
     from html import escape
 
-    yield (head.replace("/*CSS*/", _asset("page.css")).replace("<!--TITLE-->", escape(data.meta["title"])))
+    section = (f'<details id="chart" open><summary>Running anytime-valid interval against the margin, and where each '
+               f'test stopped</summary>{chart}</details>') if chart else ""
+    yield (head.replace("/*CSS*/", _asset("page.css")).replace("<!--TITLE-->", escape(data.meta["title"]))
+           .replace("<!--CHART-->", section))
     yield f'<script type="application/json" id="meta">{script_json(data.meta)}</script>\n'
     yield f'<script type="application/json" id="rows">{script_json(data.rows)}</script>\n'
     for number, chunk in enumerate(chunks):

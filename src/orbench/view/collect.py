@@ -37,6 +37,7 @@ class ViewOptions:
     include_restricted: bool = False  # embed the text of suites whose terms ask that items are not published
     extra_suites: list[Suite] = field(default_factory=list)  # user suites by file, for reference answers
     title: str | None = None
+    chart: str = ""  # inline SVG drawn above the list (an adaptive ladder's running intervals, view/chart.py)
 
 
 @dataclass
