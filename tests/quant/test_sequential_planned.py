@@ -52,7 +52,7 @@ def test_worse_keeps_its_level_under_continuous_monitoring():
     rng, runs, false_worse = random.Random(11), 400, 0
     for _ in range(runs):
         s, source = start(MARGIN, ALPHA), trinomial(rng, 0.0, 0.10)
-        while s.items < 1500:
+        while s.items < 1000:
             s = update(s, [next(source) for _ in range(10)])
         false_worse += s.p_worse <= ALPHA
     assert false_worse <= 20, false_worse
