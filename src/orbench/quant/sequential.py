@@ -29,7 +29,7 @@ round and stopped on what it shows. Each test's capital is the mixture `w K_plan
   truncated at LAMBDA_MAX / m: it adapts to a truth far from the margin (a broken quant), where the
   planned bet is too timid. The mixture costs log(1/w) of capital against the better of the two.
 
-In `benchmarks/sequential.py` (table 3) the mixture needs 0.78-0.87x the items of aGRAPA alone on
+In `benchmarks/sequential.py` (table 3) the mixture needs 0.81-0.87x the items of aGRAPA alone on
 the typical ladder's quants at the margin and at 0, which is where a ladder spends its tokens.
 
 - "not worse": the capital at `m = -margin` reaches 1/alpha (H0: mu <= -margin rejected).
