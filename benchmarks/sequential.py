@@ -10,15 +10,19 @@ samples per item; items drawn fresh, as the test assumes):
    alpha = 0.025 with the simulator's exact item variance). The pool is 4x the fixed n.
 2. A ladder of 3 or 5 quants all exactly at the margin: P(some quant shown "not worse"), each
    test at alpha alone vs Holm across the quants.
-3. The typical ladder (one quant near-identical, one 2 points worse, one 20 points worse): tokens
-   to decide every quant, with Holm, vs the fixed-n design with 80% power for every quant.
+3. The typical ladder (one quant near-identical, one 2 points worse, one 20 points worse), Holm
+   after every round: each quant's P(right verdict) and items, the ladder's tokens, and the fixed-n
+   ladder of equal power (the same n items for the reference and every quant, n the largest any
+   quant needs for its right verdict at the adaptive ladder's measured power on it, at the level
+   Holm gives that verdict, with the true discordance). Printed for the test as it is (the mixture
+   of the planned and the plug-in bets) and for the plug-in bet alone (the previous test).
 4. The nightly gate with nothing changed (100 items per suite, one sample, a run and its
    baseline independent draws of the same model): false-red rate per night and over 30 nights,
    today's rule (OR of findings, each at 0.05) vs Holm at 0.05/30 per night.
 5. The "items still needed" projection after 100 items: the share of runs decided by then.
 
 Monte-Carlo standard errors are printed next to each rate. Usage:
-    .venv/bin/python -m benchmarks.sequential          # about 2-3 minutes on 2 cores (from the top of the checkout)
+    .venv/bin/python -m benchmarks.sequential          # about 12 minutes on 2 busy cores (from the top of the checkout)
     .venv/bin/python -m benchmarks.sequential --quick  # a rough version, under a minute
 """
 
@@ -31,7 +35,9 @@ import time
 from statistics import NormalDist
 
 from orbench.quant.family import gate_regressions, ladder_step, night_alpha
-from orbench.quant.sequential import SequentialState, items_needed, start, step, update, verdict_at
+from orbench.quant import sequential
+from orbench.quant.sequential import (PLANNED_WEIGHT, SequentialState, items_needed, start, step, update,
+                                      verdict_at)
 from orbench.stats import mcnemar_exact
 from tests.support.ladder_sim import Item, Truth, draw_item, item_difference, item_variance
 
@@ -40,10 +46,10 @@ MEAN_TOKENS = 1500 * math.exp(0.8**2 / 2)
 Z = NormalDist().inv_cdf
 
 
-def fixed_items(truth: Truth, k: int, null: float, power: float = POWER) -> int:
-    """Items for a one-sided test of `null` at ALPHA to have `power` at `truth` (normal approx.)."""
+def fixed_items(truth: Truth, k: int, null: float, power: float = POWER, level: float = ALPHA) -> int:
+    """Items for a one-sided test of `null` at `level` to have `power` at `truth` (normal approx.)."""
     sd = math.sqrt(item_variance(truth, k))
-    return math.ceil(((Z(1 - ALPHA) + Z(min(power, 0.999))) * sd / (truth.delta - null)) ** 2)
+    return math.ceil(((Z(1 - level) + Z(min(power, 0.999))) * sd / (truth.delta - null)) ** 2)
 
 
 def se(p: float, n: int) -> float:
@@ -128,39 +134,66 @@ def table_ladder_at_margin(reps: int, seed: int) -> None:
         print(f"{j:>6} | {a:>15.4f} ± {se(a, reps):.4f} | {h:>7.4f} ± {se(h, reps):.4f}")
 
 
+TYPICAL = {"near-identical": Truth(0.0, 0.03), "2 points worse": Truth(-0.02, 0.08),
+           "20 points worse": Truth(-0.20, 0.25)}
+RIGHT = {"near-identical": "not worse", "2 points worse": "worse", "20 points worse": "worse"}
+# the level at which Holm lets a fixed-n ladder reach each right verdict: "not worse" is the only
+# false null of its family (alpha / 3); "worse" is rejected for the 20-point quant first (alpha / 3),
+# then for the 2-point one (alpha / 2)
+HOLM_LEVEL = {"near-identical": ALPHA / 3, "2 points worse": ALPHA / 2, "20 points worse": ALPHA / 3}
+
+
+def wilson(hits: int, n: int) -> tuple[float, float]:
+    z, p = 1.96, hits / n
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def fixed_ladder(k: int, power: dict[str, float], holm: bool = True) -> int:
+    """Items of the fixed-n ladder (the same items for every quant): the largest n any quant needs for
+    its right verdict at `power`, at the level Holm gives it (or at ALPHA, unadjusted)."""
+    return max(fixed_items(t, k, -MARGIN if RIGHT[q] == "not worse" else 0.0, power[q],
+                           HOLM_LEVEL[q] if holm else ALPHA) for q, t in TYPICAL.items())
+
+
+def typical_runs(reps: int, seed: str, k: int, horizon: int) -> tuple[dict[str, int], dict[str, float], float]:
+    rng = random.Random(seed)
+    hits, items, tokens = {q: 0 for q in TYPICAL}, {q: 0.0 for q in TYPICAL}, 0.0
+    for _ in range(reps):
+        states, _, t = ladder_run(rng, TYPICAL, k, horizon)
+        tokens += t / reps
+        for q, s in states.items():
+            hits[q] += s.verdict == RIGHT[q]
+            items[q] += s.items / reps
+    return hits, items, tokens
+
+
 def table_typical(reps: int, seed: int) -> None:
-    truths = {"near-identical": Truth(0.0, 0.03), "2 points worse": Truth(-0.02, 0.08),
-              "20 points worse": Truth(-0.20, 0.25)}
-    right = {"near-identical": "not worse", "2 points worse": "worse", "20 points worse": "worse"}
-    print(f"\n3. Typical ladder, Holm over 3 quants; {reps} runs; unadjusted alpha for fixed n (favours it). "
-          "Oracle n: 80% power for each quant's right verdict at its true discordance (unknown before a run); "
-          "same power: the oracle design with the sequential's power on every quant; "
-          "planned n: 80% power at the top of the discordance range (30%), what a plan made before "
-          "running must assume")
-    print(f"{'K':>2} {'oracle n':>8} {'planned n':>9} {'pool':>6} | " + " | ".join(f"{q} P(right) E items" for q in truths)
-          + f" | {'tokens oracle/seq':>17} {'same power/seq':>14} {'planned/seq':>11}")
+    print(f"\n3. Typical ladder (near-identical: D 3%; 2 points worse, at the margin: D 8%; 20 points worse: D 25%), "
+          f"Holm over 3 quants, {reps} runs, pool 4 x n80. Fixed-n ladder: every quant and the reference on the same "
+          "n items, n the largest any quant needs for its right verdict at its Holm level (the family-wise "
+          "guarantee the adaptive ladder gives), with the true discordance and the exact item variance. "
+          "'equal power': each quant's power set to the adaptive ladder's measured power on it (point "
+          "estimate; in brackets, at the ends of its 95% Wilson interval); 'unadj.': the same at alpha "
+          "without Holm (favours fixed n); 'n80': 80% power at the Holm level. Ratio: fixed-n tokens over "
+          "the adaptive ladder's mean tokens (reference until the last quant stops, each quant until it stops)")
+    print(f"{'K':>2} {'test':>9} | " + " | ".join(f"{q}: P(right) E items" for q in TYPICAL) +
+          f" | {'E tokens':>9} | {'n equal power':>19} {'ratio':>17} | {'unadj.':>6} | {'n80':>5} {'ratio':>5}")
     for k in (1, 4):
-        rng = random.Random(f"{seed}-typical-{k}")
-        n_fixed = max(fixed_items(t, k, -MARGIN if right[q] == "not worse" else 0.0) for q, t in truths.items())
-        planned = max(fixed_items(Truth(t.delta, 0.30), k, -MARGIN if right[q] == "not worse" else 0.0)
-                      for q, t in truths.items() if abs(t.delta) < 0.1)
-        horizon = 4 * n_fixed
-        hits = {q: 0 for q in truths}
-        items = {q: 0 for q in truths}
-        tokens = 0.0
-        for _ in range(reps):
-            states, _, t = ladder_run(rng, truths, k, horizon)
-            tokens += t
-            for q, s in states.items():
-                hits[q] += s.verdict == right[q]
-                items[q] += s.items
-        same = max(fixed_items(t, k, -MARGIN if right[q] == "not worse" else 0.0, hits[q] / reps)
-                   for q, t in truths.items())  # the oracle design with the sequential's power on each quant
-        fixed_tokens, same_tokens, planned_tokens = ((len(truths) + 1) * n * k * MEAN_TOKENS
-                                                     for n in (n_fixed, same, planned))
-        cells = " | ".join(f"{' ' * (len(q) - 5)}{hits[q] / reps:>7.3f} {items[q] / reps:>7.0f}" for q in truths)
-        print(f"{k:>2} {n_fixed:>8} {planned:>9} {horizon:>6} | {cells} | {fixed_tokens / (tokens / reps):>17.2f} "
-              f"{same_tokens / (tokens / reps):>14.2f} {planned_tokens / (tokens / reps):>11.2f}")
+        n80 = fixed_ladder(k, {q: POWER for q in TYPICAL})
+        for name, weight in (("mixture", PLANNED_WEIGHT), ("plug-in", 1e-12)):
+            sequential.PLANNED_WEIGHT = weight
+            hits, items, tokens = typical_runs(reps, f"{seed}-typical-{k}", k, 4 * n80)
+            sequential.PLANNED_WEIGHT = PLANNED_WEIGHT
+            bounds = {q: wilson(hits[q], reps) for q in TYPICAL}
+            n_eq = fixed_ladder(k, {q: hits[q] / reps for q in TYPICAL})
+            n_lo = fixed_ladder(k, {q: b[0] for q, b in bounds.items()})
+            n_hi = fixed_ladder(k, {q: b[1] for q, b in bounds.items()})
+            n_un = fixed_ladder(k, {q: hits[q] / reps for q in TYPICAL}, holm=False)
+            ratio = [(len(TYPICAL) + 1) * n * k * MEAN_TOKENS / tokens for n in (n_eq, n_lo, n_hi, n_un, n80)]
+            cells = " | ".join(f"{' ' * (len(q) - 5)}{hits[q] / reps:>7.3f} {items[q]:>7.0f}" for q in TYPICAL)
+            print(f"{k:>2} {name:>9} | {cells} | {tokens:>9.3g} | {n_eq:>5} [{n_lo:>5}, {n_hi:>5}] "
+                  f"{ratio[0]:>5.2f} [{ratio[1]:.2f}, {ratio[2]:.2f}] | {ratio[3]:>6.2f} | {n80:>5} {ratio[4]:>5.2f}")
 
 
 def night_p_values(rng: random.Random, base: list[list[bool]], now: list[list[bool]]) -> list[float]:
@@ -244,7 +277,7 @@ def main() -> None:
     started = time.perf_counter()
     table_single(int(400 * scale), args.seed)
     table_ladder_at_margin(int(400 * scale), args.seed)
-    table_typical(int(200 * scale), args.seed)
+    table_typical(int(1000 * scale), args.seed)
     table_gate(int(200 * scale), args.seed)
     table_projection(int(200 * scale), args.seed)
     print(f"\n{time.perf_counter() - started:.0f} s")

@@ -13,7 +13,8 @@ import pytest
 from orbench.errors import OrbenchError
 from orbench.files import read_model
 from orbench.quant.adaptive import parse_budget, run_adaptive
-from orbench.quant.adaptive_record import AdaptiveRecord, item_order, replay, scores
+from orbench.quant.compare import compare_folders
+from orbench.quant.adaptive_record import ADAPTIVE_VERSION, AdaptiveRecord, item_order, replay, scores
 from orbench.run.evaluate import run_model
 from orbench.run.records import read_samples
 from orbench.run.settings import RunOptions
@@ -91,7 +92,25 @@ def test_order_is_seeded_and_rounds_take_it_in_turn(ladder, tmp_path):
     assert record.order != item_order([f"sums/s{i}" for i in range(ITEMS)], 1)
     assert [r.items for r in record.rounds] == [8 * (i + 1) for i in range(len(record.rounds))]
     stored = read_model(tmp_path / "out" / "adaptive.json", AdaptiveRecord)
-    assert stored == record and json.loads((tmp_path / "out" / "adaptive.json").read_text())["schema_version"] == 1
+    assert stored == record and json.loads((tmp_path / "out" / "adaptive.json").read_text())["schema_version"] == ADAPTIVE_VERSION
+
+
+def test_a_record_of_the_earlier_test_is_refused_by_resume_and_compare(ladder, tmp_path):
+    """Version 1 held the plug-in bet's two capitals only; read as version 2 its missing capitals
+    would be zeros, and resume would continue another test's state as if it were this one's."""
+    run, _ = ladder
+    out = tmp_path / "out"
+    run("Q8_0,Q4_1", out, limit=16)
+    data = json.loads((out / "adaptive.json").read_text())
+    data["schema_version"] = 1
+    for entry in data["rounds"]:
+        for state in entry["states"].values():
+            for key in [k for k in state if k.endswith(("_planned", "_adaptive"))]:
+                del state[key]
+    (out / "adaptive.json").write_text(json.dumps(data))
+    for attempt in (lambda: run("Q8_0,Q4_1", out, limit=16), lambda: compare_folders([out])):
+        with pytest.raises(OrbenchError, match="earlier orbench .schema_version 1"):
+            attempt()
 
 
 def test_pool_end_is_inconclusive_with_items_still_needed(ladder, tmp_path):

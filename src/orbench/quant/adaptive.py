@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import OrbenchError
-from ..files import read_model, write_json_atomic
+from ..files import write_json_atomic
 from ..run.evaluate import Batch, resolve_file, run_model, windowed
 from ..run.loader import Candidate, pick_reference
 from ..run.records import RunSummary, read_samples
@@ -33,7 +33,7 @@ from ..run.settings import RunOptions
 from ..store.catalog import ModelRef
 from ..suites import Suite, select
 from .adaptive_record import (ADAPTIVE_FILE, ALPHA, AdaptiveRecord, AdaptiveRound, AdaptiveSettings, advance,
-                              item_order, projected, replay, scores)
+                              item_order, projected, read_record, replay, scores)
 from .sequential import SequentialState
 
 Runner = Callable[[ModelRef, list[Suite], Path, RunOptions], RunSummary]
@@ -82,7 +82,7 @@ def _open_record(path: Path, settings: AdaptiveSettings, order: list[str], opts:
     seconds, tokens = parse_budget(opts.budget), opts.budget_tokens
     if not path.is_file():
         return AdaptiveRecord(settings=settings, order=order, budget_seconds=seconds, budget_tokens=tokens)
-    record = read_model(path, AdaptiveRecord)
+    record = read_record(path)
     if record.settings != settings or record.order != order:
         mine, theirs = settings.model_dump(), record.settings.model_dump()
         diff = [k for k in mine if mine[k] != theirs[k]] or ["the item pool"]

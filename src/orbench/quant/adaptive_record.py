@@ -15,15 +15,19 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
+from ..errors import OrbenchError
+from ..files import read_model
 from ..run.records import SampleRecord
 from ..view.chart import Track, running_interval_svg
 from .family import ladder_items_needed, ladder_step
 from .sequential import SequentialState, item_difference, start, update
 
 ADAPTIVE_FILE = "adaptive.json"
-ADAPTIVE_VERSION = 1
+ADAPTIVE_VERSION = 2  # 2: the test mixes a bet planned at the margin with the plug-in one (four capitals)
 ALPHA = 0.025  # one-sided level of each family (not worse, worse) under Holm; as compare's 95% interval
 
 Status = Literal["running", "decided", "pool exhausted", "budget"]
@@ -78,6 +82,18 @@ class AdaptiveRecord(BaseModel):
         if self.rounds:
             return dict(self.rounds[-1].states)
         return {q: start(self.settings.margin, self.settings.alpha) for q in self.settings.quants}
+
+
+def read_record(path: Path) -> AdaptiveRecord:
+    """`adaptive.json` as this orbench's test reads it: a record of another version holds states of
+    another test, which neither resume nor compare may continue or replay as if they were this one's."""
+    record = read_model(path, AdaptiveRecord)
+    if record.schema_version != ADAPTIVE_VERSION:
+        raise OrbenchError(f"{path}: an adaptive ladder recorded by an earlier orbench (schema_version "
+                           f"{record.schema_version}; this version's sequential test is {ADAPTIVE_VERSION})",
+                           hint="start the ladder again in a new --output folder; its samples can still be compared "
+                           "as fixed runs by passing each quant's folder")
+    return record
 
 
 def item_order(pool: Sequence[str], seed: int) -> list[str]:

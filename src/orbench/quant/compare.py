@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .adaptive_record import ADAPTIVE_FILE, AdaptiveComparison, AdaptiveRecord, compare_record, scores
+from .adaptive_record import ADAPTIVE_FILE, AdaptiveComparison, AdaptiveRecord, compare_record, read_record, scores
 from .paired import (PairedCounts, counts_from_items, items_for, minimum_detectable_drop, pairs_needed,
                      pairs_needed_worse, tango_interval)
 from ..errors import OrbenchError
@@ -232,9 +232,7 @@ def adaptive_record(folders: list[Path]) -> AdaptiveRecord | None:
     """The record of an adaptive ladder, when one ladder folder run with --until-decided is compared."""
     if len(folders) != 1 or not (folders[0] / ADAPTIVE_FILE).is_file():
         return None
-    from ..files import read_model
-
-    return read_model(folders[0] / ADAPTIVE_FILE, AdaptiveRecord)
+    return read_record(folders[0] / ADAPTIVE_FILE)
 
 
 def compare_runs(folders: list[Path], reference: str | None = None, margin: float = MARGIN, alpha: float = 0.05,
