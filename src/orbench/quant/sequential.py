@@ -66,6 +66,7 @@ LAMBDA_MAX = 0.75  # WSR's truncation c (they suggest 1/2 or 3/4); any value in 
 MAX_ITEMS = 1_000_000
 PLANNED_MAX = 0.9  # the planned bet's truncation: a larger bet where K samples make d = -1 rare (K = 4: 0.75 binds)
 PLANNED_WEIGHT = 0.9  # share of the starting capital on the planned bet (costs log(1/0.9) = 0.11 of 3.7)
+PLANNED_EFFICIENCY = 0.5  # share of the planned bet's growth the projection counts on (table 5: 68-87% decided by it)
 PLUG_IN_EFFICIENCY = 0.65  # share of the ideal log growth the plug-in bet wins (benchmarks/sequential.py, table 1)
 
 
@@ -240,9 +241,10 @@ def items_needed(state: SequentialState, power: float = 0.8, level: float | None
     `z_power` standard errors of the mean so far (so the projection holds for a true gap at least
     that large with about `power` confidence). At that gap each bet's expected log growth per item
     is computed on the items' own histogram shifted to it (`planned_bet.growth`): the planned bet
-    as it stands, and the best constant bet times PLUG_IN_EFFICIENCY for the plug-in one; the
-    projection is the first n at which either's capital, from where it stands, reaches
-    log(1/level) plus its share of the mixture (a ladder passes its Holm level). An approximation,
+    as it stands times PLANNED_EFFICIENCY (the gap observed after few items is noisy, and the
+    planned bet's growth falls fast below it), and the best constant bet times PLUG_IN_EFFICIENCY
+    for the plug-in one; the projection is the first n at which either's capital, from where it
+    stands, reaches log(1/level) plus its share of the mixture (a ladder passes its Holm level). An approximation,
     not a guarantee; the cheaper verdict wins. `benchmarks/sequential.py` measures how often runs
     decide by the projection.
     """
@@ -272,7 +274,7 @@ def _projected(state: SequentialState, g: float, mirror: bool, planned: float, a
     scale = 1 - null if mirror else null  # the bets' truncation is c / scale
     lam_p = planned_bet(state.histogram, state.margin / 2, PLANNED_MAX / scale, mirror)
     lam_best = planned_bet(state.histogram, g, LAMBDA_MAX / scale, mirror)
-    rates = ((growth(state.histogram, g, lam_p, mirror), planned, PLANNED_WEIGHT),
+    rates = ((PLANNED_EFFICIENCY * growth(state.histogram, g, lam_p, mirror), planned, PLANNED_WEIGHT),
              (PLUG_IN_EFFICIENCY * growth(state.histogram, g, lam_best, mirror), adaptive, 1 - PLANNED_WEIGHT))
     needs = [math.ceil((math.log(1 / (level * w)) - capital) / rate) for rate, capital, w in rates if rate > 0]
     return max(1, min(needs)) if needs else None
