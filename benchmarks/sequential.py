@@ -22,7 +22,7 @@ samples per item; items drawn fresh, as the test assumes):
 5. The "items still needed" projection after 100 items: the share of runs decided by then.
 
 Monte-Carlo standard errors are printed next to each rate. Usage:
-    .venv/bin/python -m benchmarks.sequential          # about 12 minutes on 2 busy cores (from the top of the checkout)
+    .venv/bin/python -m benchmarks.sequential          # 8-13 minutes on 2 cores (from the top of the checkout)
     .venv/bin/python -m benchmarks.sequential --quick  # a rough version, under a minute
 """
 
