@@ -28,6 +28,7 @@ def trinomial(rng: random.Random, truth: Truth):
         yield -1.0 if u < lost else 1.0 if u < truth.discordance else 0.0
 
 
+@pytest.mark.thorough  # a Monte-Carlo simulation of many sequential runs: make test, not make test-fast
 def test_type_one_error_and_coverage_hold_under_continuous_monitoring():
     """At the margin, "not worse" is shown at most alpha of the time although the test is looked at
     after every round; a fixed-n z-test looked at the same way is shown to fail the same bound, so

@@ -36,6 +36,7 @@ def mean_items(delta: float, discordance: float, runs: int = 100, seed: int = 5)
     return total / runs, verdicts
 
 
+@pytest.mark.thorough  # a Monte-Carlo simulation of many sequential runs: make test, not make test-fast
 @pytest.mark.parametrize("delta, discordance, right", [(-MARGIN, 0.08, "worse"), (0.0, 0.10, "not worse")])
 def test_a_quant_at_the_margin_or_at_zero_is_decided_in_about_the_sprt_items(delta, discordance, right):
     """The plug-in (aGRAPA) bet alone needed 2171 and 2721 items on average on these two streams
@@ -46,6 +47,7 @@ def test_a_quant_at_the_margin_or_at_zero_is_decided_in_about_the_sprt_items(del
     assert mean <= 1.15 * sprt, (mean, sprt)
 
 
+@pytest.mark.thorough  # a Monte-Carlo simulation of many sequential runs: make test, not make test-fast
 def test_worse_keeps_its_level_under_continuous_monitoring():
     """At a true difference of 0, "worse" is shown at most alpha of the time with a look every
     round: binomial(400, 0.025) exceeds 20 with probability < 0.001."""
