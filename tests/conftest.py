@@ -78,3 +78,12 @@ def mock_script(tmp_path, monkeypatch):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def quant_ladder(tmp_path_factory, embedded_model):
+    """The embedded model's ladder (Q4_1, and Q8_0 and Q4_0 made from it) in its own ORBENCH_HOME,
+    quantized once per session (tests/support/embedded_ladder.py)."""
+    from support.embedded_ladder import make_ladder
+
+    return make_ladder(tmp_path_factory.mktemp("quant-ladder-home"), embedded_model)

@@ -11,22 +11,16 @@ import sys
 import time
 
 import pytest
-from typer.testing import CliRunner
 
-from orbench.cli import app
-from orbench.store.local import LocalModel, register_local
-from tests.quant.test_ladder_e2e import EMBEDDED_SHA256
+from support.embedded_ladder import invoke, orbench_home
 
 pytestmark = pytest.mark.e2e
 QUANTS = "Q4_1,Q8_0,Q4_0"
+# As small as what it proves allows: with no disagreement at all a quant is shown not worse at the 60-
+# point margin after 10 items (Holm's first level of two quants), so rounds of 4 decide it at 12, one
+# round before this pool of 16 ends, and a round is a few short decode steps.
 PLAN = ["-m", "smollm2-135m", "--quant", QUANTS, "-s", "reasoning", "--limit", "16", "--round-items", "4",
         "--margin", "60", "--max-tokens", "16", "--threads", "2"]
-
-
-def invoke(*args):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def run_cli(out, home):
@@ -44,17 +38,12 @@ def rounds(out):
 
 
 @pytest.fixture(scope="module")
-def adaptive(tmp_path_factory, embedded_model):
-    home = tmp_path_factory.mktemp("adaptive-home")
-    saved = os.environ.get("ORBENCH_HOME")
-    os.environ["ORBENCH_HOME"] = str(home)
-    try:
-        register_local(LocalModel(name="smollm2-135m", quant="Q4_1", path=embedded_model, sha256=EMBEDDED_SHA256,
-                                  size=embedded_model.stat().st_size, source="pypi"))
-        invoke("quantize", "smollm2-135m", "--from", "Q4_1", "--to", "Q8_0,Q4_0", "--allow-requantize",
-               "--dir", home / "derived", "--json")
-        plan = json.loads(invoke("plan", *PLAN, "--results", home / "results", "--calibrate", "4", "--json").stdout)
-        out = home / "ladder"
+def adaptive(quant_ladder):
+    home = quant_ladder.home  # quantized once per session (tests/support/embedded_ladder.py)
+    with orbench_home(home):
+        plan = json.loads(invoke("plan", *PLAN, "--results", home / "adaptive-results", "--calibrate", "4",
+                                 "--json").stdout)
+        out = home / "adaptive"
         started = time.perf_counter()
         first = run_cli(out, home)
         while rounds(out) < 1 and first.poll() is None:
@@ -71,11 +60,6 @@ def adaptive(tmp_path_factory, embedded_model):
         compare = json.loads(invoke("compare", out, "--json").stdout)
         yield dict(plan=plan, out=out, killed=killed, after_kill=after_kill, result=json.loads(stdout),
                    compare=compare, seconds=seconds)
-    finally:
-        if saved is None:
-            os.environ.pop("ORBENCH_HOME", None)
-        else:
-            os.environ["ORBENCH_HOME"] = saved
 
 
 def test_plan_prints_an_estimate_from_a_calibration_run(adaptive):

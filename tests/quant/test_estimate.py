@@ -110,3 +110,17 @@ def test_a_samples_cost_is_its_share_of_the_batch_not_divided_again(tmp_path, da
     (suite,) = plan.suites
     rounds = -(-suite.items_each // 4)
     assert plan.seconds == pytest.approx(suite.items_each * 3 * 1.1 + rounds * 3 * 3.0)
+
+
+def test_plan_notes_a_load_far_from_the_one_its_speed_was_measured_at(monkeypatch):
+    import os
+    from types import SimpleNamespace
+
+    from orbench.quant.planning import load_note
+
+    runs = [SimpleNamespace(performance=SimpleNamespace(load_per_core=1.0))]
+    monkeypatch.setattr(os, "getloadavg", lambda: (4.0 * (os.cpu_count() or 1), 0.0, 0.0))
+    (note,) = load_note(runs)
+    assert "load of 1.0 per core" in note and "at 4.0 now" in note
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2 * (os.cpu_count() or 1), 0.0, 0.0))
+    assert load_note(runs) == []

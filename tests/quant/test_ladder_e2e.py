@@ -11,30 +11,17 @@ from typer.testing import CliRunner
 from orbench.cli import app
 from orbench.files import sha256_file
 from orbench.store.local import LocalModel, register_local
+from support.embedded_ladder import EMBEDDED_SHA256, invoke, orbench_home
 
 pytestmark = pytest.mark.e2e
-EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-
-
-def invoke(*args):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture(scope="module")
-def ladder(tmp_path_factory, embedded_model):
-    """Build the ladder once in an isolated cache (the real cache is never written)."""
-    import os
-
-    home = tmp_path_factory.mktemp("ladder-home")
-    saved = os.environ.get("ORBENCH_HOME")
-    os.environ["ORBENCH_HOME"] = str(home)
-    try:
-        register_local(LocalModel(name="smollm2-135m", quant="Q4_1", path=embedded_model, sha256=EMBEDDED_SHA256,
-                                  size=embedded_model.stat().st_size, source="pypi"))
-        made = json.loads(invoke("quantize", "smollm2-135m", "--from", "Q4_1", "--to", "Q8_0,Q4_0",
-                                 "--allow-requantize", "--dir", home / "derived", "--json").stdout)
+def ladder(quant_ladder):
+    """The session's ladder (quantized once, tests/support/embedded_ladder.py), a small plan on each
+    quant, kld, compare and report (the real cache is never written)."""
+    home = quant_ladder.home
+    with orbench_home(home):
         out = home / "ladder"
         invoke("run", "-m", "smollm2-135m", "--quant", "Q4_1,Q8_0,Q4_0", "-s", "math,reasoning", "--limit", "3",
                "--max-tokens", "48", "--threads", "2", "-o", out, "-q")
@@ -44,12 +31,7 @@ def ladder(tmp_path_factory, embedded_model):
         kld = json.loads(measured.stdout)
         compare = json.loads(invoke("compare", out, "--json").stdout)  # the default reference: the original file
         report = json.loads(invoke("report", out, "--max-kld", "1.0", "--json").stdout)
-        yield dict(made=made, out=out, kld=kld, compare=compare, report=report, kld_log=measured.stderr)
-    finally:
-        if saved is None:
-            os.environ.pop("ORBENCH_HOME", None)
-        else:
-            os.environ["ORBENCH_HOME"] = saved
+        yield dict(made=quant_ladder.made, out=out, kld=kld, compare=compare, report=report, kld_log=measured.stderr)
 
 
 def test_derived_quants_are_labelled_with_their_source(ladder):

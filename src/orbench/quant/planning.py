@@ -39,6 +39,7 @@ def plan_ladder(refs: list[ModelRef], suites: list[Suite], opts: RunOptions, res
         per = seconds_per_sample(earlier, suite.name)
         used = sum(1 for _, r in earlier if any(s.suite == suite.name for s in r.suites))
         speed[suite.name] = (per or 0.0, f"{used} earlier run(s) of {model} under {results}")
+    notes += load_note([r for _, r in earlier])
     disc = discordance([folder for folder, s in earlier if s.provenance.quant and not folder.name.startswith("calibration")])
     source = "earlier runs of its quants" if disc is not None else "a default (no earlier ladder to measure it)"
     pools: dict[str, int] = {}
@@ -50,3 +51,18 @@ def plan_ladder(refs: list[ModelRef], suites: list[Suite], opts: RunOptions, res
                       tokens_per_sample([r for _, r in earlier]), load_seconds(earlier),
                       overhead_seconds(earlier))
     return result, notes
+
+
+def load_note(runs: list) -> list[str]:
+    """A note when this machine is much busier or idler now than when the speed was measured: on shared
+    cores a plan's time scales with the load (a calibration at half the load of the run read 2.4x under)."""
+    import os
+
+    loads = [r.performance.load_per_core for r in runs if r.performance and r.performance.load_per_core]
+    if not loads or not hasattr(os, "getloadavg"):
+        return []
+    then, now = sum(loads) / len(loads), os.getloadavg()[0] / (os.cpu_count() or 1)
+    if max(then, now) < 0.5 or 1 / 1.5 <= (now + 0.1) / (then + 0.1) <= 1.5:
+        return []
+    return [f"the speed was measured at a load of {then:.1f} per core, the machine is at {now:.1f} now: on shared "
+            "cores the time scales with the load"]
